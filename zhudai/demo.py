@@ -1,0 +1,80 @@
+"""``zhudai demo``: every capability's stage, in the order of a loan's life, on one machine.
+
+A stage is a function ``run_stage(ctx: DemoContext) -> list[str]`` in its own package; it reads
+what earlier stages left in ``ctx.artifacts``, adds its own outputs there, and returns the
+lines to print. Stages share no other state.
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from zhudai.settings import Settings, get_settings
+
+# (stage name, "module:function"), in the order they run.
+STAGES: tuple[tuple[str, str], ...] = (
+    ("store", "zhudai.store.demo_stage:run_stage"),
+    ("world", "zhudai.world.demo_stage:run_stage"),
+    ("features", "zhudai.features.demo_stage:run_stage"),
+    ("graph", "zhudai.graph.demo_stage:run_stage"),
+    ("cards", "zhudai.scorecard.demo_stage:run_stage"),
+    ("decisions", "zhudai.decision.demo_stage:run_stage"),
+    ("fraud", "zhudai.fraud.demo_stage:run_stage"),
+)
+
+
+@dataclass
+class DemoContext:
+    """What the stages share: settings, the output folder, the world size and artefacts."""
+
+    settings: Settings
+    out_dir: Path
+    customers: int
+    seed: int
+    console: Console
+    artifacts: dict[str, Any] = field(default_factory=dict)
+
+
+def _load(target: str) -> Callable[[DemoContext], list[str]] | None:
+    module_name, attr = target.split(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name and module_name.startswith(exc.name):
+            return None  # capability not built yet
+        raise
+    return getattr(module, attr)
+
+
+def run_demo(
+    out_dir: str | Path, customers: int, seed: int, settings: Settings | None = None
+) -> DemoContext:
+    """Run each available stage in order, printing what it did and where its outputs are."""
+    console = Console()
+    out = Path(out_dir).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    ctx = DemoContext(settings or get_settings(), out, customers, seed, console)
+    console.print(
+        f"[bold]zhudai demo[/bold]: {customers:,} customers, seed {seed}, outputs in {out}"
+    )
+    for name, target in STAGES:
+        stage = _load(target)
+        if stage is None:
+            continue
+        started = time.perf_counter()
+        console.rule(f"[bold cyan]{name}")
+        for line in stage(ctx):
+            console.print(line, markup=False, highlight=False)
+        console.print(f"[dim]{name} done in {time.perf_counter() - started:.1f}s[/dim]")
+    console.rule("[bold green]demo complete")
+    for key, value in ctx.artifacts.items():
+        if isinstance(value, Path):
+            console.print(f"{key}: {value}", markup=False)
+    return ctx
