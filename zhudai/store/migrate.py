@@ -1,0 +1,37 @@
+"""Schema migrations (Alembic), configured in code so no ``alembic.ini`` has to be found."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+
+from zhudai.store.db import get_engine
+
+_SCRIPTS = Path(__file__).with_name("migrations")
+
+
+def alembic_config(url: str) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(_SCRIPTS))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def upgrade(url: str | None = None, revision: str = "head") -> str:
+    """Bring the database at ``url`` (default: settings) to ``revision``; returns the URL used."""
+    engine = get_engine(url)
+    cfg = alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, revision)
+    return engine.url.render_as_string(hide_password=True)
+
+
+def current_revision(url: str | None = None) -> str | None:
+    """The revision the database is at (``None`` before the first upgrade)."""
+    from alembic.runtime.migration import MigrationContext
+
+    with get_engine(url).connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()

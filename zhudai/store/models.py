@@ -1,0 +1,361 @@
+"""The lending domain's tables (SQLAlchemy 2 declarative).
+
+Personal data is stored only as ``*_enc`` (AES-GCM ciphertext), ``*_token`` (keyed HMAC for
+equality joins) and ``*_masked`` (for display); no plaintext column exists for an ID number,
+phone, bank card or name. Money that moves is ``Numeric``; model inputs are floats.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+Money = Numeric(18, 2)
+# BIGINT on servers; INTEGER on SQLite so a primary key is the auto-incrementing rowid.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+_NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=_NAMING)
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class ApplicationStatus(enum.StrEnum):
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    REVIEW = "review"
+
+
+class DecisionOutcome(enum.StrEnum):
+    APPROVE = "approve"
+    REJECT = "reject"
+    REVIEW = "review"
+    ERROR = "error"
+
+
+class PolicyStatus(enum.StrEnum):
+    DRAFT = "draft"
+    ACTIVE = "active"
+    RETIRED = "retired"
+
+
+class LoanStatus(enum.StrEnum):
+    ACTIVE = "active"
+    CLOSED = "closed"
+    WRITTEN_OFF = "written_off"
+
+
+class CollectionActionType(enum.StrEnum):
+    SMS = "sms"
+    AUTO_CALL = "auto_call"
+    HUMAN_CALL = "human_call"
+    AGENCY = "agency"
+
+
+def _enum(cls: type[enum.StrEnum]) -> Enum:
+    return Enum(cls, values_callable=lambda e: [m.value for m in e], native_enum=False, length=16)
+
+
+class Channel(Base):
+    __tablename__ = "channels"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    cost_per_application: Mapped[Decimal] = mapped_column(Money, default=0)
+
+
+class Product(Base):
+    __tablename__ = "products"
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(80))
+    min_amount: Mapped[Decimal] = mapped_column(Money)
+    max_amount: Mapped[Decimal] = mapped_column(Money)
+    terms: Mapped[list[Any]] = mapped_column(JSON)
+    base_apr: Mapped[float] = mapped_column(Float)
+
+
+class Funder(Base):
+    __tablename__ = "funders"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    min_score: Mapped[float] = mapped_column(Float)
+    max_apr: Mapped[float] = mapped_column(Float)
+    monthly_quota: Mapped[Decimal] = mapped_column(Money)
+    cost_of_funds: Mapped[float] = mapped_column(Float)
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    id_token: Mapped[str] = mapped_column(String(32), unique=True)
+    id_enc: Mapped[str] = mapped_column(Text)
+    id_masked: Mapped[str] = mapped_column(String(18))
+    phone_token: Mapped[str] = mapped_column(String(32), index=True)
+    phone_enc: Mapped[str] = mapped_column(Text)
+    phone_masked: Mapped[str] = mapped_column(String(11))
+    card_token: Mapped[str | None] = mapped_column(String(32), index=True)
+    card_enc: Mapped[str | None] = mapped_column(Text)
+    card_masked: Mapped[str | None] = mapped_column(String(19))
+    name_enc: Mapped[str | None] = mapped_column(Text)
+    name_masked: Mapped[str | None] = mapped_column(String(40))
+    gender: Mapped[str | None] = mapped_column(String(1))
+    birth_date: Mapped[date | None] = mapped_column(Date)
+    province: Mapped[str | None] = mapped_column(String(40))
+    city: Mapped[str | None] = mapped_column(String(40))
+    occupation: Mapped[str | None] = mapped_column(String(40))
+    income_declared: Mapped[float | None] = mapped_column(Float)
+    employer_id: Mapped[int | None] = mapped_column(BigId, index=True)
+    address_id: Mapped[int | None] = mapped_column(BigId, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
+
+
+class Application(Base):
+    __tablename__ = "applications"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    applied_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    channel_id: Mapped[int | None] = mapped_column(ForeignKey("channels.id"))
+    product_code: Mapped[str] = mapped_column(ForeignKey("products.code"))
+    amount_requested: Mapped[Decimal] = mapped_column(Money)
+    term_months: Mapped[int] = mapped_column(Integer)
+    device_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    device_model: Mapped[str | None] = mapped_column(String(64))
+    is_emulator: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_rooted: Mapped[bool] = mapped_column(Boolean, default=False)
+    ip: Mapped[str | None] = mapped_column(String(45), index=True)
+    gps_lat: Mapped[float | None] = mapped_column(Float)
+    gps_lon: Mapped[float | None] = mapped_column(Float)
+    declared_city: Mapped[str | None] = mapped_column(String(40))
+    sim_age_days: Mapped[int | None] = mapped_column(Integer)
+    id_token: Mapped[str | None] = mapped_column(String(32), index=True)
+    phone_token: Mapped[str | None] = mapped_column(String(32))
+    card_token: Mapped[str | None] = mapped_column(String(32))
+    status: Mapped[ApplicationStatus] = mapped_column(
+        _enum(ApplicationStatus), default=ApplicationStatus.SUBMITTED
+    )
+    customer: Mapped[Customer] = relationship()
+
+
+class BureauReport(Base):
+    """Multi-lending (多头借贷) and past-overdue facts as of the application."""
+
+    __tablename__ = "bureau_reports"
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), primary_key=True)
+    multi_lending_30d: Mapped[int] = mapped_column(Integer)
+    multi_lending_90d: Mapped[int] = mapped_column(Integer)
+    multi_lending_180d: Mapped[int] = mapped_column(Integer)
+    past_overdue_count: Mapped[int] = mapped_column(Integer)
+    max_past_dpd: Mapped[int] = mapped_column(Integer)
+    open_loans: Mapped[int] = mapped_column(Integer)
+    total_open_balance: Mapped[float] = mapped_column(Float)
+    inquiries_30d: Mapped[int] = mapped_column(Integer)
+
+
+class DeviceEvent(Base):
+    """Device / IP / GPS events (login, register, apply, change of phone or card)."""
+
+    __tablename__ = "device_events"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("applications.id"))
+    ts: Mapped[datetime] = mapped_column(DateTime)
+    device_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    ip: Mapped[str | None] = mapped_column(String(45))
+    gps_lat: Mapped[float | None] = mapped_column(Float)
+    gps_lon: Mapped[float | None] = mapped_column(Float)
+    event_type: Mapped[str] = mapped_column(String(20))
+
+
+class EcommerceOrder(Base):
+    __tablename__ = "orders"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    ts: Mapped[datetime] = mapped_column(DateTime)
+    category: Mapped[str] = mapped_column(String(40))
+    amount: Mapped[float] = mapped_column(Float)
+    n_items: Mapped[int] = mapped_column(Integer, default=1)
+    is_installment: Mapped[bool] = mapped_column(Boolean, default=False)
+    __table_args__ = (Index("ix_orders_customer_ts", "customer_id", "ts"),)
+
+
+class CardTransaction(Base):
+    __tablename__ = "card_txns"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    ts: Mapped[datetime] = mapped_column(DateTime)
+    mcc_category: Mapped[str] = mapped_column(String(40))
+    amount: Mapped[float] = mapped_column(Float)
+    channel: Mapped[str] = mapped_column(String(10))
+    is_cash_withdrawal: Mapped[bool] = mapped_column(Boolean, default=False)
+    __table_args__ = (Index("ix_card_txns_customer_ts", "customer_id", "ts"),)
+
+
+class Contact(Base):
+    """A customer's contact (phone tokenised), linked to a customer when the contact is one."""
+
+    __tablename__ = "contacts"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    contact_phone_token: Mapped[str] = mapped_column(String(32), index=True)
+    relation: Mapped[str] = mapped_column(String(20))
+    contact_customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
+
+
+class ModelVersion(Base):
+    __tablename__ = "model_versions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(80))
+    version: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(8))
+    artifact_path: Mapped[str] = mapped_column(Text)
+    data_hash: Mapped[str | None] = mapped_column(String(64))
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
+    __table_args__ = (UniqueConstraint("name", "version"),)
+
+
+class PolicyVersion(Base):
+    """A published policy document; exactly one version per name is ``active`` at a time."""
+
+    __tablename__ = "policy_versions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(80))
+    version: Mapped[int] = mapped_column(Integer)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    document: Mapped[str] = mapped_column(Text)
+    status: Mapped[PolicyStatus] = mapped_column(_enum(PolicyStatus), default=PolicyStatus.DRAFT)
+    created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
+    activated_at: Mapped[datetime | None] = mapped_column(DateTime)
+    __table_args__ = (UniqueConstraint("name", "version"),)
+
+
+class DecisionRecord(Base):
+    """The audit record of one decision: enough to replay it exactly.
+
+    ``record`` holds the tokenised inputs, feature values, model versions and the rule trace.
+    """
+
+    __tablename__ = "decisions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    decision_id: Mapped[str] = mapped_column(String(36), unique=True)
+    application_id: Mapped[int | None] = mapped_column(BigId, index=True)
+    customer_token: Mapped[str | None] = mapped_column(String(32), index=True)
+    policy_name: Mapped[str] = mapped_column(String(80))
+    policy_version: Mapped[int] = mapped_column(Integer)
+    policy_hash: Mapped[str] = mapped_column(String(64))
+    variant: Mapped[str] = mapped_column(String(16), default="champion")
+    outcome: Mapped[DecisionOutcome] = mapped_column(_enum(DecisionOutcome))
+    credit_limit: Mapped[Decimal | None] = mapped_column(Money)
+    apr: Mapped[float | None] = mapped_column(Float)
+    term_months: Mapped[int | None] = mapped_column(Integer)
+    reason_codes: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    record: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now(), index=True)
+
+
+class Loan(Base):
+    __tablename__ = "loans"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), unique=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    funder_id: Mapped[int | None] = mapped_column(ForeignKey("funders.id"))
+    product_code: Mapped[str] = mapped_column(ForeignKey("products.code"))
+    booked_at: Mapped[datetime] = mapped_column(DateTime)
+    principal: Mapped[Decimal] = mapped_column(Money)
+    apr: Mapped[float] = mapped_column(Float)
+    term_months: Mapped[int] = mapped_column(Integer)
+    repayment_method: Mapped[str] = mapped_column(String(24))
+    status: Mapped[LoanStatus] = mapped_column(_enum(LoanStatus), default=LoanStatus.ACTIVE)
+
+
+class Installment(Base):
+    __tablename__ = "installments"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    loan_id: Mapped[int] = mapped_column(ForeignKey("loans.id"))
+    installment_no: Mapped[int] = mapped_column(Integer)
+    due_date: Mapped[date] = mapped_column(Date)
+    principal_due: Mapped[Decimal] = mapped_column(Money)
+    interest_due: Mapped[Decimal] = mapped_column(Money)
+    paid_date: Mapped[date | None] = mapped_column(Date)
+    paid_amount: Mapped[Decimal] = mapped_column(Money, default=0)
+    dpd: Mapped[int] = mapped_column(Integer, default=0)
+    __table_args__ = (UniqueConstraint("loan_id", "installment_no"),)
+
+
+class Repayment(Base):
+    """A money movement; ``idempotency_key`` makes a retried posting a no-op."""
+
+    __tablename__ = "repayments"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    loan_id: Mapped[int] = mapped_column(ForeignKey("loans.id"), index=True)
+    paid_at: Mapped[datetime] = mapped_column(DateTime)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class CollectionCase(Base):
+    __tablename__ = "collection_cases"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    loan_id: Mapped[int] = mapped_column(ForeignKey("loans.id"), index=True)
+    opened_at: Mapped[datetime] = mapped_column(DateTime)
+    bucket: Mapped[str] = mapped_column(String(4))
+    c_score: Mapped[float | None] = mapped_column(Float)
+    assigned_to: Mapped[str | None] = mapped_column(String(40))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class CollectionAction(Base):
+    __tablename__ = "collection_actions"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("collection_cases.id"))
+    loan_id: Mapped[int] = mapped_column(ForeignKey("loans.id"), index=True)
+    ts: Mapped[datetime] = mapped_column(DateTime)
+    action_type: Mapped[CollectionActionType] = mapped_column(_enum(CollectionActionType))
+    dpd_at_action: Mapped[int] = mapped_column(Integer)
+    contacted: Mapped[bool] = mapped_column(Boolean, default=False)
+    promise_to_pay: Mapped[bool] = mapped_column(Boolean, default=False)
+    paid_within_7d: Mapped[bool] = mapped_column(Boolean, default=False)
+    amount_recovered: Mapped[Decimal] = mapped_column(Money, default=0)
+
+
+class CallRecord(Base):
+    """A collection call; the transcript is stored with personal data masked."""
+
+    __tablename__ = "call_records"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    loan_id: Mapped[int] = mapped_column(ForeignKey("loans.id"), index=True)
+    action_id: Mapped[int | None] = mapped_column(ForeignKey("collection_actions.id"))
+    collector_id: Mapped[str] = mapped_column(String(40))
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    duration_s: Mapped[int] = mapped_column(Integer)
+    transcript: Mapped[str] = mapped_column(Text)
