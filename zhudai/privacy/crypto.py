@@ -28,9 +28,22 @@ class FieldCipher:
         if len(key) != 32:
             raise ConfigurationError(f"encryption key must be 32 bytes; got {len(key)}")
         self._aead = AESGCM(key)
+        self._nonce_key = hashlib.sha256(b"zhudai-nonce\x00" + key).digest()
 
     def encrypt(self, plaintext: str, associated: str = "") -> str:
         nonce = os.urandom(12)
+        ct = self._aead.encrypt(nonce, plaintext.encode(), associated.encode())
+        return _PREFIX + base64.b64encode(nonce + ct).decode()
+
+    def encrypt_deterministic(self, plaintext: str, associated: str = "") -> str:
+        """Encrypt with a nonce derived from the plaintext (SIV-style), for reproducible files.
+
+        The same nonce only ever encrypts the same plaintext under this key, so GCM's
+        nonce-reuse failure cannot occur; what leaks is equality, as with a token.
+        """
+        nonce = hmac.new(
+            self._nonce_key, associated.encode() + b"\x00" + plaintext.encode(), hashlib.sha256
+        ).digest()[:12]
         ct = self._aead.encrypt(nonce, plaintext.encode(), associated.encode())
         return _PREFIX + base64.b64encode(nonce + ct).decode()
 
