@@ -20,8 +20,8 @@ from zhudai.settings import Settings, get_settings
 
 # (stage name, "module:function"), in the order they run.
 STAGES: tuple[tuple[str, str], ...] = (
-    ("store", "zhudai.store.demo_stage:run_stage"),
     ("world", "zhudai.world.demo_stage:run_stage"),
+    ("store", "zhudai.store.demo_stage:run_stage"),
     ("features", "zhudai.features.demo_stage:run_stage"),
     ("graph", "zhudai.graph.demo_stage:run_stage"),
     ("cards", "zhudai.scorecard.demo_stage:run_stage"),
@@ -60,7 +60,11 @@ def run_demo(
     console = Console()
     out = Path(out_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
-    ctx = DemoContext(settings or get_settings(), out, customers, seed, console)
+    settings = settings or get_settings()
+    if not settings.db_url:  # a fresh embedded store per demo run, beside its other outputs
+        (out / "zhudai.db").unlink(missing_ok=True)
+        settings = settings.model_copy(update={"db_url": f"sqlite:///{out / 'zhudai.db'}"})
+    ctx = DemoContext(settings, out, customers, seed, console)
     console.print(
         f"[bold]zhudai demo[/bold]: {customers:,} customers, seed {seed}, outputs in {out}"
     )

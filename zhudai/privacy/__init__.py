@@ -15,19 +15,28 @@ from zhudai.privacy.masking import mask_bank_card, mask_id_number, mask_name, ma
 from zhudai.settings import Settings, get_settings
 
 
-@lru_cache(maxsize=4)
-def _keys(settings: Settings) -> tuple[bytes, bytes]:
-    return settings.keys()
+@lru_cache(maxsize=8)
+def _protectors(
+    env: str, home: str, enc: str | None, tok: str | None
+) -> tuple[FieldCipher, Tokenizer]:
+    settings = Settings(env=env, home=home, encryption_key=enc, token_key=tok)  # type: ignore[arg-type]
+    enc_key, tok_key = settings.keys()
+    return FieldCipher(enc_key), Tokenizer(tok_key)
+
+
+def _for(settings: Settings | None) -> tuple[FieldCipher, Tokenizer]:
+    s = settings or get_settings()
+    return _protectors(s.env, str(s.home), s.encryption_key, s.token_key)
 
 
 def cipher(settings: Settings | None = None) -> FieldCipher:
     """The field cipher for the given (default: process) settings."""
-    return FieldCipher(_keys(settings or get_settings())[0])
+    return _for(settings)[0]
 
 
 def tokenizer(settings: Settings | None = None) -> Tokenizer:
     """The tokenizer for the given (default: process) settings."""
-    return Tokenizer(_keys(settings or get_settings())[1])
+    return _for(settings)[1]
 
 
 __all__ = [

@@ -1,0 +1,39 @@
+"""Turning edge input into typed models, with zhudai's one-line errors."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from zhudai.exceptions import InvalidInputError
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse_input(model: type[M], data: Mapping[str, Any] | M) -> M:
+    """Validate ``data`` as ``model``; the first problem becomes an :class:`InvalidInputError`.
+
+    Examples
+    --------
+    >>> from pydantic import BaseModel
+    >>> class Loan(BaseModel):
+    ...     amount: float
+    >>> parse_input(Loan, {"amount": "x"})
+    Traceback (most recent call last):
+    ...
+    zhudai.exceptions.InvalidInputError: amount: Input should be a valid number, unable to parse string as a number
+    """
+    if isinstance(data, model):
+        return data
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or model.__name__
+        cause = first.get("ctx", {}).get("error")
+        message = str(cause) if isinstance(cause, InvalidInputError) else first["msg"]
+        if isinstance(cause, InvalidInputError):
+            raise InvalidInputError(cause.field, cause.problem) from None
+        raise InvalidInputError(field, message) from None
