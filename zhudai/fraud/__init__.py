@@ -1,0 +1,1 @@
+"""Real-time anti-fraud: velocity, device/IP/geo checks, lists, probing, rings, model, trends."""
