@@ -70,7 +70,7 @@ def main() -> None:
     """Entry point: run the app; zhudai errors become one line on stderr and exit code 2."""
     _mount()
     try:
-        app(standalone_mode=False)
+        app()  # standalone: click prints its own usage errors and exits
     except ZhudaiError as exc:
         typer.secho(f"error: {exc}", err=True, fg="red")
         sys.exit(2)
@@ -79,15 +79,3 @@ def main() -> None:
         field = ".".join(str(p) for p in first["loc"]) or "input"
         typer.secho(f"error: {field}: {first['msg']}", err=True, fg="red")
         sys.exit(2)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except typer.Abort:
-        typer.secho("aborted", err=True)
-        sys.exit(1)
-    except Exception as exc:  # click usage errors arrive here under standalone_mode=False
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise

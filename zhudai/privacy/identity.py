@@ -35,7 +35,7 @@ def luhn_check_digit(payload: str) -> str:
     Examples
     --------
     >>> luhn_check_digit("622202100112345678")
-    '5'
+    '9'
     """
     total = 0
     for i, ch in enumerate(reversed(payload)):

@@ -1,0 +1,63 @@
+"""The CLI as a user meets it: help on every command, one-line errors, exit codes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import zhudai
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", "from zhudai.cli import main; main()", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+    )
+
+
+def test_version() -> None:
+    out = run("version")
+    assert out.returncode == 0 and out.stdout.strip() == zhudai.__version__
+
+
+def test_every_command_has_help() -> None:
+    from zhudai.cli import _mount, app
+
+    _mount()
+    import typer.main
+
+    group = typer.main.get_command(app)
+    names = list(group.commands)  # type: ignore[attr-defined]
+    assert {"version", "demo", "db"} <= set(names)
+    for name in names:
+        out = run(name, "--help")
+        assert out.returncode == 0, (name, out.stderr)
+        assert "Usage" in out.stdout
+
+
+def test_db_upgrade_on_a_url(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    out = run("db", "upgrade", "--url", url)
+    assert out.returncode == 0, out.stderr
+    assert "revision 0001" in out.stdout
+    assert run("db", "current", "--url", url).stdout.strip() == "0001"
+
+
+def test_zhudai_error_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    out = run("db", "load-world", str(tmp_path), "--url", f"sqlite:///{tmp_path / 'x.db'}")
+    assert out.returncode == 2
+    assert "Traceback" not in out.stderr
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: world_dir:")
+
+
+@pytest.mark.parametrize("args", [["no-such-command"], ["db", "upgrade", "--no-such-option"]])
+def test_usage_errors_exit_non_zero(args: list[str]) -> None:
+    out = run(*args)
+    assert out.returncode != 0 and "Traceback" not in out.stderr

@@ -1,0 +1,47 @@
+"""Settings refuse default secrets outside development; logs never carry personal data."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pytest
+
+from zhudai.exceptions import ConfigurationError
+from zhudai.logs import configure_logging
+from zhudai.settings import Settings
+
+
+def test_production_refuses_missing_keys(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="production"):
+        Settings(env="production", home=tmp_path, encryption_key=None, token_key=None).keys()
+
+
+def test_development_keys_created_once_private(tmp_path: Path) -> None:
+    s = Settings(env="development", home=tmp_path, encryption_key=None, token_key=None)
+    first = s.keys()
+    assert s.keys() == first
+    assert (tmp_path / "keys.json").stat().st_mode & 0o777 == 0o600
+
+
+def test_bad_key_is_explained(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="32 bytes"):
+        Settings(home=tmp_path, encryption_key="c2hvcnQ=", token_key="c2hvcnQ=").keys()
+
+
+def test_default_db_is_sqlite_under_home(tmp_path: Path) -> None:
+    assert Settings(home=tmp_path).database_url == f"sqlite:///{tmp_path.resolve() / 'zhudai.db'}"
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_log_lines_are_masked(capsys: pytest.CaptureFixture[str], as_json: bool) -> None:
+    configure_logging("INFO", as_json=as_json)
+    logging.getLogger("zhudai.test").info(
+        "applicant %s phone %s", "11010519491231002X", "13812341234"
+    )
+    err = capsys.readouterr().err
+    assert "11010519491231002X" not in err and "13812341234" not in err
+    assert "138****1234" in err
+    if as_json:
+        assert json.loads(err.strip().splitlines()[-1])["level"] == "INFO"
