@@ -25,6 +25,7 @@ app = typer.Typer(
 # (command name, "module:attribute") of each capability's Typer app.
 SUBCOMMANDS: tuple[tuple[str, str], ...] = (
     ("db", "zhudai.store.cli:app"),
+    ("application", "zhudai.store.cli:application_app"),
     ("world", "zhudai.world.cli:app"),
     ("features", "zhudai.features.cli:app"),
     ("graph", "zhudai.graph.cli:app"),

@@ -61,3 +61,50 @@ def test_zhudai_error_is_one_line_not_a_traceback(tmp_path: Path) -> None:
 def test_usage_errors_exit_non_zero(args: list[str]) -> None:
     out = run(*args)
     assert out.returncode != 0 and "Traceback" not in out.stderr
+
+
+def _application_file(tmp_path: Path, **changes: object) -> Path:
+    import json
+
+    from zhudai.privacy import id_check_char
+
+    id17 = "11010519900307123"
+    data: dict[str, object] = {
+        "customer": {"id_number": id17 + id_check_char(id17), "phone": "13912345678"},
+        "applied_at": "2026-11-01T10:30:00",
+        "product_code": "cash_installment",
+        "amount_requested": 8000,
+        "term_months": 12,
+    }
+    for key, value in changes.items():
+        if key in ("id_number", "phone"):
+            data["customer"][key] = value  # type: ignore[index]
+        else:
+            data[key] = value
+    path = tmp_path / "app.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"id_number": "110105199003071230"}, "id_number"),
+        ({"phone": "1391234567"}, "phone"),
+        ({"product_code": "moon_loan"}, "product_code"),
+        ({"amount_requested": -1}, "amount_requested"),
+    ],
+)
+def test_application_submit_bad_input(
+    tmp_path: Path, change: dict[str, object], field: str
+) -> None:
+    from zhudai.privacy import id_check_char
+
+    if field == "id_number":
+        assert id_check_char("11010519900307123") != "0"  # so the planted check digit is wrong
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    out = run("application", "submit", str(_application_file(tmp_path, **change)), "--url", url)
+    assert out.returncode == 2, out.stderr
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: {field}:"), out.stderr
+    assert "Traceback" not in out.stderr
