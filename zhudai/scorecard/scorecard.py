@@ -1,0 +1,198 @@
+"""The WOE logistic-regression scorecard (A-, B- or C-card) in points.
+
+``Scorecard.fit`` bins every candidate (:class:`Binner`), selects features
+(:class:`FeatureSelector`), fits a logistic regression of *bad* on the WOE values and turns it
+into points. With ``WOE = ln(good share / bad share)`` a sound card has every coefficient
+negative (more WOE, less risk); with ``sign_check=True`` the feature with the most positive
+coefficient is dropped and the model refitted until all are negative (reason recorded).
+
+Points of bin ``j`` of feature ``i`` are ``-factor * beta_i * woe_ij`` and the base points are
+``offset - factor * intercept``, so ``score = offset + factor * ln(odds_good)`` exactly.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.linear_model import LogisticRegression
+
+from zhudai.exceptions import InvalidInputError, NotFittedError
+from zhudai.scorecard._params import Param, check_params, is_float
+from zhudai.scorecard.binning import Binner
+from zhudai.scorecard.metrics import check_target
+from zhudai.scorecard.points import RiskGrades, Scaling
+from zhudai.scorecard.runtime import ScorecardModel
+from zhudai.scorecard.selection import FeatureSelector
+
+FORMAT_VERSION = 1
+
+
+class Scorecard:
+    """WOE + logistic regression scorecard scaled to points.
+
+    Parameters
+    ----------
+    binner : an unfitted :class:`Binner` (default settings if ``None``).
+    selector : an unfitted :class:`FeatureSelector` (default settings if ``None``).
+    C : inverse L2 strength of the logistic regression.
+    base_score, base_odds, pdo : points scaling (see :class:`Scaling`).
+    sign_check : drop features whose coefficient has the wrong (positive) sign.
+    grade_cutoffs : score cut-offs of the risk grades; ``None`` = training-score quintiles.
+    grade_labels : grade names from riskiest to safest (one more than the cut-offs).
+
+    Examples
+    --------
+    >>> from zhudai.datasets import load_german_credit
+    >>> df = load_german_credit()
+    >>> card = Scorecard().fit(df.drop(columns="bad"), df["bad"])
+    >>> model = card.model_
+    >>> row = df.drop(columns="bad").iloc[0].to_dict()
+    >>> abs(model.score_one(row) - card.score(df.iloc[[0]])[0]) < 1e-9
+    True
+    """
+
+    _PARAMS = (
+        Param("binner", lambda v: v is None or isinstance(v, Binner), "None or a Binner"),
+        Param(
+            "selector",
+            lambda v: v is None or isinstance(v, FeatureSelector),
+            "None or a FeatureSelector",
+        ),
+        Param("C", is_float(0, low_open=True), "a positive float"),
+        Param("base_score", is_float(), "a number"),
+        Param("base_odds", is_float(0, low_open=True), "a positive number"),
+        Param("pdo", is_float(0, low_open=True), "a positive number"),
+        Param("sign_check", lambda v: isinstance(v, bool), "True or False"),
+        Param(
+            "grade_cutoffs",
+            lambda v: v is None or (isinstance(v, Sequence) and list(v) == sorted(v)),
+            "None or an increasing sequence of scores",
+        ),
+        Param(
+            "grade_labels",
+            lambda v: isinstance(v, Sequence) and len(v) >= 2,
+            "a sequence of >= 2 labels",
+        ),
+    )
+
+    def __init__(
+        self,
+        binner: Binner | None = None,
+        selector: FeatureSelector | None = None,
+        C: float = 1.0,
+        base_score: float = 600.0,
+        base_odds: float = 50.0,
+        pdo: float = 20.0,
+        sign_check: bool = True,
+        grade_cutoffs: Sequence[float] | None = None,
+        grade_labels: Sequence[str] = ("E", "D", "C", "B", "A"),
+    ) -> None:
+        self.binner = binner
+        self.selector = selector
+        self.C = C
+        self.base_score = base_score
+        self.base_odds = base_odds
+        self.pdo = pdo
+        self.sign_check = sign_check
+        self.grade_cutoffs = grade_cutoffs
+        self.grade_labels = grade_labels
+
+    def fit(self, X: pd.DataFrame, y) -> Scorecard:
+        """Bin, select, regress and scale; the fitted card is ``model_`` (a ScorecardModel)."""
+        check_params(self, self._PARAMS)
+        if self.grade_cutoffs is not None and len(self.grade_labels) != len(self.grade_cutoffs) + 1:
+            raise InvalidInputError(
+                "grade_labels", "need exactly one more label than grade_cutoffs"
+            )
+        yy = check_target(y)
+        self.binner_ = copy.deepcopy(self.binner) if self.binner is not None else Binner()
+        self.binner_.fit(X, yy)
+        woe = self.binner_.transform(X)
+        self.selector_ = (
+            copy.deepcopy(self.selector) if self.selector is not None else FeatureSelector()
+        )
+        self.selector_.fit(woe, yy, self.binner_.iv_, X.isna().mean())
+        self.dropped_ = dict(self.selector_.dropped_)
+        features = list(self.selector_.selected_)
+        while True:
+            lr = LogisticRegression(C=self.C, max_iter=2000).fit(woe[features].to_numpy(), yy)
+            coef = lr.coef_[0]
+            if not self.sign_check or coef.max() <= 0:
+                break
+            worst = int(np.argmax(coef))
+            self.dropped_[features[worst]] = (
+                f"coefficient sign: {coef[worst]:+.4f} on WOE (must be < 0)"
+            )
+            features.pop(worst)
+            if not features:
+                raise InvalidInputError("features", "every feature had a wrong-signed coefficient")
+        self.features_ = features
+        self.coef_ = dict(zip(features, coef.tolist(), strict=True))
+        self.intercept_ = float(lr.intercept_[0])
+        self.scaling_ = Scaling(float(self.base_score), float(self.base_odds), float(self.pdo))
+        self.model_ = ScorecardModel(self._meta(grades=None))
+        scores = self.model_.score(X)
+        grades = (
+            RiskGrades(tuple(float(c) for c in self.grade_cutoffs), tuple(self.grade_labels))
+            if self.grade_cutoffs is not None
+            else RiskGrades.from_quantiles(scores, self.grade_labels)
+        )
+        self.grades_ = grades
+        self.model_ = ScorecardModel(self._meta(grades=grades))
+        return self
+
+    def _meta(self, grades: RiskGrades | None, **extra: Any) -> dict[str, Any]:
+        factor = self.scaling_.factor
+        bins = {}
+        for f in self.features_:
+            d = self.binner_.bins_[f].to_dict()
+            d["points"] = (-factor * self.coef_[f] * self.binner_.bins_[f].woe).tolist()
+            bins[f] = d
+        return {
+            "format_version": FORMAT_VERSION,
+            "model_type": "scorecard",
+            "name": extra.get("name", "scorecard"),
+            "version": extra.get("version", "0"),
+            "kind": extra.get("kind", "A"),
+            "features": list(self.features_),
+            "bins": bins,
+            "intercept": self.intercept_,
+            "coefficients": self.coef_,
+            "scaling": self.scaling_.to_dict(),
+            "base_points": self.scaling_.offset - factor * self.intercept_,
+            "grades": grades.to_dict() if grades is not None else None,
+            "calibration": None,
+            "selection": {
+                "iv": {k: float(v) for k, v in self.binner_.iv_.items()},
+                "dropped": self.dropped_,
+            },
+        }
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "model_"):
+            raise NotFittedError("Scorecard is not fitted yet; call fit(X, y) first")
+
+    def metadata(self, **identity: Any) -> dict[str, Any]:
+        """The artefact metadata with ``name``, ``version`` and ``kind`` filled in."""
+        self._check_fitted()
+        return self._meta(self.grades_, **identity)
+
+    def score(self, X: pd.DataFrame) -> np.ndarray:
+        """Points of every row (higher = safer)."""
+        self._check_fitted()
+        return self.model_.score(X)
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        """``[P(good), P(bad)]`` per row, as scikit-learn classifiers return."""
+        self._check_fitted()
+        p = self.model_.predict_pd(X)
+        return np.column_stack([1 - p, p])
+
+    def table(self) -> pd.DataFrame:
+        """The scorecard table (feature, bin, counts, bad rate, WOE, IV, points)."""
+        self._check_fitted()
+        return self.model_.table()

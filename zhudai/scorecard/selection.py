@@ -1,0 +1,147 @@
+"""Feature selection for WOE scorecards: missing rate, IV, correlation, VIF and stepwise.
+
+Filters run in that order; each dropped feature keeps the first reason that removed it, so a
+model's metadata explains every absent candidate. Stepwise forward selection scores a
+candidate set by AIC, BIC (un-penalised logistic log-likelihood) or KS on the training rows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.linear_model import LogisticRegression
+
+from zhudai.exceptions import InvalidInputError, NotFittedError
+from zhudai.scorecard._params import Param, check_params, is_float, one_of
+from zhudai.scorecard.metrics import check_target, ks
+
+STEPWISE = (None, "aic", "bic", "ks")
+
+
+def vif(frame: pd.DataFrame) -> pd.Series:
+    """Variance inflation factor of each column: the diagonal of the inverse correlation matrix.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> a = rng.normal(size=500)
+    >>> f = pd.DataFrame({"a": a, "b": a + 0.1 * rng.normal(size=500), "c": rng.normal(size=500)})
+    >>> v = vif(f)
+    >>> bool(v["a"] > 50 and v["c"] < 1.1)
+    True
+    """
+    corr = np.corrcoef(frame.to_numpy(dtype=float), rowvar=False)
+    corr = np.atleast_2d(corr)
+    return pd.Series(np.diag(np.linalg.pinv(corr)), index=frame.columns, name="vif")
+
+
+def _criterion(x: np.ndarray, y: np.ndarray, how: str) -> float:
+    """Lower is better: AIC, BIC, or minus the training KS of an un-penalised logistic fit."""
+    lr = LogisticRegression(C=1e6, max_iter=1000).fit(x, y)
+    p = np.clip(lr.predict_proba(x)[:, 1], 1e-12, 1 - 1e-12)
+    if how == "ks":
+        return -ks(y, p)
+    loglik = float(np.sum(y * np.log(p) + (1 - y) * np.log(1 - p)))
+    k = x.shape[1] + 1
+    penalty = 2 * k if how == "aic" else k * np.log(len(y))
+    return penalty - 2 * loglik
+
+
+class FeatureSelector:
+    """Choose scorecard features from WOE-encoded candidates.
+
+    Parameters
+    ----------
+    max_missing_rate : drop features missing in more than this share of rows.
+    min_iv : drop features whose IV is below this (0.02 = "useless" by convention).
+    max_corr : of two features correlated above this (absolute, on WOE), drop the lower-IV one.
+    max_vif : then drop the highest-VIF feature while any VIF exceeds this (``None``: skip).
+    stepwise : ``None``, ``"aic"``, ``"bic"`` or ``"ks"`` forward selection on what remains.
+    """
+
+    _PARAMS = (
+        Param("max_missing_rate", is_float(0, 1), "a float in [0, 1]"),
+        Param("min_iv", is_float(0), "a non-negative float"),
+        Param("max_corr", is_float(0, 1, low_open=True), "a float in (0, 1]"),
+        Param("max_vif", is_float(1, optional=True), "None or a float >= 1"),
+        Param("stepwise", one_of(STEPWISE), f"one of {STEPWISE}"),
+    )
+
+    def __init__(
+        self,
+        max_missing_rate: float = 0.95,
+        min_iv: float = 0.02,
+        max_corr: float = 0.7,
+        max_vif: float | None = 10.0,
+        stepwise: str | None = None,
+    ) -> None:
+        self.max_missing_rate = max_missing_rate
+        self.min_iv = min_iv
+        self.max_corr = max_corr
+        self.max_vif = max_vif
+        self.stepwise = stepwise
+
+    def fit(self, woe: pd.DataFrame, y, iv: pd.Series, missing_rate: pd.Series) -> FeatureSelector:
+        """Select among the columns of ``woe`` given each one's IV and raw missing rate."""
+        check_params(self, self._PARAMS)
+        yy = check_target(y)
+        dropped: dict[str, str] = {}
+        kept = [c for c in iv.sort_values(ascending=False).index if c in woe.columns]
+        for c in list(kept):
+            if missing_rate.get(c, 0.0) > self.max_missing_rate:
+                dropped[c] = f"missing rate {missing_rate[c]:.2f} > {self.max_missing_rate}"
+            elif iv[c] < self.min_iv:
+                dropped[c] = f"IV {iv[c]:.4f} < {self.min_iv}"
+        kept = [c for c in kept if c not in dropped]
+        if kept:
+            corr = woe[kept].corr().abs().fillna(0.0)
+            for i, c in enumerate(kept):
+                if c in dropped:
+                    continue
+                for d in kept[i + 1 :]:
+                    if d not in dropped and corr.loc[c, d] > self.max_corr:
+                        dropped[d] = f"|corr| {corr.loc[c, d]:.2f} with {c} > {self.max_corr}"
+            kept = [c for c in kept if c not in dropped]
+        while self.max_vif is not None and len(kept) > 1:
+            v = vif(woe[kept])
+            worst = str(v.idxmax())
+            if v[worst] <= self.max_vif:
+                break
+            dropped[worst] = f"VIF {v[worst]:.1f} > {self.max_vif}"
+            kept.remove(worst)
+        if self.stepwise is not None and kept:
+            kept = self._forward(woe, yy, kept, dropped)
+        if not kept:
+            raise InvalidInputError("features", f"no feature passed selection: {dropped}")
+        self.selected_ = kept
+        self.dropped_ = dropped
+        return self
+
+    def _forward(
+        self, woe: pd.DataFrame, y: np.ndarray, candidates: list[str], dropped: dict[str, str]
+    ) -> list[str]:
+        chosen: list[str] = []
+        best = np.inf
+        remaining = list(candidates)
+        while remaining:
+            scores = {
+                c: _criterion(woe[[*chosen, c]].to_numpy(), y, str(self.stepwise))
+                for c in remaining
+            }
+            c = min(scores, key=scores.__getitem__)
+            # KS must improve by a visible margin to justify one more characteristic
+            margin = 0.002 if self.stepwise == "ks" else 0.0
+            if scores[c] >= best - margin:
+                break
+            best = scores[c]
+            chosen.append(c)
+            remaining.remove(c)
+        for c in remaining:
+            dropped[c] = f"stepwise {self.stepwise} did not improve"
+        return chosen
+
+    def transform(self, woe: pd.DataFrame) -> pd.DataFrame:
+        """The selected columns of ``woe``."""
+        if not hasattr(self, "selected_"):
+            raise NotFittedError("FeatureSelector is not fitted yet; call fit first")
+        return woe[self.selected_]
