@@ -1,0 +1,301 @@
+"""Batch features for many applications at once: polars for the point-in-time join, the age
+buckets and the filters; numpy segment reductions for the accumulators.
+
+For each event table the engine joins every application to its entity's events, keeps those
+strictly before ``applied_at`` and inside the longest window, sorts them by (application, age
+bucket) and reduces each accumulator over those segments with one ``ufunc.reduceat`` call.
+One scan of a table serves every window (see :mod:`zhudai.features.plan`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from zhudai.exceptions import InvalidInputError, NotFoundError
+from zhudai.features.definitions import (
+    Condition,
+    ConditionKind,
+    FeatureSet,
+    FieldFeature,
+    Transform,
+)
+from zhudai.features.plan import US_PER_DAY, Accumulator, Plan, Reduce, Slot, Stat, TablePlan, Value
+from zhudai.features.schema import APPLICATION_KEY, APPLICATION_TIME, STATIC_KEYS
+
+#: Leading columns of every batch output, before the features.
+ID_COLUMNS = (APPLICATION_KEY, "customer_id", APPLICATION_TIME)
+_AGE, _BUCKET, _ROW = "__age", "__bucket", "__row"
+_REDUCERS = {Reduce.SUM: np.add, Reduce.MAX: np.maximum, Reduce.MIN: np.minimum}
+_IDENTITY = {Reduce.SUM: 0.0, Reduce.MAX: -np.inf, Reduce.MIN: np.inf}
+
+
+def polars_condition(cond: Condition, time_col: str) -> pl.Expr:
+    """A condition as a polars boolean expression over an event frame."""
+    if cond.kind is ConditionKind.WEEKEND:
+        weekend = pl.col(time_col).dt.weekday() >= 6  # polars: Monday = 1 .. Sunday = 7
+        return weekend if cond.flag else ~weekend
+    if cond.kind is ConditionKind.HOUR:
+        hour = pl.col(time_col).dt.hour()
+        low, high = hour >= int(cond.low or 0), hour < int(cond.high or 0)
+        return (low & high) if (cond.low or 0) < (cond.high or 0) else (low | high)
+    col = pl.col(str(cond.column))
+    if cond.kind is ConditionKind.BETWEEN:
+        expr = pl.lit(True)
+        if cond.low is not None:
+            expr = expr & (col >= cond.low)
+        if cond.high is not None:
+            expr = expr & (col < cond.high)
+        return expr
+    if cond.kind is ConditionKind.IN:
+        return col.is_in(list(cond.values))
+    return col == cond.flag
+
+
+def polars_field(feature: FieldFeature, name_of: Callable[[str], str] = str) -> pl.Expr:
+    """A field feature as a Float64 polars expression over the joined static row.
+
+    ``name_of`` maps a column of the feature's table to its name in the frame.
+    """
+    col = pl.col(name_of(feature.column))
+    if feature.transform is Transform.VALUE:
+        expr = col.cast(pl.Float64)
+    elif feature.transform is Transform.EQUALS:
+        expr = (col == feature.argument).cast(pl.Float64)
+    elif feature.transform is Transform.CATEGORIES:
+        codes = {v: float(i) for i, v in enumerate(feature.argument)}
+        expr = col.replace_strict(codes, default=None, return_dtype=pl.Float64)
+    elif feature.transform is Transform.DAYS_BEFORE:
+        expr = (
+            pl.col(APPLICATION_TIME) - col.cast(pl.Datetime("us"))
+        ).dt.total_microseconds() / US_PER_DAY
+    else:
+        expr = (col != pl.col(name_of(str(feature.argument)))).cast(pl.Float64)
+    return expr.alias(feature.name)
+
+
+class BatchFeatureEngine:
+    """Compute a feature set for many applications with polars.
+
+    Parameters
+    ----------
+    feature_set : FeatureSet
+        The definitions (e.g. :func:`~zhudai.features.load_feature_set`).
+
+    Examples
+    --------
+    >>> from datetime import datetime
+    >>> import polars as pl
+    >>> from zhudai.features import BatchFeatureEngine, load_feature_set
+    >>> fs = load_feature_set().subset(["orders_count_30d"])
+    >>> apps = pl.DataFrame({"application_id": [1], "customer_id": [7],
+    ...                      "applied_at": [datetime(2024, 5, 1)]})
+    >>> orders = pl.DataFrame({"customer_id": [7, 7], "ts": [datetime(2024, 4, 20),
+    ...                        datetime(2024, 5, 2)], "amount": [10.0, 20.0]})
+    >>> BatchFeatureEngine(fs).compute(apps, {"orders": orders})["orders_count_30d"].to_list()
+    [1.0]
+    """
+
+    def __init__(self, feature_set: FeatureSet) -> None:
+        self.feature_set = feature_set
+        self.plan = Plan(feature_set)
+
+    # -- public
+
+    def compute(
+        self, applications: pl.DataFrame, tables: Mapping[str, pl.DataFrame]
+    ) -> pl.DataFrame:
+        """Features of every row of ``applications``, using each one's events before ``applied_at``.
+
+        Parameters
+        ----------
+        applications : polars.DataFrame
+            One row per application: ``application_id``, ``customer_id``, ``applied_at`` and the
+            columns that application fields read.
+        tables : mapping of table name to polars.DataFrame
+            The event tables (``orders``, ``card_txns``, ``device_events``) and the static tables
+            (``bureau``, ``customers``) the feature set reads.
+
+        Returns
+        -------
+        polars.DataFrame
+            ``application_id, customer_id, applied_at`` then one Float64 column per feature, in
+            definition order; missing values are null.
+        """
+        apps = self._applications(applications)
+        a = self.plan.empty(apps.height)
+        for name, tp in self.plan.tables.items():
+            events = _require(tables, name, tp.columns)
+            self._scan(a, apps, tp, events)
+        self._fields(a, apps, tables)
+        values = self.plan.finalize(a)
+        features = pl.DataFrame(
+            values, schema=self.plan.names, orient="row" if values.shape[0] == 0 else None
+        )
+        return pl.concat([apps.select(ID_COLUMNS), features.fill_nan(None)], how="horizontal")
+
+    def compute_world(self, world_dir: str | Path) -> pl.DataFrame:
+        """Features of every application of a generated world folder (``DIR/<table>.parquet``)."""
+        world = Path(world_dir)
+        needed = {"applications", *self.plan.tables, *(f.table for f in self.plan.fields.values())}
+        missing = [t for t in sorted(needed) if not (world / f"{t}.parquet").exists()]
+        if missing:
+            raise NotFoundError("world_dir", f"{world} (no {', '.join(missing)}.parquet)")
+        frames = {t: pl.read_parquet(world / f"{t}.parquet") for t in needed}
+        return self.compute(frames.pop("applications"), frames)
+
+    # -- steps
+
+    def _applications(self, applications: pl.DataFrame) -> pl.DataFrame:
+        entities = {tp.table.entity for tp in self.plan.tables.values()}
+        app_fields = {f.column for f in self.plan.fields.values() if f.table == "applications"}
+        app_fields |= {
+            str(f.argument)
+            for f in self.plan.fields.values()
+            if f.table == "applications" and f.transform is Transform.DIFFERS_FROM
+        }
+        cols = list(dict.fromkeys([*ID_COLUMNS, *sorted(entities), *sorted(app_fields)]))
+        apps = _require({"applications": applications}, "applications", cols).select(cols)
+        return apps.with_columns(pl.col(APPLICATION_TIME).cast(pl.Datetime("us"))).with_row_index(
+            _ROW
+        )
+
+    def _scan(self, a: np.ndarray, apps: pl.DataFrame, tp: TablePlan, events: pl.DataFrame) -> None:
+        t = tp.table
+        edges = tp.edges
+        age = (pl.col(APPLICATION_TIME) - pl.col(t.time)).dt.total_microseconds() / US_PER_DAY
+        filters = {
+            f: pl.all_horizontal(polars_condition(c, t.time) for c in t.filters[f].conditions)
+            for f in tp.filters
+            if f != "all"
+        }
+        joined = (
+            apps.lazy()
+            .select(_ROW, t.entity, APPLICATION_TIME)
+            .join(
+                events.lazy()
+                .select(tp.columns)
+                .with_columns(pl.col(t.time).cast(pl.Datetime("us"))),
+                on=t.entity,
+            )
+            .with_columns(age.alias(_AGE))
+            .filter((pl.col(_AGE) > 0) & (pl.col(_AGE) <= edges[-1]))
+            .with_columns(
+                pl.sum_horizontal(
+                    *[(pl.col(_AGE) > e).cast(pl.Int64) for e in edges[:-1]], pl.lit(0)
+                ).alias(_BUCKET),
+                *[expr.alias(f"__f_{f}") for f, expr in filters.items()],
+            )
+            .sort(_ROW, _BUCKET)
+            .collect()
+        )
+        if joined.height == 0:
+            return
+        masks = {f: joined[f"__f_{f}"].fill_null(False).to_numpy() for f in filters}
+        key = joined[_ROW].to_numpy().astype(np.int64) * len(edges) + joined[_BUCKET].to_numpy()
+        starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+        rows, buckets = key[starts] // len(edges), key[starts] % len(edges)
+        ages = joined[_AGE].to_numpy()
+        cache: dict[tuple[Value, str | None], np.ndarray] = {}
+        for acc in tp.accumulators:
+            per_event = self._value(joined, ages, acc, cache)
+            if acc.filter != "all":
+                per_event = np.where(masks[acc.filter], per_event, _IDENTITY[acc.reduce])
+            reduced = _REDUCERS[acc.reduce].reduceat(per_event, starts)
+            self.plan.store_groups(a, t.name, acc, rows, buckets, reduced)
+        self._direct(a, joined, tp)
+
+    @staticmethod
+    def _value(joined: pl.DataFrame, ages: np.ndarray, acc: Accumulator, cache: dict) -> np.ndarray:
+        key = (acc.value, acc.column)
+        if key not in cache:
+            x = joined[acc.column].cast(pl.Float64).to_numpy() if acc.column else None
+            cache[key] = {
+                Value.ONE: lambda: np.ones(len(ages)),
+                Value.X: lambda: x,
+                Value.X2: lambda: x * x,
+                Value.AGE: lambda: ages,
+                Value.AGE2: lambda: ages * ages,
+                Value.AGE_X: lambda: ages * x,
+            }[acc.value]()
+        return cache[key]
+
+    def _direct(self, a: np.ndarray, joined: pl.DataFrame, tp: TablePlan) -> None:
+        """Distinct counts and daily bursts: computed per window, they do not merge."""
+
+        def mask(slot: Slot) -> pl.Expr:
+            inside = pl.col(_AGE) <= slot.window
+            return inside if slot.filter == "all" else inside & pl.col(f"__f_{slot.filter}")
+
+        distinct = [s for s in tp.direct if s.stat is Stat.DISTINCT]
+        daily = [s for s in tp.direct if s.stat is Stat.MAX_DAILY]
+        results = []
+        if distinct:
+            results.append(
+                joined.group_by(_ROW).agg(
+                    pl.col(str(s.column))
+                    .filter(mask(s))
+                    .drop_nulls()
+                    .n_unique()
+                    .alias(str(self.plan.slot_index[s]))
+                    for s in distinct
+                )
+            )
+        if daily:
+            per_day = joined.group_by(_ROW, pl.col(tp.table.time).dt.date()).agg(
+                mask(s).sum().alias(str(self.plan.slot_index[s])) for s in daily
+            )
+            results.append(
+                per_day.group_by(_ROW).agg(
+                    pl.col(str(self.plan.slot_index[s])).max() for s in daily
+                )
+            )
+        for frame in results:
+            rows = frame[_ROW].to_numpy()
+            for col in frame.columns[1:]:
+                a[rows, int(col)] = frame[col].cast(pl.Float64).to_numpy()
+
+    def _fields(
+        self, a: np.ndarray, apps: pl.DataFrame, tables: Mapping[str, pl.DataFrame]
+    ) -> None:
+        """Field features: the application row joined to its bureau row and its customer."""
+        fields = list(self.plan.fields.values())
+        static = apps
+        for table in sorted({f.table for f in fields} - {"applications"}):
+            key = STATIC_KEYS[table]
+            columns = sorted({c for f in fields if f.table == table for c in _field_columns(f)})
+            frame = _require(tables, table, [key, *columns]).unique(key, keep="first")
+            renamed = frame.select(key, *[pl.col(c).alias(_static_name(table, c)) for c in columns])
+            static = static.join(renamed, on=key, how="left")
+        exprs = [
+            polars_field(f, lambda c, t=f.table: _static_name(t, c)).alias(str(slot))
+            for slot, f in self.plan.field_slots
+        ]
+        values = static.sort(_ROW).select(exprs)
+        for col in values.columns:
+            a[:, int(col)] = values[col].to_numpy()
+
+
+def _field_columns(f: FieldFeature) -> list[str]:
+    return [f.column, str(f.argument)] if f.transform is Transform.DIFFERS_FROM else [f.column]
+
+
+def _static_name(table: str, column: str) -> str:
+    """Column name of a static table's column in the joined static frame."""
+    return column if table == "applications" else f"{table}.{column}"
+
+
+def _require(tables: Mapping[str, pl.DataFrame], name: str, columns: list[str]) -> pl.DataFrame:
+    """The table ``name`` with ``columns``, or an error naming what is missing."""
+    if name not in tables:
+        raise InvalidInputError(name, "table missing: the feature set reads it")
+    frame = tables[name]
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise InvalidInputError(
+            f"{name}.{missing[0]}", f"column missing; the table has {frame.columns}"
+        )
+    return frame
