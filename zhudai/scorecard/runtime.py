@@ -198,11 +198,13 @@ class BoosterModel(_Encoded):
         super().__init__(meta)
         self.engine: str = meta["engine"]
         self.booster = booster
+        if booster is not None and self.engine == "xgb":
+            booster.set_param({"nthread": 1})  # one row never pays for a thread pool
 
     def _raw(self, x: np.ndarray) -> np.ndarray:
         if self.engine == "xgb":
             return np.asarray(self.booster.inplace_predict(x), dtype=float)
-        return np.asarray(self.booster.predict(x), dtype=float)
+        return np.asarray(self.booster.predict(x, num_threads=1 if len(x) == 1 else 0), dtype=float)
 
     def predict_pd_one(self, row: Mapping[str, Any]) -> float:
         return self._calibrate_one(float(self._raw(self.matrix_one(row))[0]))

@@ -88,7 +88,9 @@ class FeatureSelector:
         dropped: dict[str, str] = {}
         kept = [c for c in iv.sort_values(ascending=False).index if c in woe.columns]
         for c in list(kept):
-            if missing_rate.get(c, 0.0) > self.max_missing_rate:
+            if woe[c].nunique() <= 1:
+                dropped[c] = "constant: a single populated bin (constant or all-missing column)"
+            elif missing_rate.get(c, 0.0) > self.max_missing_rate:
                 dropped[c] = f"missing rate {missing_rate[c]:.2f} > {self.max_missing_rate}"
             elif iv[c] < self.min_iv:
                 dropped[c] = f"IV {iv[c]:.4f} < {self.min_iv}"

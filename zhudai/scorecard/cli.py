@@ -1,0 +1,88 @@
+"""``zhudai card``: train a credit model on a table and score a table with a saved model.
+
+``zhudai card train --data FILE --target COL [--time-col COL --oot-from DATE] [--kind A|B|C]
+[--model lr|xgb|lgbm|mlp] --out DIR`` prints ONE JSON line of train/test (and oot) metrics and
+writes the artefact, ``report.html``, ``scorecard.xlsx`` and (scorecards) ``scorecard.sql``
+into DIR. ``zhudai card score --model DIR --data FILE --out FILE`` writes the input's id
+columns (or row numbers) with ``score`` and ``pd``. FILE is CSV or Parquet.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from zhudai.exceptions import InvalidInputError
+
+app = typer.Typer(help="Scorecards and credit models: train, score.", no_args_is_help=True)
+
+
+@app.command()
+def train(
+    data: Path = typer.Option(..., "--data", help="Training table (.csv or .parquet)."),
+    target: str = typer.Option(..., "--target", help="Target column: 1 = bad, 0 = good."),
+    out: Path = typer.Option(..., "--out", help="Directory for the model artefact and reports."),
+    time_col: str | None = typer.Option(
+        None, "--time-col", help="Date column for the out-of-time split."
+    ),
+    oot_from: str | None = typer.Option(
+        None, "--oot-from", help="Rows on/after this date are out-of-time."
+    ),
+    kind: str = typer.Option(
+        "A", "--kind", help="Card kind: A (application), B (behaviour), C (collection)."
+    ),
+    model: str = typer.Option("lr", "--model", help="lr (WOE scorecard), xgb, lgbm or mlp."),
+    calibration: str | None = typer.Option(
+        None, "--calibration", help="platt or isotonic on a 25% train holdout."
+    ),
+    exclude: list[str] = typer.Option(
+        [], "--exclude", help="Columns not to use as features (repeatable)."
+    ),
+    test_size: float = typer.Option(
+        0.3, "--test-size", help="Share of development rows held out for test."
+    ),
+    seed: int = typer.Option(0, "--seed", help="Random seed of the split and the model."),
+    name: str | None = typer.Option(None, "--name", help="Model name in the artefact."),
+) -> None:
+    """Train, evaluate and save a model; print one JSON line of metrics."""
+    from zhudai.scorecard.training import metrics_line, read_table, write_artifacts
+    from zhudai.scorecard.training import train as run_training
+
+    frame = read_table(data)
+    result = run_training(
+        frame,
+        target,
+        model=model,
+        kind=kind,
+        time_col=time_col,
+        oot_from=oot_from,
+        exclude=exclude,
+        test_size=test_size,
+        seed=seed,
+        calibration=calibration,
+        name=name,
+    )
+    write_artifacts(result, out)
+    typer.echo(metrics_line(result, out))
+
+
+@app.command()
+def score(
+    model: Path = typer.Option(..., "--model", help="Model artefact directory."),
+    data: Path = typer.Option(..., "--data", help="Table to score (.csv or .parquet)."),
+    out: Path = typer.Option(..., "--out", help="Output file (.csv or .parquet)."),
+) -> None:
+    """Score a table: write its ids with ``score`` and ``pd``."""
+    from zhudai.scorecard.training import read_table, score_table
+
+    suffix = out.suffix.lower()
+    if suffix not in (".csv", ".parquet", ".pq"):
+        raise InvalidInputError("out", f"must end in .csv or .parquet; got {out.name}")
+    scored = score_table(model, read_table(data))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".csv":
+        scored.to_csv(out, index=False)
+    else:
+        scored.to_parquet(out, index=False)
+    typer.echo(f"scored {len(scored)} rows -> {out}")

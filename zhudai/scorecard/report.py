@@ -1,0 +1,200 @@
+"""The model report: a self-contained HTML page with charts, and an Excel workbook.
+
+The HTML embeds plotly.js from the installed plotly package (no CDN, opens offline) and shows
+ROC and KS curves, the score (or PD) distribution of every sample, lift by decile, PSI/CSI
+against the training sample, and WOE bars with bad rates for each model feature. The Excel
+workbook holds the scorecard (or binning) table, the metrics, the lift table and the
+selection log, for risk teams that review cards in Excel.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from zhudai.scorecard import metrics
+from zhudai.scorecard.runtime import ScorecardModel
+
+if TYPE_CHECKING:
+    from zhudai.scorecard.training import TrainResult
+
+_CSS = """
+body{font-family:system-ui,sans-serif;margin:2em;color:#222;max-width:1200px}
+table{border-collapse:collapse;margin:0.5em 0 1.5em;font-size:13px}
+td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
+th{background:#f0f3f7}h2{border-bottom:2px solid #4a78b0;padding-bottom:4px}
+"""
+
+
+def _table(frame: pd.DataFrame, digits: int = 4) -> str:
+    return frame.to_html(index=False, float_format=lambda v: f"{v:.{digits}f}", border=0)
+
+
+def _value(result: TrainResult, part: str) -> np.ndarray:
+    s = result.samples[part]
+    return s.score if s.score is not None else s.pd
+
+
+def _figures(result: TrainResult) -> list[tuple[str, go.Figure]]:
+    figs = []
+    roc = go.Figure()
+    for part, s in result.samples.items():
+        fpr, tpr = metrics.roc_curve(s.y, s.pd)
+        roc.add_trace(go.Scatter(x=fpr, y=tpr, name=f"{part} AUC {metrics.auc(s.y, s.pd):.3f}"))
+    roc.add_trace(
+        go.Scatter(x=[0, 1], y=[0, 1], name="random", line={"dash": "dot", "color": "grey"})
+    )
+    roc.update_layout(
+        title="ROC",
+        xaxis_title="false positive rate (goods)",
+        yaxis_title="true positive rate (bads)",
+    )
+    figs.append(("roc", roc))
+
+    ks_fig = go.Figure()
+    part = "oot" if "oot" in result.samples else "test"
+    s = result.samples[part]
+    fpr, tpr = metrics.roc_curve(s.y, s.pd)
+    share = np.linspace(0, 1, len(fpr))
+    ks_fig.add_trace(go.Scatter(x=share, y=tpr, name="cumulative bads"))
+    ks_fig.add_trace(go.Scatter(x=share, y=fpr, name="cumulative goods"))
+    ks_fig.add_trace(
+        go.Scatter(x=share, y=tpr - fpr, name=f"difference (KS {metrics.ks(s.y, s.pd):.3f})")
+    )
+    ks_fig.update_layout(title=f"KS curve ({part})", xaxis_title="cut-off rank (riskiest first)")
+    figs.append(("ks", ks_fig))
+
+    dist = go.Figure()
+    label = "score" if result.samples["train"].score is not None else "PD"
+    for part, _ in result.samples.items():
+        dist.add_trace(
+            go.Histogram(
+                x=_value(result, part), name=part, histnorm="probability", opacity=0.6, nbinsx=40
+            )
+        )
+    dist.update_layout(title=f"{label} distribution", barmode="overlay", xaxis_title=label)
+    figs.append(("distribution", dist))
+
+    model = result.model
+    for f in model.features:
+        t = model.bins[f].table()
+        t = t[t["count"] > 0]
+        fig = make_subplots(specs=[[{"secondary_y": True}]])
+        fig.add_trace(go.Bar(x=t["bin"], y=t["woe"], name="WOE"), secondary_y=False)
+        fig.add_trace(
+            go.Scatter(x=t["bin"], y=t["bad_rate"], name="bad rate", mode="lines+markers"),
+            secondary_y=True,
+        )
+        fig.update_layout(
+            title=f"{f}: WOE and bad rate by bin (IV {model.bins[f].iv:.3f})", height=320
+        )
+        figs.append((f"woe-{f}", fig))
+    return figs
+
+
+def stability(result: TrainResult) -> pd.DataFrame:
+    """CSI of each model feature: train against every other sample."""
+    model = result.model
+    train = result.samples["train"].X
+    idx_train = pd.DataFrame({f: model.bins[f].indices(train[f]) for f in model.features})
+    cols = {}
+    for part, s in result.samples.items():
+        if part == "train":
+            continue
+        idx = pd.DataFrame({f: model.bins[f].indices(s.X[f]) for f in model.features})
+        cols[f"csi_train_{part}"] = metrics.csi(idx_train, idx)
+    return pd.DataFrame(cols).rename_axis("feature").reset_index()
+
+
+def write_html_report(result: TrainResult, path: str | Path) -> Path:
+    """Write the self-contained HTML report and return its path."""
+    m = result.metrics
+    rows = [{"sample": p, **m[p]} for p in result.samples]
+    parts = [
+        f"<html><head><meta charset='utf-8'><title>{html.escape(result.meta['name'])}</title>",
+        f"<style>{_CSS}</style></head><body>",
+        f"<h1>Model report: {html.escape(result.meta['name'])} v{html.escape(str(result.meta['version']))}</h1>",
+        f"<p>model <b>{m['model']}</b>, card kind <b>{m['kind']}</b>, {m['n_features']} features, "
+        f"data hash <code>{result.meta['data_hash'][:16]}</code></p>",
+        "<h2>Discrimination</h2>",
+        _table(pd.DataFrame(rows)),
+        "<h2>Stability (PSI of the PD)</h2>",
+        _table(pd.DataFrame([m["psi"]])) if m["psi"] else "<p>single sample</p>",
+    ]
+    csi = stability(result)
+    if not csi.empty:
+        parts += ["<h2>Characteristic stability (CSI)</h2>", _table(csi)]
+    eval_part = "oot" if "oot" in result.samples else "test"
+    s = result.samples[eval_part]
+    parts += [
+        f"<h2>Lift and gain by decile ({eval_part})</h2>",
+        _table(metrics.lift_table(s.y, s.pd)),
+    ]
+    for i, (key, fig) in enumerate(_figures(result)):
+        parts.append(f"<div id='{html.escape(key)}'>")
+        parts.append(fig.to_html(full_html=False, include_plotlyjs=(i == 0)))
+        parts.append("</div>")
+    table = (
+        result.model.table() if isinstance(result.model, ScorecardModel) else _bins_table(result)
+    )
+    parts += ["<h2>Scorecard / binning table</h2>", _table(table)]
+    dropped = pd.DataFrame(
+        sorted(result.meta["selection"]["dropped"].items()), columns=["feature", "reason"]
+    )
+    parts += [
+        "<h2>Features not used</h2>",
+        dropped.to_html(index=False, border=0),
+        "</body></html>",
+    ]
+    out = Path(path)
+    out.write_text("\n".join(parts), encoding="utf-8")
+    return out
+
+
+def _bins_table(result: TrainResult) -> pd.DataFrame:
+    model = result.model
+    return pd.concat([model.bins[f].table() for f in model.features], ignore_index=True)
+
+
+def write_excel(result: TrainResult, path: str | Path) -> Path:
+    """Write the scorecard workbook (scorecard, metrics, lift, selection sheets)."""
+    out = Path(path)
+    table = (
+        result.model.table() if isinstance(result.model, ScorecardModel) else _bins_table(result)
+    )
+    m = result.metrics
+    metric_rows = pd.DataFrame([{"sample": p, **m[p]} for p in result.samples])
+    eval_part = "oot" if "oot" in result.samples else "test"
+    s = result.samples[eval_part]
+    selection = pd.DataFrame(
+        [
+            {
+                "feature": f,
+                "iv": iv,
+                "used": f in result.model.features,
+                "reason": result.meta["selection"]["dropped"].get(f, ""),
+            }
+            for f, iv in result.meta["selection"]["iv"].items()
+        ]
+    )
+    with pd.ExcelWriter(out, engine="openpyxl") as xl:
+        table.to_excel(xl, sheet_name="scorecard", index=False)
+        metric_rows.to_excel(xl, sheet_name="metrics", index=False)
+        metrics.lift_table(s.y, s.pd).to_excel(xl, sheet_name=f"lift_{eval_part}", index=False)
+        selection.to_excel(xl, sheet_name="selection", index=False)
+        if isinstance(result.model, ScorecardModel):
+            scaling = pd.DataFrame(
+                [{**result.model.scaling.to_dict(), "base_points": result.model.base_points}]
+            )
+            scaling.to_excel(xl, sheet_name="scaling", index=False)
+        for ws in xl.book.worksheets:
+            for col in ws.columns:
+                width = max(len(str(c.value)) if c.value is not None else 0 for c in col)
+                ws.column_dimensions[col[0].column_letter].width = min(60, max(10, width + 2))
+    return out
