@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+from itertools import count
 
 import pytest
 
 from zhudai.fraud.redis_server import RedisServer, RedisUnavailableError
+from zhudai.privacy import tokenizer
 
 
 @pytest.fixture(scope="session")
@@ -20,3 +23,47 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield server.url
     finally:
         server.stop()
+
+
+T0 = datetime(2024, 3, 1, 10, 0, 0)
+_ids = count(1)
+
+
+def _application(minutes: float = 0.0, **overrides):
+    """One ordinary application from Hangzhou; ``overrides`` replace columns."""
+    tok = tokenizer()
+    person = overrides.pop("person", 1)
+    n = next(_ids)
+    row = {
+        "application_id": n,
+        "customer_id": person,
+        "applied_at": T0 + timedelta(minutes=minutes),
+        "channel_id": 1,
+        "product_code": "cash_installment",
+        "amount_requested": 5000.0,
+        "term_months": 12,
+        "device_id": f"dev-{person}",
+        "device_model": "Xiaomi 13",
+        "is_emulator": False,
+        "is_rooted": False,
+        "device_first_seen_at": T0 - timedelta(days=400),
+        "ip": f"36.112.{person % 250}.{person % 200 + 1}",
+        "ip_prefix24": f"36.112.{person % 250}",
+        "gps_lat": 30.26,
+        "gps_lon": 120.13,
+        "geohash6": "wtmkq1",
+        "declared_city": "杭州",
+        "ip_city": "杭州",
+        "sim_age_days": 900,
+        "id_token": tok.token("id", f"id-{person}"),
+        "phone_token": tok.token("phone", f"phone-{person}"),
+        "card_token": tok.token("card", f"card-{person}"),
+    }
+    row.update(overrides)
+    return row
+
+
+@pytest.fixture
+def application() -> Callable[..., dict]:
+    """Factory of hand-made applications in the world's ``applications`` shape."""
+    return _application

@@ -1,0 +1,142 @@
+"""The fraud engine on hand-made applications: signals, hits, explanations, feedback."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from zhudai.exceptions import InvalidInputError
+from zhudai.fraud.engine import FraudEngine, to_epoch
+from zhudai.fraud.lists import FraudLists
+from zhudai.fraud.signals import SIGNAL_NAMES
+from zhudai.fraud.velocity import InMemoryVelocityStore
+from zhudai.fraud.velocity_redis import RedisVelocityStore
+
+
+def test_ordinary_application_is_clean(application):
+    result = FraudEngine().check(application())
+    assert set(result.signals) == set(SIGNAL_NAMES)
+    assert result.signals["dev_apps_24h"] == 1  # counts include the application itself
+    assert result.signals["gps_declared_km"] < 5
+    assert not result.is_fraud and not result.probing
+    assert result.hits == []
+
+
+def test_device_cycling_identities_is_caught_by_its_third_attempt_and_grey_listed(application):
+    engine = FraudEngine()
+    results = [
+        engine.check(
+            application(minutes=5 * i, person=100 + i, device_id="farm-1", is_emulator=True)
+        )
+        for i in range(4)
+    ]
+    assert [r.probing for r in results] == [False, False, True, True]
+    assert results[2].signals["dev_ids_7d"] == 3
+    probing_hit = next(h for h in results[2].hits if h.rule == "probing")
+    assert "device used 3 identities in 7 days" in probing_hit.explanation
+    # The device is grey-listed from the third attempt on, and the hit explains itself.
+    hit = results[3].list_hits[0]
+    assert hit.source == "probing_detector" and hit.key_masked == "device:farm-1"
+    assert "grey list: device:farm-1 (probing_detector" in hit.explain()
+
+
+def test_retry_after_rejection_with_tweaked_fields(application):
+    engine = FraudEngine()
+    first = application(person=7)
+    engine.check(first)
+    engine.record_outcome(first, rejected=True)
+    retry = application(minutes=10, person=7, amount_requested=3000.0, term_months=6)
+    s = engine.check(retry).signals
+    assert s["retry_after_reject"] == 1
+    assert s["tweak_count"] == 2
+    assert s["amount_change_ratio"] == pytest.approx(0.4)
+    assert s["dev_rejects_24h"] == 1 and s["id_rejects_7d"] == 1
+    assert s["probing_score"] >= 0.5
+
+
+def test_duplicate_submission_does_not_inflate_velocity(application):
+    engine = FraudEngine()
+    app = application(person=3)
+    engine.check(app)
+    again = engine.check(app)
+    assert again.signals["dev_apps_24h"] == 1 and again.signals["id_apps_7d"] == 1
+
+
+def test_geo_mismatch_and_impossible_travel(application):
+    engine = FraudEngine()
+    engine.check(application(person=9))
+    far = application(minutes=30, person=9, gps_lat=39.92, gps_lon=116.44, ip_city="北京")
+    result = engine.check(far)
+    s = result.signals
+    assert s["ip_declared_mismatch"] == 1
+    assert s["gps_declared_km"] == pytest.approx(1120, rel=0.05)
+    assert s["travel_kmh"] > 2000 and s["impossible_travel"] == 1
+    assert {"geo_mismatch", "impossible_travel"} <= {h.rule for h in result.hits}
+
+
+def test_black_list_blocks_and_explains_with_a_masked_token(application):
+    lists = FraudLists()
+    app = application(person=11)
+    lists.add("black", "id", app["id_token"], source="court", reason="fraud conviction", since=0.0)
+    result = FraudEngine(lists=lists).check(app)
+    assert result.is_fraud
+    explanation = result.list_hits[0].explain()
+    assert explanation.startswith(
+        f"black list: id:{app['id_token'][:8]}… (court: fraud conviction)"
+    )
+    assert app["id_token"] not in explanation
+
+
+def test_shared_phone_and_card_across_identities(application):
+    engine = FraudEngine()
+    engine.check(application(person=20))
+    other = application(minutes=60, person=21, phone_token=application(person=20)["phone_token"])
+    hits = {h.rule for h in engine.check(other).hits}
+    assert "phone_shared_by_ids" in hits
+
+
+def test_contacts_named_by_many_applicants(application):
+    engine = FraudEngine()
+    last = None
+    for i in range(5):
+        last = engine.check(
+            application(minutes=i, person=30 + i, contact_phone_tokens=["c-shared", f"c-{i}"])
+        )
+    assert last.signals["contact_ids_30d"] == 5
+    assert "shared_contact" in {h.rule for h in last.hits}
+
+
+def test_missing_required_field_names_it(application):
+    app = application()
+    del app["applied_at"]
+    with pytest.raises(InvalidInputError, match="applied_at"):
+        FraudEngine().check(app)
+
+
+def test_to_epoch_accepts_datetimes_and_numbers(application):
+    assert to_epoch(86_400.0) == 86_400.0
+    assert to_epoch(application(minutes=0)["applied_at"]) == pytest.approx(1709287200.0)
+    with pytest.raises(InvalidInputError, match="applied_at"):
+        to_epoch("yesterday")
+
+
+@pytest.mark.redis
+def test_engine_gives_the_same_signals_on_redis(redis_url, application):
+    apps = [application(minutes=3 * i, person=50 + i % 3, device_id="shared-dev") for i in range(6)]
+    embedded = FraudEngine(store=InMemoryVelocityStore())
+    shared = FraudEngine(store=RedisVelocityStore.isolated(redis_url))
+    for app in apps:
+        assert embedded.check(app).signals == shared.check(app).signals
+
+
+def test_check_is_fast_enough_embedded(application):
+    engine = FraudEngine()
+    apps = [application(minutes=i, person=i % 500) for i in range(600)]
+    for app in apps[:100]:
+        engine.check(app)
+    started = time.perf_counter()
+    for app in apps[100:]:
+        engine.check(app)
+    per_check = (time.perf_counter() - started) / 500
+    assert per_check < 2e-3  # generous for a busy CI box; the benchmark reports the real p99

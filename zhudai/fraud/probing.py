@@ -1,0 +1,140 @@
+"""Probing detection: a device or IP cycling identities, and retries that tweak fields.
+
+Black-market probers buy identities and try them one after another from the same few devices
+and IPs, and after a rejection retry within minutes with small changes (another amount, term,
+product, phone or card) to learn where the line is. Velocity says how many identities a device
+or IP has used; this module remembers each key's last *rejected* application to see what
+changed since.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from zhudai.fraud.velocity import DAY
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    ts: float
+    amount: float
+    term: int
+    product: str
+    phone: str
+    card: str
+
+
+@dataclass(frozen=True)
+class ProbingVerdict:
+    """What the detector concluded about one application."""
+
+    retry_after_reject: bool
+    tweak_count: int
+    amount_change_ratio: float
+    score: float
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ProbingThresholds:
+    """When the detector speaks.
+
+    Parameters
+    ----------
+    device_ids : int
+        Distinct ID tokens on one device in 7 days that count as identity cycling.
+    ip_ids : int
+        Distinct ID tokens on one IP in 24 hours that count as identity cycling.
+    retry_window : float
+        Seconds after a rejection during which a new attempt is a retry.
+    score : float
+        Probing score at or above which the application is flagged as probing.
+    """
+
+    device_ids: int = 3
+    ip_ids: int = 4
+    retry_window: float = 7 * DAY
+    score: float = 0.5
+
+
+class ProbingDetector:
+    """Stateful detector; feed it every application and every rejection, in time order.
+
+    Parameters
+    ----------
+    thresholds : ProbingThresholds, optional
+    """
+
+    def __init__(self, thresholds: ProbingThresholds | None = None) -> None:
+        self.thresholds = thresholds or ProbingThresholds()
+        self._rejected: dict[str, _Attempt] = {}
+
+    def assess(
+        self,
+        ts: float,
+        keys: tuple[str, ...],
+        attempt: dict,
+        dev_ids_7d: float,
+        ip_ids_24h: float,
+        dev_rejects_24h: float,
+    ) -> ProbingVerdict:
+        """Judge one application from its velocity and the keys' last rejections.
+
+        ``keys`` are the application's ``id:``, ``phone:`` and ``device:`` keys; ``attempt``
+        holds ``amount``, ``term``, ``product``, ``phone``, ``card``.
+        """
+        th = self.thresholds
+        reasons = []
+        prior = None
+        for key in keys:
+            got = self._rejected.get(key)
+            if (
+                got is not None
+                and 0 <= ts - got.ts <= th.retry_window
+                and (prior is None or got.ts > prior.ts)
+            ):
+                prior = got
+        tweaks, ratio = 0, 0.0
+        if prior is not None:
+            amount = float(attempt["amount"])
+            ratio = abs(amount - prior.amount) / max(prior.amount, 1.0)
+            tweaks = (
+                (ratio > 0)
+                + (int(attempt["term"]) != prior.term)
+                + (attempt["product"] != prior.product)
+                + (attempt["phone"] != prior.phone)
+                + (attempt["card"] != prior.card)
+            )
+            reasons.append(
+                f"retry {(ts - prior.ts) / 60:.0f} min after a rejection, {tweaks} fields changed"
+            )
+        cycling_dev = dev_ids_7d / th.device_ids
+        cycling_ip = ip_ids_24h / th.ip_ids
+        if cycling_dev >= 1:
+            reasons.append(f"device used {dev_ids_7d:.0f} identities in 7 days")
+        if cycling_ip >= 1:
+            reasons.append(f"IP used {ip_ids_24h:.0f} identities in 24 hours")
+        fast_retry = prior is not None and ts - prior.ts <= DAY
+        score = max(
+            min(cycling_dev, 1.0) if cycling_dev >= 1 else 0.4 * cycling_dev,
+            min(cycling_ip, 1.0) if cycling_ip >= 1 else 0.3 * cycling_ip,
+            (0.3 + 0.1 * tweaks + 0.2 * fast_retry + 0.1 * min(dev_rejects_24h, 2.0))
+            if prior is not None
+            else 0.0,
+        )
+        return ProbingVerdict(prior is not None, tweaks, ratio, min(score, 1.0), tuple(reasons))
+
+    def record_rejection(self, ts: float, keys: tuple[str, ...], attempt: dict) -> None:
+        """Remember a rejected application under each of its keys."""
+        got = _Attempt(
+            ts,
+            float(attempt["amount"]),
+            int(attempt["term"]),
+            str(attempt["product"]),
+            str(attempt["phone"]),
+            str(attempt["card"]),
+        )
+        for key in keys:
+            old = self._rejected.get(key)
+            if old is None or old.ts <= ts:
+                self._rejected[key] = got

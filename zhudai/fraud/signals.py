@@ -1,0 +1,168 @@
+"""The typed variables the fraud layer hands to the decision engine's policies.
+
+Every name below is a stable contract: policies refer to them (``fraud.dev_ids_7d >= 3``).
+Velocity counts *include* the application being checked, so a first-ever application from a
+device has ``dev_apps_24h == 1``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TypedDict
+
+from zhudai.fraud.lists import ListHit
+from zhudai.fraud.velocity import DAY, HOUR, Agg
+
+
+class FraudSignals(TypedDict):
+    """All fraud signals of one application (numbers; booleans as 0/1 floats for models).
+
+    Device: ``is_emulator``, ``is_rooted``, ``device_age_days`` (since the device was first
+    seen), ``sim_age_days``.
+
+    Velocity (see :data:`VELOCITY_SIGNALS` for stream, window and aggregate of each):
+    ``dev_*`` per device, ``ip_*`` per IP, ``ip24_*`` per IP /24, ``phone_*`` per phone token,
+    ``id_*`` per ID token, ``card_*`` per bank-card token, ``geo_*`` per 6-character geohash,
+    ``contact_ids_30d`` the most applicants naming one of this applicant's contact phones.
+
+    Geo: ``gps_ip_km`` (GPS to the IP city's centroid), ``gps_declared_km`` (GPS to the declared
+    city), ``ip_declared_mismatch`` (IP city differs from declared city), ``travel_km`` and
+    ``travel_kmh`` (from the same person's previous application), ``impossible_travel``.
+
+    Probing: ``retry_after_reject`` (same ID, phone or device rejected in the last 7 days),
+    ``tweak_count`` (declared fields changed since that rejection: amount, term, product,
+    phone, card), ``amount_change_ratio``, ``probing_score`` (0-1).
+
+    Lists: ``black_hits``, ``grey_hits``. Rings (from :mod:`zhudai.graph`): ``ring_score``
+    (0-1), ``ring_size``. Model: ``anomaly_score`` (isolation forest, 0-1, higher is stranger),
+    ``fraud_score`` (gradient boosting probability of fraud).
+    """
+
+    is_emulator: float
+    is_rooted: float
+    device_age_days: float
+    sim_age_days: float
+    dev_apps_1h: float
+    dev_apps_24h: float
+    dev_ids_24h: float
+    dev_ids_7d: float
+    dev_phones_7d: float
+    dev_cards_7d: float
+    dev_rejects_24h: float
+    ip_apps_1h: float
+    ip_ids_24h: float
+    ip_rejects_24h: float
+    ip24_apps_1h: float
+    ip24_ids_24h: float
+    phone_apps_24h: float
+    phone_devices_7d: float
+    phone_ids_30d: float
+    id_apps_24h: float
+    id_apps_7d: float
+    id_devices_7d: float
+    id_phones_30d: float
+    id_cards_30d: float
+    id_amount_7d: float
+    id_rejects_7d: float
+    card_ids_30d: float
+    geo_apps_1h: float
+    geo_ids_24h: float
+    contact_ids_30d: float
+    gps_ip_km: float
+    gps_declared_km: float
+    ip_declared_mismatch: float
+    travel_km: float
+    travel_kmh: float
+    impossible_travel: float
+    retry_after_reject: float
+    tweak_count: float
+    amount_change_ratio: float
+    probing_score: float
+    black_hits: float
+    grey_hits: float
+    ring_score: float
+    ring_size: float
+    anomaly_score: float
+    fraud_score: float
+
+
+# Streams: "<key>.<member>:<key value>", one event per application; rej.* get one per rejection.
+# (signal, stream family, window seconds, aggregate)
+VELOCITY_SIGNALS: tuple[tuple[str, str, float, Agg], ...] = (
+    ("dev_apps_1h", "dev.id", HOUR, Agg.COUNT),
+    ("dev_apps_24h", "dev.id", DAY, Agg.COUNT),
+    ("dev_ids_24h", "dev.id", DAY, Agg.DISTINCT),
+    ("dev_ids_7d", "dev.id", 7 * DAY, Agg.DISTINCT),
+    ("dev_phones_7d", "dev.phone", 7 * DAY, Agg.DISTINCT),
+    ("dev_cards_7d", "dev.card", 7 * DAY, Agg.DISTINCT),
+    ("dev_rejects_24h", "rej.dev", DAY, Agg.COUNT),
+    ("ip_apps_1h", "ip.id", HOUR, Agg.COUNT),
+    ("ip_ids_24h", "ip.id", DAY, Agg.DISTINCT),
+    ("ip_rejects_24h", "rej.ip", DAY, Agg.COUNT),
+    ("ip24_apps_1h", "ip24.id", HOUR, Agg.COUNT),
+    ("ip24_ids_24h", "ip24.id", DAY, Agg.DISTINCT),
+    ("phone_apps_24h", "phone.id", DAY, Agg.COUNT),
+    ("phone_devices_7d", "phone.dev", 7 * DAY, Agg.DISTINCT),
+    ("phone_ids_30d", "phone.id", 30 * DAY, Agg.DISTINCT),
+    ("id_apps_24h", "id.dev", DAY, Agg.COUNT),
+    ("id_apps_7d", "id.dev", 7 * DAY, Agg.COUNT),
+    ("id_devices_7d", "id.dev", 7 * DAY, Agg.DISTINCT),
+    ("id_phones_30d", "id.phone", 30 * DAY, Agg.DISTINCT),
+    ("id_cards_30d", "id.card", 30 * DAY, Agg.DISTINCT),
+    ("id_amount_7d", "id.dev", 7 * DAY, Agg.SUM),
+    ("id_rejects_7d", "rej.id", 7 * DAY, Agg.COUNT),
+    ("card_ids_30d", "card.id", 30 * DAY, Agg.DISTINCT),
+    ("geo_apps_1h", "geo.id", HOUR, Agg.COUNT),
+    ("geo_ids_24h", "geo.id", DAY, Agg.DISTINCT),
+)
+
+# Signals that are outputs of the model, so never its inputs.
+MODEL_OUTPUTS = ("anomaly_score", "fraud_score")
+SIGNAL_NAMES: tuple[str, ...] = tuple(FraudSignals.__annotations__)
+MODEL_FEATURES: tuple[str, ...] = tuple(n for n in SIGNAL_NAMES if n not in MODEL_OUTPUTS)
+
+
+class Severity:
+    """How strongly a hit speaks: ``block`` alone marks fraud, ``review`` asks a human."""
+
+    BLOCK = "block"
+    REVIEW = "review"
+    INFO = "info"
+
+
+@dataclass(frozen=True)
+class FraudHit:
+    """One rule that fired, with the words that explain it."""
+
+    rule: str
+    severity: str
+    explanation: str
+
+
+@dataclass
+class FraudResult:
+    """The fraud layer's answer for one application.
+
+    ``is_fraud`` is the layer's verdict (a ``block`` hit or ``fraud_score`` at or above the
+    engine's threshold); ``probing`` says the probing detector fired.
+    """
+
+    application_id: str
+    signals: FraudSignals
+    hits: list[FraudHit] = field(default_factory=list)
+    list_hits: list[ListHit] = field(default_factory=list)
+    is_fraud: bool = False
+    probing: bool = False
+
+    @property
+    def fraud_score(self) -> float:
+        return self.signals["fraud_score"]
+
+    @property
+    def ring_score(self) -> float:
+        return self.signals["ring_score"]
+
+    def reasons(self) -> list[str]:
+        """Every explanation, strongest first."""
+        order = {Severity.BLOCK: 0, Severity.REVIEW: 1, Severity.INFO: 2}
+        return [h.explanation for h in sorted(self.hits, key=lambda h: order[h.severity])]

@@ -1,0 +1,191 @@
+"""Tree ensembles compiled to flat arrays, for sub-millisecond scoring of one application.
+
+LightGBM's ``Booster.predict`` and scikit-learn's ``IsolationForest.score_samples`` cost about
+1 ms and 5 ms per single row in call overhead alone. Here every tree of an ensemble is flattened
+into shared node arrays in which a leaf points to itself, so all trees are walked at once with
+``depth`` vectorised steps and no branching on leaves. The arrays are also the saved model
+format (``.npz``, no pickle).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+@dataclass
+class TreeEnsemble:
+    """Trees as flat arrays: node ``i`` goes left when ``x[feature[i]] <= threshold[i]``.
+
+    Leaves have ``threshold = +inf`` and both children equal to themselves; ``value`` holds each
+    leaf's contribution. The ensemble's output is the sum of the reached leaves' values.
+    """
+
+    feature: np.ndarray  # int32
+    threshold: np.ndarray  # float64
+    left: np.ndarray  # int32
+    right: np.ndarray  # int32
+    value: np.ndarray  # float64
+    roots: np.ndarray  # int32
+    depth: int
+    float32_inputs: bool = False  # scikit-learn trees compare float32-cast inputs
+
+    def decision_sum(self, X: np.ndarray) -> np.ndarray:
+        """Sum of leaf values per row of a 2-D array."""
+        X = np.asarray(X, dtype=np.float64)
+        if self.float32_inputs:
+            X = X.astype(np.float32).astype(np.float64)
+        rows = np.arange(len(X))[:, None]
+        nodes = np.broadcast_to(self.roots, (len(X), len(self.roots)))
+        for _ in range(self.depth):
+            go_left = X[rows, self.feature[nodes]] <= self.threshold[nodes]
+            nodes = np.where(go_left, self.left[nodes], self.right[nodes])
+        return self.value[nodes].sum(axis=1)
+
+    def decision_one(self, x: np.ndarray) -> float:
+        """Sum of leaf values for one row (a 1-D array): the low-latency path."""
+        if self.float32_inputs:
+            x = x.astype(np.float32).astype(np.float64)
+        nodes = self.roots
+        feature, threshold, left, right = self.feature, self.threshold, self.left, self.right
+        for _ in range(self.depth):
+            nodes = np.where(x[feature[nodes]] <= threshold[nodes], left[nodes], right[nodes])
+        return float(self.value[nodes].sum())
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """The arrays to save (``np.savez``)."""
+        return {
+            "feature": self.feature,
+            "threshold": self.threshold,
+            "left": self.left,
+            "right": self.right,
+            "value": self.value,
+            "roots": self.roots,
+            "meta": np.array([self.depth, int(self.float32_inputs)]),
+        }
+
+    @classmethod
+    def from_arrays(cls, arrays: Any, prefix: str = "") -> TreeEnsemble:
+        """Inverse of :meth:`to_arrays` (``arrays`` is a mapping such as an ``NpzFile``)."""
+        meta = arrays[prefix + "meta"]
+        parts = {k: arrays[prefix + k] for k in ("feature", "threshold", "left", "right", "value")}
+        return cls(
+            **parts,
+            roots=arrays[prefix + "roots"],
+            depth=int(meta[0]),
+            float32_inputs=bool(meta[1]),
+        )
+
+
+class _Builder:
+    def __init__(self) -> None:
+        self.feature: list[int] = []
+        self.threshold: list[float] = []
+        self.left: list[int] = []
+        self.right: list[int] = []
+        self.value: list[float] = []
+        self.roots: list[int] = []
+        self.depth = 0
+
+    def node(self, feature: int, threshold: float, value: float) -> int:
+        i = len(self.feature)
+        self.feature.append(feature)
+        self.threshold.append(threshold)
+        self.left.append(i)
+        self.right.append(i)
+        self.value.append(value)
+        return i
+
+    def build(self, float32_inputs: bool = False) -> TreeEnsemble:
+        return TreeEnsemble(
+            np.asarray(self.feature, np.int32),
+            np.asarray(self.threshold, np.float64),
+            np.asarray(self.left, np.int32),
+            np.asarray(self.right, np.int32),
+            np.asarray(self.value, np.float64),
+            np.asarray(self.roots, np.int32),
+            self.depth,
+            float32_inputs,
+        )
+
+
+def from_lightgbm(booster: Any) -> TreeEnsemble:
+    """Compile a LightGBM booster (numerical splits, no missing values) to a raw-score ensemble."""
+    b = _Builder()
+
+    def walk(node: dict[str, Any], depth: int) -> int:
+        b.depth = max(b.depth, depth)
+        if "leaf_value" in node:
+            return b.node(0, np.inf, float(node["leaf_value"]))
+        if node.get("decision_type", "<=") != "<=":
+            raise ValueError("only numerical '<=' splits can be compiled")
+        i = b.node(int(node["split_feature"]), float(node["threshold"]), 0.0)
+        b.left[i] = walk(node["left_child"], depth + 1)
+        b.right[i] = walk(node["right_child"], depth + 1)
+        return i
+
+    for tree in booster.dump_model()["tree_info"]:
+        b.roots.append(walk(tree["tree_structure"], 0))
+    return b.build()
+
+
+def average_path_length(n: np.ndarray) -> np.ndarray:
+    """Expected path length of an unsuccessful search in a binary tree of ``n`` points."""
+    n = np.asarray(n, dtype=np.float64)
+    out = np.zeros_like(n)
+    out[n == 2] = 1.0
+    big = n > 2
+    out[big] = 2.0 * (np.log(n[big] - 1.0) + np.euler_gamma) - 2.0 * (n[big] - 1.0) / n[big]
+    return out
+
+
+def from_isolation_forest(forest: Any) -> tuple[TreeEnsemble, float]:
+    """Compile a fitted ``IsolationForest``: ``(path-length ensemble, normaliser)``.
+
+    ``score_samples(X) == -2 ** (-ensemble.decision_sum(X) / normaliser)``.
+    """
+    b = _Builder()
+    n_features = forest.n_features_in_
+    for tree, features in zip(forest.estimators_, forest.estimators_features_, strict=True):
+        t = tree.tree_
+        mapped = np.asarray(features) if len(features) != n_features else np.arange(n_features)
+        leaf_len = average_path_length(t.n_node_samples)
+        offset = len(b.feature)
+        stack = [(0, 0)]
+        ids: dict[int, int] = {}
+        order: list[tuple[int, int]] = []
+        while stack:
+            node, depth = stack.pop()
+            ids[node] = offset + len(order)
+            order.append((node, depth))
+            if t.children_left[node] != -1:
+                stack.append((t.children_right[node], depth + 1))
+                stack.append((t.children_left[node], depth + 1))
+        for node, depth in order:
+            if t.children_left[node] == -1:
+                b.node(0, np.inf, depth + leaf_len[node])
+                b.depth = max(b.depth, depth)
+            else:
+                i = b.node(int(mapped[t.feature[node]]), float(t.threshold[node]), 0.0)
+                b.left[i] = ids[t.children_left[node]]
+                b.right[i] = ids[t.children_right[node]]
+        b.roots.append(offset)
+    normaliser = len(forest.estimators_) * float(
+        average_path_length(np.array([forest.max_samples_]))[0]
+    )
+    return b.build(float32_inputs=True), normaliser
+
+
+def save_ensembles(path: Path, **ensembles: TreeEnsemble) -> None:
+    """Save named ensembles to one ``.npz`` file."""
+    arrays = {f"{name}.{k}": v for name, e in ensembles.items() for k, v in e.to_arrays().items()}
+    np.savez(path, **arrays)  # type: ignore[arg-type]
+
+
+def load_ensembles(path: Path, *names: str) -> list[TreeEnsemble]:
+    """Load the named ensembles saved by :func:`save_ensembles`."""
+    with np.load(path) as data:
+        return [TreeEnsemble.from_arrays(data, prefix=f"{n}.") for n in names]
