@@ -38,6 +38,9 @@ class _BinnedEstimator:
     """Shared fitting of the binner and the artefact metadata of encoded-input models."""
 
     binner: Binner | None
+    binner_: Binner
+    dropped_: dict[str, str]
+    model_: Any
     model_type = ""
 
     def _fit_binner(self, X: pd.DataFrame, y: np.ndarray) -> pd.DataFrame:

@@ -104,7 +104,7 @@ def _split(
             raise InvalidInputError("time_col", f"column {time_col!r} is not in the data")
         when = pd.to_datetime(frame[time_col], errors="coerce")
         try:
-            cut = pd.Timestamp(oot_from)
+            cut = pd.Timestamp(str(oot_from))
         except ValueError:
             raise InvalidInputError("oot_from", f"must be a date; got {oot_from!r}") from None
         dev = (when < cut).to_numpy()
@@ -180,7 +180,7 @@ def train(
     identity = {"name": name or f"{kind.lower()}card_{model}", "version": "1", "kind": kind}
     meta = est.metadata(**identity)
     if cal_part is not None:
-        cal = Calibrator(calibration).fit(est.model_.predict_pd(cal_part[0]), cal_part[1])
+        cal = Calibrator(str(calibration)).fit(est.model_.predict_pd(cal_part[0]), cal_part[1])
         meta["calibration"] = cal.to_dict()
     files: dict[str, Any] = {}
     if isinstance(est, GradientBoostedModel):
@@ -218,7 +218,7 @@ def _window(
     if time_col is None:
         return None
     when = pd.to_datetime(frame[time_col], errors="coerce")
-    cut = pd.Timestamp(oot_from)
+    cut = pd.Timestamp(str(oot_from))
     dev, oot = when[when < cut], when[when >= cut]
     return {
         "time_column": time_col,
