@@ -1,0 +1,187 @@
+"""Chinese collection-call transcripts, a known share of which break the collection rules.
+
+Only human and agency calls have transcripts. Violations are labelled in truth: ``abuse``,
+``threat``, ``third_party_disclosure`` (the debt told to a contact) and ``off_hours`` (a call
+between 22:00 and 08:00, visible only in the start time). Some collectors are much more
+prone to violations than others, as in real inspection data. Personal data in the text is
+masked (``张*``, ``138****1234``). Clean calls also use words such as 征信 or 法律 in lawful
+reminders, so a keyword match alone does not find violations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from zhudai.world.timeutil import US_PER_DAY, US_PER_HOUR
+
+VIOLATIONS = ("none", "abuse", "threat", "third_party_disclosure", "off_hours")
+_COMPANY = "助贷平台"
+
+_OPENING = (
+    "您好，这里是{co}贷后服务中心，请问是{name}本人吗？",
+    "喂，您好，我是{co}的客服专员，请问您是{name}吗？",
+    "您好，打扰您了，这边是{co}还款提醒，请问是{name}吗？",
+)
+_CONFIRM = ("客户：是我，什么事？", "客户：嗯，你说。", "客户：对，是我。")
+_BODY = (
+    "您在我们平台的借款已经逾期{dpd}天，目前应还金额{amount}元，预留手机号{phone}。",
+    "提醒您一下，您的账单逾期{dpd}天了，待还{amount}元，绑定的手机号是{phone}。",
+)
+_LAWFUL = (
+    "逾期会按合同产生罚息，也可能影响您的个人征信记录。",
+    "如果您对账单有疑问，可以拨打客服热线核实。",
+    "我们可以帮您申请分期还款方案，依照法律和合同处理，请您理解。",
+    "",
+)
+_ABUSE = (
+    "你这种老赖真是不要脸，借钱不还算什么东西！",
+    "你是不是脑子有病？欠钱不还还好意思接电话？",
+    "废物一个，这点钱都还不上。",
+)
+_THREAT = (
+    "今天不还钱，我们明天就派人去你单位找你领导，让你在公司待不下去。",
+    "再不还，我们就把你的事发给你通讯录里所有人，让你身败名裂。",
+    "你等着，我们有的是办法让你家里人不得安宁。",
+)
+_DISCLOSURE = (
+    "您好，请问您认识{name}吗？我们是{co}的。\n联系人：认识，我是他朋友，怎么了？"
+    "\n催收员：他在我们这借了钱，已经逾期{dpd}天，欠款{amount}元，你让他赶紧还钱！",
+    "您好，您是{name}的家人吧？联系人：对，有什么事？"
+    "\n催收员：他欠我们平台{amount}元逾期{dpd}天不还，您作为家属得督促他还款。",
+)
+_THIRD_PARTY_CLEAN = (
+    "您好，请问您认识{name}吗？我们有重要事情找他，麻烦您转告他回电，谢谢。\n联系人：好的。",
+)
+_PROMISE = (
+    "客户：好的，我这两天就还。",
+    "客户：我明天发工资就还，不好意思。",
+    "客户：行，我今天下午处理。",
+)
+_NO_PROMISE = (
+    "客户：我现在真的没钱，再宽限几天吧。",
+    "客户：我最近失业了，实在还不上。",
+    "客户：知道了。",
+)
+_CLOSING = (
+    "催收员：请您按时处理，感谢配合，再见。",
+    "催收员：那我们这边做个记录，请务必按时还款，再见。",
+)
+_UNANSWERED = "系统：您拨打的电话暂时无人接听。"
+
+
+@dataclass
+class Calls:
+    """Transcripts of one world: one row per human or agency call."""
+
+    action: np.ndarray  # row in the collection actions
+    collector_id: np.ndarray
+    started_at: np.ndarray
+    duration_s: np.ndarray
+    violation: np.ndarray  # index into VIOLATIONS
+    text: list[str]
+
+
+def assign_violations(
+    rng: np.random.Generator, is_agency: np.ndarray, contacted: np.ndarray, share: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Collector of each call and its violation, with the configured overall share.
+
+    A collector's propensity is log-normal; the call-level probability is rescaled so that
+    its mean over calls equals ``share``.
+    """
+    m = len(is_agency)
+    n_house = max(5, m // 400)
+    n_agency = max(3, m // 600)
+    propensity = np.exp(rng.normal(0, 0.8, n_house + n_agency))
+    who = np.where(is_agency, n_house + rng.integers(0, n_agency, m), rng.integers(0, n_house, m))
+    collector_id = np.where(is_agency, 10_001 + who - n_house, 1 + who)
+    w = propensity[who] * np.where(is_agency, 1.6, 1.0)
+    p = np.clip(share * w / w.mean(), 0, 1) if m else w
+    violating = rng.random(m) < p
+    # Abuse and threats need the debtor on the line; unanswered calls can still be off-hours or
+    # go to a contact who hears about the debt.
+    kind = np.where(
+        contacted, rng.choice([1, 2, 3, 4], m, p=[0.3, 0.25, 0.25, 0.2]), rng.choice([3, 4], m)
+    )
+    return collector_id.astype(np.int64), np.where(violating, kind, 0)
+
+
+def call_times(
+    rng: np.random.Generator, action_ts: np.ndarray, violation: np.ndarray
+) -> np.ndarray:
+    """Start times: the action's time, moved to 22:00-08:00 for off-hours violations."""
+    night_hour = np.where(
+        rng.random(len(action_ts)) < 0.5,
+        rng.uniform(22.0, 23.9, len(action_ts)),
+        rng.uniform(6.0, 7.9, len(action_ts)),
+    )
+    night = action_ts - action_ts % US_PER_DAY + (night_hour * US_PER_HOUR).astype(np.int64)
+    start = np.where(violation == 4, night, action_ts)
+    return start - start % 1_000_000
+
+
+def transcript_texts(
+    rng: np.random.Generator,
+    violation: np.ndarray,
+    contacted: np.ndarray,
+    promise: np.ndarray,
+    dpd: np.ndarray,
+    amount: np.ndarray,
+    name_masked: np.ndarray,
+    phone_masked: np.ndarray,
+) -> list[str]:
+    """Assemble each transcript from templates (only the calls of loans in collection)."""
+    m = len(violation)
+    picks = {
+        k: rng.integers(0, 6, m)
+        for k in ("open", "confirm", "body", "lawful", "bad", "reply", "close")
+    }
+    texts = []
+    for i in range(m):
+        fields = {
+            "co": _COMPANY,
+            "name": name_masked[i],
+            "dpd": int(dpd[i]),
+            "amount": f"{amount[i]:,.2f}",
+            "phone": phone_masked[i],
+        }
+        v = int(violation[i])
+        if v == 3:
+            texts.append(
+                "催收员："
+                + _DISCLOSURE[picks["bad"][i] % 2].format(**fields)
+                + "\n"
+                + _CLOSING[picks["close"][i] % 2]
+            )
+            continue
+        if not contacted[i]:
+            third = picks["lawful"][i] % 2 == 0
+            line = ("催收员：" + _THIRD_PARTY_CLEAN[0].format(**fields)) if third else _UNANSWERED
+            texts.append(line)
+            continue
+        parts = [
+            "催收员：" + _OPENING[picks["open"][i] % 3].format(**fields),
+            _CONFIRM[picks["confirm"][i] % 3],
+            "催收员："
+            + _BODY[picks["body"][i] % 2].format(**fields)
+            + _LAWFUL[picks["lawful"][i] % 4],
+        ]
+        if v == 1:
+            parts.append("催收员：" + _ABUSE[picks["bad"][i] % 3])
+        elif v == 2:
+            parts.append("催收员：" + _THREAT[picks["bad"][i] % 3])
+        parts.append((_PROMISE if promise[i] else _NO_PROMISE)[picks["reply"][i] % 3])
+        parts.append(_CLOSING[picks["close"][i] % 2])
+        texts.append("\n".join(parts))
+    return texts
+
+
+def durations(rng: np.random.Generator, contacted: np.ndarray, violation: np.ndarray) -> np.ndarray:
+    """Call length in seconds: short when unanswered, longer when heated."""
+    m = len(contacted)
+    talk = np.exp(rng.normal(np.log(150), 0.5, m)) * np.where(
+        (violation == 1) | (violation == 2), 1.5, 1.0
+    )
+    return np.where(contacted, talk, rng.uniform(15, 45, m)).astype(np.int64)
