@@ -1,0 +1,583 @@
+"""The engine: a compiled policy that decides one applicant or a whole frame of them.
+
+:func:`compile_policy` turns a document into a :class:`CompiledPolicy` (every load-time check
+runs there); :meth:`CompiledPolicy.decide` walks the flow for one applicant and returns a
+:class:`Decision` whose :meth:`~Decision.record` is the audit record (tokenised inputs, feature
+values, model versions, rule trace with explanations); :meth:`CompiledPolicy.decide_frame` runs
+the same compiled steps vectorised over a pandas or polars frame.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from zhudai.decision.compiler import CompiledFlow, PolicyResolver, compile_flow
+from zhudai.decision.document import DecisionSpec, InputSpec, Outcome, PolicyDocument
+from zhudai.decision.expression import NUMERIC, VarType, format_value
+from zhudai.decision.source import PolicySource
+from zhudai.decision.state import FrameState, RowState
+from zhudai.decision.steps import (
+    BranchStep,
+    GroupStep,
+    Step,
+    frame_of,
+    run_steps,
+    run_steps_frame,
+)
+from zhudai.model_protocol import ScoringModel
+from zhudai.privacy import tokenizer, validate_bank_card, validate_id_number, validate_phone
+from zhudai.settings import get_settings
+
+ERR_APR_CAP = "ERR_APR_CAP"
+ADVERSE_REASONS = 3
+_PII = {"id": validate_id_number, "phone": validate_phone, "card": validate_bank_card}
+
+
+@dataclass
+class Decision:
+    """One decision and everything needed to explain and replay it."""
+
+    outcome: Outcome
+    credit_limit: float | None
+    apr: float | None
+    term_months: int | None
+    reason_codes: list[str]
+    policy_name: str
+    policy_version: int | None
+    policy_hash: str
+    inputs: dict[str, Any]
+    features: dict[str, Any]
+    model_versions: dict[str, dict[str, str]]
+    model_outputs: dict[str, dict[str, Any]]
+    adverse_reasons: list[tuple[str, float]]
+    pd: float | None
+    error: str | None
+    extras: dict[str, Any] = field(default_factory=dict)
+    decision_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    variant: str = "champion"
+    customer_token: str | None = None
+    _state: RowState | None = field(default=None, repr=False)
+    _policy: CompiledPolicy | None = field(default=None, repr=False)
+
+    @property
+    def trace(self) -> list[dict[str, Any]]:
+        """Which rules fired and why the others did not (rendered on first use)."""
+        if self._state is None or self._policy is None:
+            return []
+        return render_trace(self._state, self._policy)
+
+    @property
+    def explanations(self) -> list[str]:
+        return [f"{t['step']}: {t['why']}" for t in self.trace]
+
+    def covered(self) -> set[str]:
+        """Coverage ids this decision hit (fired rules, matched rows, chosen branches)."""
+        return {t["id"] for t in self.trace if t.get("hit") and "id" in t}
+
+    def record(self) -> dict[str, Any]:
+        """The JSON audit record (no plaintext personal data: PII inputs are tokens)."""
+        return {
+            "decision_id": self.decision_id,
+            "policy": {
+                "name": self.policy_name,
+                "version": self.policy_version,
+                "hash": self.policy_hash,
+            },
+            "variant": self.variant,
+            "outcome": self.outcome.value,
+            "credit_limit": self.credit_limit,
+            "apr": self.apr,
+            "term_months": self.term_months,
+            "reason_codes": list(self.reason_codes),
+            "inputs": self.inputs,
+            "features": self.features,
+            "model_versions": self.model_versions,
+            "model_outputs": self.model_outputs,
+            "adverse_reasons": [[f, p] for f, p in self.adverse_reasons],
+            "pd": self.pd,
+            "error": self.error,
+            "extras": self.extras,
+            "trace": self.trace,
+        }
+
+    def summary(self) -> dict[str, Any]:
+        """What replay compares: the decision itself, not its bookkeeping."""
+        return {
+            "outcome": self.outcome.value,
+            "credit_limit": self.credit_limit,
+            "apr": self.apr,
+            "term_months": self.term_months,
+            "reason_codes": list(self.reason_codes),
+        }
+
+
+class CompiledPolicy:
+    """A policy compiled to Python callables; immutable, so swapping it in is one assignment."""
+
+    def __init__(
+        self,
+        source: PolicySource,
+        document: PolicyDocument,
+        flow: CompiledFlow,
+        models: Mapping[str, ScoringModel],
+        apr_cap: float,
+        version: int | None = None,
+    ) -> None:
+        self.source = source
+        self.document = document
+        self.name = document.name
+        self.version = version
+        self.content_hash = source.content_hash
+        self.flow = flow
+        self.steps: list[Step] = flow.steps
+        self.inputs: dict[str, InputSpec] = flow.inputs
+        self.decision_spec: DecisionSpec | None = document.decision
+        self.models: dict[str, ScoringModel] = dict(models)
+        self.apr_cap = apr_cap
+        self.is_fragment = document.decision is None
+
+    def with_version(self, version: int | None) -> CompiledPolicy:
+        other = CompiledPolicy(
+            self.source, self.document, self.flow, self.models, self.apr_cap, version
+        )
+        return other
+
+    def coverage_ids(self) -> list[str]:
+        return [i for step in self.steps for i in step.coverage_ids()]
+
+    # -- inputs ---------------------------------------------------------------------------
+    def prepare(
+        self, application: Mapping[str, Any]
+    ) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        """Typed, tokenised inputs and the problems found: ``(input, "missing" | reason)``."""
+        prepared: dict[str, Any] = {}
+        problems: list[tuple[str, str]] = []
+        tok = None
+        for name, spec in self.inputs.items():
+            if spec.pii:
+                if name not in application and f"{name}_valid" in application:
+                    prepared[f"{name}_token"] = application.get(f"{name}_token")
+                    prepared[f"{name}_valid"] = bool(application[f"{name}_valid"])
+                    continue
+                value = _clean(application.get(name))
+                if value is None:
+                    problems.append((name, "missing"))
+                    continue
+                tok = tok or tokenizer()
+                try:
+                    normal, valid = _PII[spec.pii](str(value), name), True
+                except ValueError:
+                    normal, valid = str(value).strip(), False
+                prepared[f"{name}_token"] = tok.token(spec.pii, normal)
+                prepared[f"{name}_valid"] = valid
+                continue
+            value = _clean(application.get(name))
+            if value is None:
+                if spec.default is not None:
+                    prepared[name] = spec.default
+                    continue
+                problems.append((name, "missing"))
+                continue
+            checked, problem = _check_input(spec, value)
+            if problem:
+                problems.append((name, problem))
+            else:
+                prepared[name] = checked
+        return prepared, problems
+
+    # -- one applicant ----------------------------------------------------------------------
+    def decide(
+        self, application: Mapping[str, Any], *, models: Mapping[str, ScoringModel] | None = None
+    ) -> Decision:
+        """Decide one applicant: input checks, then the flow, then the decision section."""
+        prepared, problems = self.prepare(application)
+        st = RowState(application, dict(prepared), models if models is not None else self.models)
+        if problems:
+            st.trace.append(("inputs", problems))
+            outcome = Outcome(self.document.on_missing)
+            st.outcome = outcome
+            st.reasons.extend(
+                f"{'MISSING' if p == 'missing' else 'INVALID'}_{n.upper()}" for n, p in problems
+            )
+        else:
+            run_steps(self.steps, st)
+        return self._finish(st, prepared)
+
+    def _finish(self, st: RowState, prepared: dict[str, Any]) -> Decision:
+        spec = self.decision_spec
+        env = st.env
+        if st.outcome is not None:
+            outcome = st.outcome
+        elif spec is None:
+            outcome = Outcome.REVIEW if st.review else Outcome.PASS
+        else:
+            outcome = Outcome(env[spec.outcome])
+            if st.review and outcome == Outcome.APPROVE:
+                outcome = Outcome.REVIEW
+        limit = apr = term = pd_value = None
+        reasons = list(st.reasons)
+        if spec is not None:
+            pd_value = _num(env.get(spec.pd)) if spec.pd else None
+            if outcome in (Outcome.APPROVE, Outcome.REVIEW):
+                limit = _num(env.get(spec.credit_limit)) if spec.credit_limit else None
+                apr = _num(env.get(spec.apr)) if spec.apr else None
+                term = env.get(spec.term_months) if spec.term_months else None
+                term = int(term) if term is not None else None
+                if apr is not None and apr + spec.fee_apr > self.apr_cap + 1e-12:
+                    outcome, limit, apr, term = Outcome.ERROR, None, None, None
+                    reasons.append(ERR_APR_CAP)
+            if outcome != Outcome.ERROR:
+                for var in spec.reasons:
+                    value = env.get(var)
+                    reasons.extend(v for v in (value if isinstance(value, list) else [value]) if v)
+        if outcome in (Outcome.REJECT, Outcome.REVIEW):
+            reasons.extend(f"SC_{f}" for f, _ in st.adverse[:ADVERSE_REASONS])
+        token = prepared.get("customer_token") or next(
+            (
+                prepared[f"{n}_token"]
+                for n, s in self.inputs.items()
+                if s.pii == "id" and f"{n}_token" in prepared
+            ),
+            None,
+        )
+        return Decision(
+            outcome=outcome,
+            credit_limit=limit,
+            apr=apr,
+            term_months=term,
+            reason_codes=list(dict.fromkeys(reasons)),
+            policy_name=self.name,
+            policy_version=self.version,
+            policy_hash=self.content_hash,
+            inputs=_jsonable(prepared),
+            features=_jsonable(st.features),
+            model_versions=st.model_versions,
+            model_outputs=_jsonable(st.model_outputs),
+            adverse_reasons=list(st.adverse),
+            pd=pd_value,
+            error=st.error,
+            extras=_jsonable({v: env.get(v) for v in spec.extras}) if spec is not None else {},
+            customer_token=token,
+            _state=st,
+            _policy=self,
+        )
+
+    # -- a frame ----------------------------------------------------------------------------
+    def decide_frame(
+        self, data: Any, *, models: Mapping[str, ScoringModel] | None = None
+    ) -> pd.DataFrame:
+        """The same decisions for every row of a pandas/polars frame, evaluated vectorised.
+
+        Returns a frame with ``outcome, credit_limit, apr, term_months, reason_codes, pd`` in
+        the order of the input rows.
+        """
+        frame = frame_of(data)
+        n = len(frame)
+        records = frame.astype(object).where(frame.notna(), None).to_dict("records")  # type: ignore[call-overload]
+        prepared_rows = [self.prepare(r) for r in records]
+        fs = FrameState(n, frame, {}, models if models is not None else self.models)
+        for name, spec in self.inputs.items():
+            var, typ = (f"{name}_valid", VarType.BOOLEAN) if spec.pii else (name, spec.type)
+            values = [p.get(var) for p, _ in prepared_rows]
+            if typ in NUMERIC:
+                fs.env[var] = np.array([np.nan if v is None else v for v in values], dtype=float)
+            elif typ == VarType.BOOLEAN:
+                fs.env[var] = np.array([bool(v) for v in values], dtype=bool)
+            else:
+                fs.env[var] = np.array(values, dtype=object)
+        on_missing = Outcome(self.document.on_missing)
+        for i, (_, problems) in enumerate(prepared_rows):
+            if problems:
+                fs.outcome[i] = on_missing
+                fs.reasons[i].extend(
+                    f"{'MISSING' if p == 'missing' else 'INVALID'}_{n_.upper()}"
+                    for n_, p in problems
+                )
+                fs.active[i] = False
+        run_steps_frame(self.steps, fs)
+        return self._finish_frame(fs)
+
+    def _finish_frame(self, fs: FrameState) -> pd.DataFrame:
+        spec = self.decision_spec
+        outcome = fs.outcome.copy()
+        running = fs.active
+        if spec is None:
+            outcome[running] = np.where(fs.review[running], Outcome.REVIEW, Outcome.PASS)
+        else:
+            decided = np.array(
+                [Outcome(v) if v is not None else None for v in fs.env[spec.outcome]], dtype=object
+            )
+            outcome[running] = decided[running]
+            outcome[running & fs.review & (outcome == Outcome.APPROVE)] = Outcome.REVIEW
+        n = fs.size
+        limit = np.full(n, np.nan)
+        apr = np.full(n, np.nan)
+        term = np.full(n, np.nan)
+        pd_values = np.full(n, np.nan)
+        reasons = [list(r) for r in fs.reasons]
+        if spec is not None:
+            if spec.pd:
+                pd_values = np.asarray(fs.env.get(spec.pd, pd_values), dtype=float)
+            granted = np.isin(outcome, [Outcome.APPROVE, Outcome.REVIEW])
+            for var, target in (
+                (spec.credit_limit, limit),
+                (spec.apr, apr),
+                (spec.term_months, term),
+            ):
+                if var and var in fs.env:
+                    target[granted] = np.asarray(fs.env[var], dtype=float)[granted]
+            if spec.apr:
+                over = granted & (apr + spec.fee_apr > self.apr_cap + 1e-12)
+                outcome[over] = Outcome.ERROR
+                for arr in (limit, apr, term):
+                    arr[over] = np.nan
+                for i in np.flatnonzero(over):
+                    reasons[i].append(ERR_APR_CAP)
+            for var in spec.reasons:
+                column = fs.env.get(var)
+                if column is None:
+                    continue
+                for i in np.flatnonzero(outcome != Outcome.ERROR):
+                    value = column[i]
+                    if value is not None:
+                        reasons[i].extend(
+                            v for v in (value if isinstance(value, list) else [value]) if v
+                        )
+        for i in np.flatnonzero(np.isin(outcome, [Outcome.REJECT, Outcome.REVIEW])):
+            reasons[i].extend(f"SC_{f}" for f, _ in fs.adverse[i][:ADVERSE_REASONS])
+        return pd.DataFrame(
+            {
+                "outcome": [o.value for o in outcome],
+                "credit_limit": limit,
+                "apr": apr,
+                "term_months": pd.array(
+                    [None if math.isnan(t) else int(t) for t in term], dtype="Int64"
+                ),
+                "reason_codes": [list(dict.fromkeys(r)) for r in reasons],
+                "pd": pd_values,
+            }
+        )
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, str) and not value.strip():
+        return None
+    try:
+        if pd.isna(value) is True:
+            return None
+    except (TypeError, ValueError):
+        pass
+    return value
+
+
+def _check_input(spec: InputSpec, value: Any) -> tuple[Any, str | None]:
+    typ = spec.type
+    if typ in NUMERIC:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return None, f"must be a number; got {type(value).__name__}"
+        if typ == VarType.INTEGER:
+            if isinstance(value, float) and not value.is_integer():
+                return None, f"must be a whole number; got {value}"
+            value = int(value)
+        if not math.isfinite(value):
+            return None, f"must be finite; got {value}"
+        if spec.min is not None and value < spec.min:
+            return None, f"{format_value(value)} < min {format_value(spec.min)}"
+        if spec.max is not None and value > spec.max:
+            return None, f"{format_value(value)} > max {format_value(spec.max)}"
+        return value, None
+    if typ == VarType.BOOLEAN:
+        if not isinstance(value, bool):
+            return None, f"must be true or false; got {value!r}"
+        return value, None
+    if not isinstance(value, str):
+        return None, f"must be a string; got {type(value).__name__}"
+    if spec.allowed is not None and value not in spec.allowed:
+        return None, f"{value!r} is not one of {spec.allowed}"
+    return value, None
+
+
+def _num(value: Any) -> float | None:
+    if value is None:
+        return None
+    value = float(value)
+    return None if math.isnan(value) else value
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    return value
+
+
+# ------------------------------------------------------------------------------- trace
+
+
+def render_trace(st: RowState, policy: CompiledPolicy) -> list[dict[str, Any]]:
+    """Turn the raw trace of a run into explanation entries (one per rule / row / branch)."""
+    env = st.env
+    out: list[dict[str, Any]] = []
+    for entry in st.trace:
+        kind = entry[0]
+        if kind == "inputs":
+            for name, problem in entry[1]:
+                out.append(
+                    {"step": "inputs", "input": name, "hit": True, "why": f"{name} {problem}"}
+                )
+        elif kind == "rules":
+            step: Any = entry[1]
+            fired = entry[2]
+            for rule in step.rules:
+                hit = rule.name in fired
+                why = rule.expr.explain(env)
+                out.append({
+                    "step": step.name, "id": f"{step.name}.{rule.name}", "rule": rule.name, "hit": hit,
+                    "why": f"{rule.name} {'fired' if hit else 'not fired'}: {why}" + (f" -> {rule.outcome.value} {rule.reason}" if hit else ""),
+                })  # fmt: skip
+        elif kind == "table":
+            step, matched, failures = entry[1], entry[2], entry[3]
+            table = step.table
+            for r, j in failures:
+                out.append(
+                    {
+                        "step": table.name,
+                        "id": f"{table.name}#{r + 1}",
+                        "row": r + 1,
+                        "hit": False,
+                        "why": table.explain_failure(r, j, env),
+                    }
+                )
+            for r in matched:
+                values = ", ".join(
+                    f"{table.inputs[j]} {format_value(env[table.inputs[j]])}"
+                    for j, c in enumerate(table.cells[r])
+                    if c.kind != "any"
+                )
+                outs = ", ".join(
+                    f"{o}={format_value(v)}"
+                    for o, v in zip(table.outputs, table.results[r], strict=True)
+                )
+                out.append(
+                    {
+                        "step": table.name,
+                        "id": f"{table.name}#{r + 1}",
+                        "row": r + 1,
+                        "hit": True,
+                        "why": f"row {r + 1} matched ({values or 'any'}) -> {outs}",
+                    }
+                )
+            if not matched:
+                out.append(
+                    {
+                        "step": table.name,
+                        "hit": False,
+                        "why": "no row matched" + (" -> default" if table.default else ""),
+                    }
+                )
+            elif (
+                len(matched) == 1
+                and matched[0] + 1 < len(table.cells)
+                and table.hit.value == "first"
+            ):
+                out.append(
+                    {
+                        "step": table.name,
+                        "hit": False,
+                        "why": f"rows {matched[0] + 2}-{len(table.cells)} not evaluated (first hit at row {matched[0] + 1})",
+                    }
+                )
+        elif kind == "branch":
+            step, chosen = entry[1], entry[2]
+            if chosen is None:
+                out.append(
+                    {
+                        "step": step.name,
+                        "id": f"{step.name}/otherwise",
+                        "hit": True,
+                        "why": "no case held -> otherwise",
+                    }
+                )
+            else:
+                why = step.cases[chosen].expr.explain(env)
+                out.append(
+                    {
+                        "step": step.name,
+                        "id": f"{step.name}/{chosen + 1}",
+                        "hit": True,
+                        "why": f"case {chosen + 1}: {why}",
+                    }
+                )
+        elif kind == "pricing":
+            step, g, band = entry[1], entry[2], entry[3]
+            grade = list(step.grade_index)[g]
+            values = ", ".join(f"{var}={format_value(env[var])}" for var in step.outputs.values())
+            out.append(
+                {
+                    "step": step.name,
+                    "id": f"{step.name}[{grade}]",
+                    "hit": True,
+                    "why": f"grade {grade} x income band from {format_value(step.bands[band])}: {values}",
+                }
+            )
+    return out
+
+
+# ------------------------------------------------------------------------------- compile
+
+
+def compile_policy(
+    source: PolicySource,
+    document: PolicyDocument,
+    *,
+    resolve: PolicyResolver | None = None,
+    models: Mapping[str, ScoringModel] | None = None,
+    model_loader: Any = None,
+    apr_cap: float | None = None,
+    version: int | None = None,
+) -> CompiledPolicy:
+    """Compile and check a policy; load its models with ``model_loader`` if one is given.
+
+    Raises
+    ------
+    DefinitionError
+        Any load-time check failed; the message names the file, line and rule.
+    """
+    cap = apr_cap if apr_cap is not None else get_settings().apr_cap
+    flow = compile_flow(source, document, resolve, cap)
+    loaded: dict[str, ScoringModel] = dict(models or {})
+    if model_loader is not None:
+        for key, ref in flow.models.items():
+            if key not in loaded:
+                loaded[key] = model_loader.load(ref)
+    return CompiledPolicy(source, document, flow, loaded, cap, version)
+
+
+def walk_steps(steps: Sequence[Step]) -> list[Step]:
+    """Every step of a flow, nested ones included (for reports)."""
+    out: list[Step] = []
+    for step in steps:
+        out.append(step)
+        if isinstance(step, BranchStep):
+            out.extend(walk_steps([x for c in step.cases for x in c.steps] + step.otherwise))
+        elif isinstance(step, GroupStep):
+            out.extend(walk_steps(step.steps))
+    return out
