@@ -55,7 +55,7 @@ from zhudai.world.transcripts import (
     durations,
     transcript_texts,
 )
-from zhudai.world.writer import BlockWriter, write_table
+from zhudai.world.writer import BlockWriter, label_column, write_table
 
 MANIFEST = "world.json"
 _CITY_NAMES = np.array([c[1] for c in CITIES])
@@ -76,7 +76,7 @@ class _Streams:
 
 @dataclass
 class _Identity:
-    tokens: dict[str, list[str]]
+    tokens: dict[str, pl.Series]
     phone_tokens: np.ndarray
     masks: dict[str, list[str]]
     encrypted: dict[str, list[str]]
@@ -197,7 +197,10 @@ def _identities(rng: np.random.Generator, pop: Population, n_phones: int) -> _Id
     own_phones = phones[: pop.n]
     protect = IdentityProtector()
     return _Identity(
-        tokens={"id": protect.tokens("id", ids), "card": protect.tokens("card", cards)},
+        tokens={
+            "id": pl.Series(protect.tokens("id", ids), dtype=pl.Utf8),
+            "card": pl.Series(protect.tokens("card", cards), dtype=pl.Utf8),
+        },
         phone_tokens=np.array(protect.tokens("phone", phones)),
         masks={
             "id": protect.masks("id", ids),
@@ -227,12 +230,12 @@ def _customers(pop: Population, ident: _Identity, registered_at: np.ndarray) -> 
             "name_masked": ident.masks["name"],
             "id_masked": ident.masks["id"],
             "phone_masked": ident.masks["phone"],
-            "gender": np.where(pop.male, "M", "F"),
+            "gender": label_column(("F", "M"), pop.male),
             "birth_date": pl.Series(birth.astype(np.int32)).cast(pl.Date),
             "age_at_application": pop.age.astype(np.int64),
-            "province": _PROVINCES[pop.city],
-            "city": _CITY_NAMES[pop.city],
-            "occupation": np.array([o[0] for o in OCCUPATIONS])[pop.occupation],
+            "province": label_column(_PROVINCES, pop.city),
+            "city": label_column(_CITY_NAMES, pop.city),
+            "occupation": label_column([o[0] for o in OCCUPATIONS], pop.occupation),
             "income_declared": pop.income_declared.astype(np.float64),
             "employer_id": pl.Series(pop.employer_id).set(pl.Series(pop.employer_id < 0), None),
             "address_id": pop.address_id.astype(np.int64),
@@ -278,7 +281,7 @@ def _applications(
             "customer_id": (c + 1).astype(np.int64),
             "applied_at": as_datetime(apps.applied_at),
             "channel_id": (apps.channel + 1).astype(np.int64),
-            "product_code": np.array(PRODUCT_CODES)[apps.product],
+            "product_code": label_column(PRODUCT_CODES, apps.product),
             "amount_requested": apps.amount.astype(np.float64),
             "term_months": apps.term.astype(np.int64),
             "device_id": device_ids[apps.device],
@@ -291,13 +294,13 @@ def _applications(
             "gps_lat": apps.lat,
             "gps_lon": apps.lon,
             "geohash6": geohash(apps.lat, apps.lon),
-            "declared_city": _CITY_NAMES[pop.city[c]],
-            "ip_city": _CITY_NAMES[ip_city(apps.ip)],
+            "declared_city": label_column(_CITY_NAMES, pop.city[c]),
+            "ip_city": label_column(_CITY_NAMES, ip_city(apps.ip)),
             "sim_age_days": apps.sim_age.astype(np.int64),
-            "id_token": np.array(ident.tokens["id"])[c],
+            "id_token": ident.tokens["id"].gather(pl.Series(c)),
             "phone_token": ident.phone_tokens[apps.phone],
-            "card_token": np.array(ident.tokens["card"])[c],
-            "status": np.where(apps.approved, "approved", "rejected"),
+            "card_token": ident.tokens["card"].gather(pl.Series(c)),
+            "status": label_column(("rejected", "approved"), apps.approved),
             "reject_reason": pl.Series(
                 np.array(REJECT_REASONS)[np.maximum(apps.reject_reason, 0)]
             ).set(pl.Series(apps.approved), None),
@@ -346,7 +349,7 @@ def _events(ev: dict[str, np.ndarray], device_ids: np.ndarray) -> pl.DataFrame:
             "ts": as_datetime(ev["ts"]),
             "device_id": device_ids[ev["device"]],
             "ip": ip,
-            "event_type": np.array(EVENT_TYPES)[ev["type"]],
+            "event_type": label_column(EVENT_TYPES, ev["type"]),
         }
     )
 
@@ -357,7 +360,7 @@ def _contacts(contacts, ident: _Identity, n: int) -> pl.DataFrame:
         {
             "customer_id": (contacts.owner + 1).astype(np.int64),
             "contact_phone_token": ident.phone_tokens[contacts.phone],
-            "relation": np.array(RELATIONS)[contacts.relation],
+            "relation": label_column(RELATIONS, contacts.relation),
             "is_customer_id": pl.Series(contacts.phone + 1).set(pl.Series(~is_customer), None),
         }
     )
@@ -384,12 +387,12 @@ def _book_tables(
                 "application_id": (book.loan_app + 1).astype(np.int64),
                 "customer_id": (apps.cust[book.loan_app] + 1).astype(np.int64),
                 "funder_id": (book.funder + 1).astype(np.int64),
-                "product_code": np.array(PRODUCT_CODES)[apps.product[book.loan_app]],
+                "product_code": label_column(PRODUCT_CODES, apps.product[book.loan_app]),
                 "booked_at": as_datetime(book.booked_at - book.booked_at % 1_000_000),
                 "principal": book.principal.astype(np.float64),
                 "apr": book.apr.astype(np.float64),
                 "term_months": book.term.astype(np.int64),
-                "repayment_method": np.array(REPAYMENT_METHODS)[book.method],
+                "repayment_method": label_column(REPAYMENT_METHODS, book.method),
             }
         ),
         out / "loans.parquet",
@@ -470,7 +473,7 @@ def _collections(
                     "action_id": action_id[order],
                     "loan_id": loan_of_action[order],
                     "ts": as_datetime(ts[order]),
-                    "action_type": np.array(ACTION_TYPES)[w.action_type[order]],
+                    "action_type": label_column(ACTION_TYPES, w.action_type[order]),
                     "dpd_at_action": w.action_dpd[order],
                     "contacted": w.contacted[order],
                     "promise_to_pay": w.promise[order],
@@ -514,7 +517,7 @@ def _collections(
     )
     counts["truth/transcripts"] = write_table(
         pl.DataFrame(
-            {"call_id": call_id, "violation": np.array(VIOLATIONS)[violation[call_order]]}
+            {"call_id": call_id, "violation": label_column(VIOLATIONS, violation[call_order])}
         ),
         out / "truth" / "transcripts.parquet",
     )
@@ -539,7 +542,7 @@ def _truth_persons(pop: Population) -> pl.DataFrame:
             "impulsivity": pop.impulsivity,
             "fraud_intent": pop.fraud_intent,
             "ring_id": pl.Series(pop.ring_id + 1).set(pl.Series(pop.ring_id < 0), None),
-            "fraud_type": np.array(FRAUD_TYPE_NAMES)[pop.role],
+            "fraud_type": label_column(FRAUD_TYPE_NAMES, pop.role),
         }
     )
 
@@ -551,7 +554,7 @@ def _truth_applications(pop: Population, apps: Applications, devices) -> pl.Data
         {
             "application_id": np.arange(1, apps.n + 1, dtype=np.int64),
             "is_fraud": role != Role.LEGIT,
-            "fraud_type": np.array(FRAUD_TYPE_NAMES)[role],
+            "fraud_type": label_column(FRAUD_TYPE_NAMES, role),
             "ring_id": pl.Series(ring + 1).set(pl.Series(ring < 0), None),
             "probing_device": devices.owner_role[apps.device] == Role.PROBING,
             "true_pd": apps.true_pd,

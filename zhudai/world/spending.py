@@ -18,8 +18,10 @@ import polars as pl
 from zhudai.world.catalog import MCC_CATEGORIES, ORDER_CATEGORIES
 from zhudai.world.population import Population, Role, _categorical
 from zhudai.world.timeutil import US_PER_DAY, US_PER_HOUR, US_PER_MINUTE, as_datetime
+from zhudai.world.writer import label_column
 
 BLOCK = 50_000
+CARD_CHANNELS = ("pos", "online", "atm")
 _DAYS_PER_MONTH = 30.44
 _ORDER_NAMES = np.array([c[0] for c in ORDER_CATEGORIES])
 _ORDER_MEDIAN = np.array([c[1] for c in ORDER_CATEGORIES])
@@ -86,7 +88,7 @@ def _bursts(
     starts = np.r_[0, np.cumsum(size)[:-1]]
     offset = cum - np.repeat(cum[starts] - gaps[starts], size)
     ts = np.minimum(centre[member] + offset, t.applied_at[who][member] - US_PER_MINUTE)
-    return who[member], ts
+    return who[member], ts - ts % 1_000_000
 
 
 def orders_block(
@@ -129,7 +131,7 @@ def orders_block(
             "order_id": np.arange(first_id, first_id + m, dtype=np.int64),
             "customer_id": (t.idx[who] + 1)[order].astype(np.int64),
             "ts": as_datetime(ts[order]),
-            "category": _ORDER_NAMES[cat[order]],
+            "category": label_column(_ORDER_NAMES, cat[order]),
             "amount": amount[order],
             "n_items": n_items[order].astype(np.int64),
             "is_installment": is_inst[order],
@@ -162,9 +164,7 @@ def card_txns_block(
     is_cash = mcc == _CASH
     u = rng.random(m)
     channel = np.where(
-        is_cash,
-        np.where(u < 0.85, "atm", "pos"),
-        np.where(_ONLINE_MCC[mcc] | (u < 0.1), "online", "pos"),
+        is_cash, np.where(u < 0.85, 2, 0), np.where(_ONLINE_MCC[mcc] | (u < 0.1), 1, 0)
     )
     order = np.lexsort((ts, who))
     return pl.DataFrame(
@@ -172,9 +172,9 @@ def card_txns_block(
             "txn_id": np.arange(first_id, first_id + m, dtype=np.int64),
             "customer_id": (t.idx[who] + 1)[order].astype(np.int64),
             "ts": as_datetime(ts[order]),
-            "mcc_category": _MCC_NAMES[mcc[order]],
+            "mcc_category": label_column(_MCC_NAMES, mcc[order]),
             "amount": amount[order],
-            "channel": channel[order],
+            "channel": label_column(CARD_CHANNELS, channel[order]),
             "is_cash_withdrawal": is_cash[order],
         }
     )

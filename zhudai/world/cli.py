@@ -1,0 +1,60 @@
+"""``zhudai world``: generate the synthetic world to Parquet files or into the store."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import typer
+
+from zhudai.exceptions import InvalidInputError
+
+app = typer.Typer(help="The synthetic lending world.", no_args_is_help=True)
+
+
+@app.callback()
+def _world() -> None:
+    """The synthetic lending world: people, applications, spending, loans, collections."""
+
+
+@app.command()
+def generate(
+    customers: int = typer.Option(..., "--customers", help="Number of customers."),
+    seed: int = typer.Option(
+        ..., "--seed", help="Random seed; the same seed gives identical files."
+    ),
+    months: int = typer.Option(
+        12, "--months", help="Months of spending history before each application."
+    ),
+    db: str | None = typer.Option(
+        None, "--db", help="Load the world into the store at this SQLAlchemy URL."
+    ),
+    out: Path | None = typer.Option(
+        None, "--out", help="Write one Parquet file per table to this folder."
+    ),
+) -> None:
+    """Generate a world of N customers (to --out DIR, or into the store with --db URL)."""
+    from zhudai.world.generator import default_world_dir, generate_world
+
+    if out is not None and db is not None:
+        raise InvalidInputError("--out/--db", "give either --out DIR or --db URL, not both")
+    if customers < 1:
+        raise InvalidInputError("--customers", f"must be a positive integer; got {customers}")
+    if seed < 0:
+        raise InvalidInputError("--seed", f"must be a non-negative integer; got {seed}")
+    if not 1 <= months <= 60:
+        raise InvalidInputError("--months", f"must be between 1 and 60; got {months}")
+    if db is None:
+        folder = generate_world(
+            customers, seed, months, out_dir=out or default_world_dir(customers, seed)
+        )
+        typer.echo(f"world of {customers:,} customers (seed {seed}) written to {folder}")
+        return
+    from zhudai.store.world_loader import load_world_dir
+
+    with tempfile.TemporaryDirectory(prefix="zhudai-world-") as tmp:
+        folder = generate_world(customers, seed, months, out_dir=Path(tmp) / "world")
+        counts = load_world_dir(folder, db)
+    typer.echo(f"world of {customers:,} customers (seed {seed}) loaded into the store:")
+    for table, rows in counts.items():
+        typer.echo(f"  {table}: {rows:,} rows")

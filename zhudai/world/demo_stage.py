@@ -1,0 +1,32 @@
+"""Demo stage ``world``: generate the world the later stages read.
+
+Leaves ``ctx.artifacts["world_dir"]`` (Path): the folder with one Parquet file per table.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import polars as pl
+
+from zhudai.world.generator import MANIFEST, generate_world
+from zhudai.world.labels import credit_labels
+
+
+def run_stage(ctx: Any) -> list[str]:
+    """Generate ``ctx.customers`` customers with ``ctx.seed`` into ``ctx.out_dir / "world"``."""
+    world_dir = generate_world(ctx.customers, ctx.seed, out_dir=ctx.out_dir / "world")
+    ctx.artifacts["world_dir"] = world_dir
+    rows = json.loads((world_dir / MANIFEST).read_text())["rows"]
+    labels = credit_labels(world_dir)
+    fraud = pl.read_parquet(world_dir / "truth" / "applications.parquet", columns=["is_fraud"])
+    lines = [f"world written to {world_dir}"]
+    lines += [
+        f"  {table:<20} {count:>12,} rows" for table, count in rows.items() if "/" not in table
+    ]
+    lines.append(
+        f"bad rate (ever 30+ dpd in 6 months) {labels['bad'].mean():.2%} of {labels.height:,} "
+        f"loans; fraud share of applications {fraud['is_fraud'].mean():.2%} (truth)"
+    )
+    return lines
