@@ -25,8 +25,10 @@ def run_stage(ctx: Any) -> list[str]:
     lines += [
         f"  {table:<20} {count:>12,} rows" for table, count in rows.items() if "/" not in table
     ]
+    bad_rate = labels["bad"].to_numpy().mean() if labels.height else 0.0
+    fraud_share = fraud["is_fraud"].to_numpy().mean() if fraud.height else 0.0
     lines.append(
-        f"bad rate (ever 30+ dpd in 6 months) {labels['bad'].mean():.2%} of {labels.height:,} "
-        f"loans; fraud share of applications {fraud['is_fraud'].mean():.2%} (truth)"
+        f"bad rate (ever 30+ dpd in 6 months) {bad_rate:.2%} of {labels.height:,} loans; "
+        f"fraud share of applications {fraud_share:.2%} (truth)"
     )
     return lines
