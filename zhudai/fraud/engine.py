@@ -282,7 +282,9 @@ class FraudEngine:
         if self.model is not None:
             x = np.fromiter((s[f] for f in self._model_index), np.float64, len(self._model_index))
             s["fraud_score"], s["anomaly_score"] = self.model.score_one(x)
-        return self._verdict(app_id, ts, app, signals, list_hits, verdict.reasons)
+        result = self._verdict(app_id, ts, app, signals, list_hits, verdict.reasons)
+        result.ring_community = ring.community
+        return result
 
     def record_outcome(self, application: Mapping[str, Any], rejected: bool) -> None:
         """Feed back the decision on ``application`` (rejections drive retry signals)."""

@@ -105,6 +105,7 @@ class FraudModel:
         ).fit(np.column_stack([matrix, anomaly]), labels)
         self.supervised_ = from_lightgbm(booster.booster_)
         self.fraud_rate_ = float(labels.mean())
+        self.threshold_ = 0.5  # the cut-off a caller recommends with the model (see evaluation)
         return self
 
     def _matrix(self, X: Any) -> np.ndarray:
@@ -155,6 +156,7 @@ class FraudModel:
             "features": list(self.features),
             "anomaly_norm": self.anomaly_norm_,
             "fraud_rate": self.fraud_rate_,
+            "threshold": self.threshold_,
         }
         (folder / "model.json").write_text(json.dumps(meta, indent=1))
         save_ensembles(folder / "trees.npz", supervised=self.supervised_, anomaly=self.anomaly_)
@@ -173,4 +175,5 @@ class FraudModel:
         )
         model.anomaly_norm_ = float(meta["anomaly_norm"])
         model.fraud_rate_ = float(meta["fraud_rate"])
+        model.threshold_ = float(meta["threshold"])
         return model

@@ -47,6 +47,8 @@ class ProbingThresholds:
         Distinct ID tokens on one IP in 24 hours that count as identity cycling.
     retry_window : float
         Seconds after a rejection during which a new attempt is a retry.
+    fast_retry : float
+        Seconds after a rejection within which a retry alone marks probing.
     score : float
         Probing score at or above which the application is flagged as probing.
     """
@@ -54,6 +56,7 @@ class ProbingThresholds:
     device_ids: int = 3
     ip_ids: int = 4
     retry_window: float = 7 * DAY
+    fast_retry: float = DAY
     score: float = 0.5
 
 
@@ -114,13 +117,15 @@ class ProbingDetector:
             reasons.append(f"device used {dev_ids_7d:.0f} identities in 7 days")
         if cycling_ip >= 1:
             reasons.append(f"IP used {ip_ids_24h:.0f} identities in 24 hours")
-        fast_retry = prior is not None and ts - prior.ts <= DAY
+        # People retry days after a rejection; probers retry within minutes or hours.
+        retry = 0.0
+        if prior is not None:
+            fast = ts - prior.ts <= th.fast_retry
+            retry = (0.5 if fast else 0.0) + 0.1 * min(tweaks, 4) + 0.1 * min(dev_rejects_24h, 2.0)
         score = max(
             min(cycling_dev, 1.0) if cycling_dev >= 1 else 0.4 * cycling_dev,
             min(cycling_ip, 1.0) if cycling_ip >= 1 else 0.3 * cycling_ip,
-            (0.3 + 0.1 * tweaks + 0.2 * fast_retry + 0.1 * min(dev_rejects_24h, 2.0))
-            if prior is not None
-            else 0.0,
+            retry,
         )
         return ProbingVerdict(prior is not None, tweaks, ratio, min(score, 1.0), tuple(reasons))
 

@@ -7,7 +7,7 @@ community is. :class:`RingScorer` is that protocol.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -35,3 +35,12 @@ class RingScorer(Protocol):
     def record_outcome(self, application_id: Any, rejected: bool) -> None:
         """Tell the graph an application was rejected (rings with many rejections score higher)."""
         ...
+
+
+def default_ring_scorer_factory() -> Callable[[], RingScorer] | None:
+    """A factory of the relationship graph's incremental ring scorer, or ``None`` without it."""
+    try:
+        from zhudai.graph import ring_scorer  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    return ring_scorer

@@ -153,6 +153,7 @@ class FraudResult:
     list_hits: list[ListHit] = field(default_factory=list)
     is_fraud: bool = False
     probing: bool = False
+    ring_community: str | None = None
 
     @property
     def fraud_score(self) -> float:

@@ -1,0 +1,193 @@
+"""Evaluation against ground truth, and training of the fraud model on a labelled world.
+
+This is the one fraud module allowed to read ``DIR/truth/``: fraud labels are what a
+supervised fraud model learns from (in production: confirmed fraud cases), and evaluation
+compares the live-path verdicts with the truth. The live path (:mod:`zhudai.fraud.engine`,
+:mod:`zhudai.fraud.replay`) never imports this module.
+"""
+
+from __future__ import annotations
+
+import math
+import tempfile
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from zhudai.exceptions import InvalidInputError
+from zhudai.fraud.engine import FraudEngine, FraudThresholds
+from zhudai.fraud.model import FraudModel
+from zhudai.fraud.replay import load_applications, replay
+from zhudai.fraud.rings import RingScorer
+from zhudai.fraud.signals import MODEL_FEATURES
+
+# Added to the evaluated seed to get the training world's seed (a different world).
+TRAIN_SEED_OFFSET = 1_000_003
+
+
+def read_truth(world_dir: str | Path) -> pl.DataFrame:
+    """``truth/applications``: application_id, is_fraud, fraud_type, ring_id, probing_device."""
+    path = Path(world_dir) / "truth" / "applications.parquet"
+    if not path.exists():
+        raise InvalidInputError("world", f"{world_dir} has no truth/applications.parquet")
+    return pl.read_parquet(
+        path, columns=["application_id", "is_fraud", "fraud_type", "ring_id", "probing_device"]
+    )
+
+
+def _best_threshold(y: np.ndarray, p: np.ndarray) -> float:
+    """Cut-off with the best F1 on held-out scores (ties: the higher cut-off)."""
+    best, best_f1 = 0.5, -1.0
+    for cut in np.unique(np.round(p, 3)):
+        pred = p >= cut
+        tp = float(np.sum(pred & (y == 1)))
+        f1 = 2 * tp / max(float(pred.sum()) + float(y.sum()), 1.0)
+        if f1 >= best_f1:
+            best, best_f1 = float(cut), f1
+    return best
+
+
+def train_fraud_model(
+    world_dir: str | Path,
+    ring_scorer_factory: Callable[[], RingScorer | None] | None = None,
+    *,
+    until: datetime | None = None,
+    **params: Any,
+) -> FraudModel:
+    """Replay a labelled world without a model, then fit the model on its fraud labels.
+
+    Only applications before ``until`` (all if ``None``) are learned from. The cut-off
+    (``threshold_``) is chosen on the last 30% of them by time, from a model fitted on the
+    first 70%; the returned model is refitted on all of them.
+    """
+    engine = FraudEngine(ring_scorer=ring_scorer_factory() if ring_scorer_factory else None)
+    results = replay(engine, load_applications(world_dir))
+    if until is not None:
+        results = results.filter(pl.col("applied_at") < until)
+    data = results.join(read_truth(world_dir), on="application_id", how="left")
+    X = data.select(MODEL_FEATURES).to_pandas()
+    y = data["is_fraud"].fill_null(False).cast(pl.Int64).to_numpy()
+    cut = int(len(data) * 0.7)
+    holdout = FraudModel(**params).fit(X.iloc[:cut], y[:cut])
+    threshold = _best_threshold(y[cut:], holdout.score(X.iloc[cut:])[0])
+    model = FraudModel(**params).fit(X, y)
+    model.threshold_ = threshold
+    return model
+
+
+def _recall_precision(truth: np.ndarray, pred: np.ndarray) -> tuple[float, float]:
+    tp = float(np.sum(truth & pred))
+    recall = tp / truth.sum() if truth.sum() else float("nan")
+    precision = tp / pred.sum() if pred.sum() else float("nan")
+    return recall, precision
+
+
+def attempts_to_catch(data: pl.DataFrame) -> list[float]:
+    """Per probing device: the attempt (1-based, time order) first flagged; ``inf`` if never."""
+    out = []
+    probing = data.filter(pl.col("probing_device").fill_null(False))
+    for _, group in probing.sort(["applied_at", "application_id"]).group_by(
+        "device_id", maintain_order=True
+    ):
+        flagged = np.flatnonzero((group["probing_pred"] | group["is_fraud_pred"]).to_numpy())
+        out.append(float(flagged[0] + 1) if len(flagged) else math.inf)
+    return out
+
+
+def metrics(
+    results: pl.DataFrame,
+    world_dir: str | Path,
+    ring_threshold: float,
+    since: datetime | None = None,
+) -> dict[str, Any]:
+    """Recall and precision of the live verdicts against truth, and probing catch speed.
+
+    With ``since``, only applications from then on count (a time split's test period).
+    """
+    if since is not None:
+        results = results.filter(pl.col("applied_at") >= since)
+    data = results.join(read_truth(world_dir), on="application_id", how="left")
+    is_fraud = data["is_fraud"].fill_null(False).to_numpy()
+    fraud_recall, fraud_precision = _recall_precision(is_fraud, data["is_fraud_pred"].to_numpy())
+    ring_pred = (data["ring_score"] >= ring_threshold).to_numpy()
+    in_ring = data["ring_id"].is_not_null().to_numpy()
+    ring_app_recall, ring_app_precision = _recall_precision(in_ring, ring_pred)
+    members = (
+        data.with_columns(pl.Series("ring_pred", ring_pred), pl.Series("in_ring", in_ring))
+        .group_by("customer_id")
+        .agg(pl.col("ring_pred").any(), pl.col("in_ring").any())
+    )
+    ring_recall, ring_precision = _recall_precision(
+        members["in_ring"].to_numpy(), members["ring_pred"].to_numpy()
+    )
+    attempts = attempts_to_catch(data)
+    median = float(np.median(attempts)) if attempts else float("nan")
+    return {
+        "ring_recall": _round(ring_recall),
+        "ring_precision": _round(ring_precision),
+        "fraud_recall": _round(fraud_recall),
+        "fraud_precision": _round(fraud_precision),
+        "probing_attempts_to_catch": None if not math.isfinite(median) else median,
+        "probing_devices": len(attempts),
+        "probing_caught_within_5": _round(
+            float(np.mean([a <= 5 for a in attempts])) if attempts else float("nan")
+        ),
+        "ring_app_recall": _round(ring_app_recall),
+        "ring_app_precision": _round(ring_app_precision),
+        "applications": data.height,
+        "fraud_applications": int(is_fraud.sum()),
+        "ring_members": int(members["in_ring"].sum()),
+    }
+
+
+def _round(x: float) -> float | None:
+    return None if not math.isfinite(x) else round(x, 4)
+
+
+def evaluate_seed(
+    seed: int,
+    customers: int,
+    *,
+    months: int = 12,
+    train_seed: int | None = None,
+    workdir: str | Path | None = None,
+    ring_scorer_factory: Callable[[], RingScorer | None] | None = None,
+    log: Callable[[str], None] = lambda _: None,
+) -> dict[str, Any]:
+    """Generate a training world and the evaluated world, train, replay live, and score.
+
+    The model is trained on a world of another seed (``train_seed``, default
+    ``seed + TRAIN_SEED_OFFSET``), never on the evaluated applications.
+    """
+    from zhudai.world import generate_world
+
+    train_seed = seed + TRAIN_SEED_OFFSET if train_seed is None else train_seed
+    if train_seed == seed:
+        raise InvalidInputError("train_seed", "must differ from the evaluated seed")
+    with tempfile.TemporaryDirectory(dir=workdir) as tmp:
+        log(f"generating training world (seed {train_seed}, {customers} customers)")
+        train_dir = generate_world(
+            customers, train_seed, months=months, out_dir=Path(tmp) / "train"
+        )
+        log("training the fraud model on the training world")
+        model = train_fraud_model(train_dir, ring_scorer_factory)
+        log(f"generating evaluated world (seed {seed})")
+        world = generate_world(customers, seed, months=months, out_dir=Path(tmp) / "eval")
+        thresholds = replace(FraudThresholds(), fraud_score=model.threshold_)
+        engine = FraudEngine(
+            model=model,
+            thresholds=thresholds,
+            ring_scorer=ring_scorer_factory() if ring_scorer_factory else None,
+        )
+        log("replaying the evaluated world in time order")
+        results = replay(engine, load_applications(world))
+        out = metrics(results, world, thresholds.ring_score)
+    out.update({"seed": seed, "train_seed": train_seed, "customers": customers})
+    out["fraud_threshold"] = round(model.threshold_, 4)
+    out["ring_scorer"] = engine.ring_scorer is not None
+    return out

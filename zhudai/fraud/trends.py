@@ -1,0 +1,248 @@
+"""Daily trend monitoring of the fraud layer, with alerts and an offline HTML report.
+
+From the per-application results of a replay (or of live checks, stored): the daily hit rate of
+every rule, daily velocity peaks, and clusters (graph communities, or devices when no graph
+is wired in) that are new or growing fast. A day's value *alerts* when it leaves its baseline:
+the mean of the previous ``baseline_days`` days plus or minus ``k`` standard deviations (with
+a floor on the deviation, so a rate that was flat at zero does not alert on one hit).
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from zhudai.exceptions import InvalidInputError
+
+VELOCITY_COLUMNS = ("dev_ids_24h", "ip_ids_24h", "ip24_apps_1h", "geo_ids_24h", "contact_ids_30d")
+
+
+@dataclass(frozen=True)
+class TrendSettings:
+    """Baseline window (days), band width ``k`` (sigmas), deviation floors, cluster sizes."""
+
+    baseline_days: int = 14
+    k: float = 3.0
+    min_rate_sigma: float = 0.005
+    min_velocity_sigma: float = 1.0
+    min_cluster_size: int = 3
+    growth_days: int = 7
+
+
+def daily_rule_rates(results: pl.DataFrame) -> pl.DataFrame:
+    """One row per day: applications and the share hitting each rule (``hit_*`` columns)."""
+    hit_cols = [c for c in results.columns if c.startswith("hit_")]
+    if not hit_cols or "applied_at" not in results.columns:
+        raise InvalidInputError("results", "need applied_at and hit_<rule> columns")
+    return (
+        results.with_columns(pl.col("applied_at").dt.date().alias("day"))
+        .group_by("day")
+        .agg(pl.len().alias("applications"), *(pl.col(c).mean() for c in hit_cols))
+        .sort("day")
+    )
+
+
+def daily_velocity_peaks(results: pl.DataFrame) -> pl.DataFrame:
+    """One row per day: the day's maximum of each velocity signal."""
+    cols = [c for c in VELOCITY_COLUMNS if c in results.columns]
+    return (
+        results.with_columns(pl.col("applied_at").dt.date().alias("day"))
+        .group_by("day")
+        .agg(*(pl.col(c).max() for c in cols))
+        .sort("day")
+    )
+
+
+def cluster_growth(results: pl.DataFrame, settings: TrendSettings) -> pl.DataFrame:
+    """Per cluster and day: size so far, members joined in ``growth_days``, and whether new.
+
+    Clusters are the graph's ring communities when the results carry them, else devices;
+    size counts distinct customers. Only clusters of ``min_cluster_size`` or more are kept.
+    """
+    has_rings = "ring_community" in results.columns and results["ring_community"].drop_nulls().len()
+    key = "ring_community" if has_rings else "device_id"
+    firsts = (
+        results.filter(pl.col(key).is_not_null())
+        .with_columns(pl.col("applied_at").dt.date().alias("day"))
+        .group_by(key, "customer_id")
+        .agg(pl.col("day").min())
+    )
+    daily = firsts.group_by(key, "day").agg(pl.len().alias("joined")).sort(key, "day")
+    window = f"{settings.growth_days}d"
+    return (
+        daily.with_columns(
+            pl.col("joined").cum_sum().over(key).alias("size"),
+            pl.col("joined").rolling_sum_by("day", window_size=window).over(key).alias("growth"),
+            (pl.col("day") == pl.col("day").min().over(key)).alias("new"),
+        )
+        .rename({key: "cluster"})
+        .filter(pl.col("size") >= settings.min_cluster_size)
+        .sort("day", "cluster")
+    )
+
+
+def baseline_alerts(
+    daily: pl.DataFrame, columns: list[str], settings: TrendSettings, min_sigma: float
+) -> pl.DataFrame:
+    """Days on which a column left ``mean +- k * max(std, min_sigma)`` of the previous days.
+
+    The baseline of a day uses only the ``baseline_days`` before it (never the day itself),
+    and needs at least half of them, so the first days of a series never alert.
+    """
+    n, k = settings.baseline_days, settings.k
+    rows = []
+    for col in columns:
+        prev = pl.col(col).shift(1)
+        frame = daily.select(
+            "day",
+            pl.col(col).alias("value"),
+            prev.rolling_mean(n, min_samples=max(2, n // 2)).alias("baseline"),
+            prev.rolling_std(n, min_samples=max(2, n // 2)).alias("sigma"),
+        ).with_columns(pl.max_horizontal(pl.col("sigma"), pl.lit(min_sigma)).alias("sigma"))
+        out = frame.filter(
+            pl.col("baseline").is_not_null()
+            & ((pl.col("value") - pl.col("baseline")).abs() > k * pl.col("sigma"))
+        ).with_columns(
+            pl.lit(col).alias("metric"),
+            pl.when(pl.col("value") > pl.col("baseline"))
+            .then(pl.lit("up"))
+            .otherwise(pl.lit("down"))
+            .alias("direction"),
+        )
+        rows.append(out.select("day", "metric", "value", "baseline", "sigma", "direction"))
+    if not rows:
+        return pl.DataFrame(
+            schema={
+                "day": pl.Date,
+                "metric": pl.Utf8,
+                "value": pl.Float64,
+                "baseline": pl.Float64,
+                "sigma": pl.Float64,
+                "direction": pl.Utf8,
+            }  # fmt: skip
+        )
+    return pl.concat(rows, how="vertical_relaxed").sort("day", "metric")
+
+
+@dataclass
+class TrendReport:
+    """Everything the report shows; ``alerts`` lists rule-rate, velocity and cluster alerts."""
+
+    rates: pl.DataFrame
+    velocity: pl.DataFrame
+    clusters: pl.DataFrame
+    alerts: pl.DataFrame
+
+
+def build_trends(results: pl.DataFrame, settings: TrendSettings | None = None) -> TrendReport:
+    """Daily rates, velocity peaks, cluster growth and every alert, from per-application results."""
+    settings = settings or TrendSettings()
+    rates = daily_rule_rates(results)
+    velocity = daily_velocity_peaks(results)
+    clusters = cluster_growth(results, settings)
+    hit_cols = [c for c in rates.columns if c.startswith("hit_")]
+    rate_alerts = baseline_alerts(rates, hit_cols, settings, settings.min_rate_sigma)
+    vel_cols = [c for c in velocity.columns if c != "day"]
+    vel_alerts = baseline_alerts(
+        velocity.with_columns(pl.col(vel_cols).cast(pl.Float64)), vel_cols, settings,
+        settings.min_velocity_sigma,
+    )  # fmt: skip
+    fast = clusters.filter(pl.col("new") | (pl.col("growth") >= settings.min_cluster_size)).select(
+        "day",
+        pl.concat_str(pl.lit("cluster "), pl.col("cluster").cast(pl.Utf8)).alias("metric"),
+        pl.col("size").cast(pl.Float64).alias("value"),
+        (pl.col("size") - pl.col("growth")).cast(pl.Float64).alias("baseline"),
+        pl.lit(None, pl.Float64).alias("sigma"),
+        pl.when(pl.col("new")).then(pl.lit("new")).otherwise(pl.lit("growing")).alias("direction"),
+    )
+    alerts = pl.concat([rate_alerts, vel_alerts, fast], how="vertical_relaxed").sort(
+        "day", "metric"
+    )
+    return TrendReport(rates, velocity, clusters, alerts)
+
+
+def write_html(report: TrendReport, path: str | Path, title: str = "zhudai fraud trends") -> Path:
+    """An offline HTML report (plotly.js inlined once, no CDN) with charts and the alert table."""
+    import plotly.graph_objects as go
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figures = []
+    rates = report.rates
+    fig = go.Figure()
+    for col in [c for c in rates.columns if c.startswith("hit_")]:
+        if rates[col].max():
+            fig.add_trace(
+                go.Scatter(x=rates["day"].to_list(), y=rates[col].to_list(), name=col[4:])
+            )
+    fig.update_layout(title="Daily rule hit rate (share of applications)", yaxis_tickformat=".1%")
+    figures.append(fig)
+    fig = go.Figure()
+    for col in [c for c in report.velocity.columns if c != "day"]:
+        fig.add_trace(
+            go.Scatter(
+                x=report.velocity["day"].to_list(), y=report.velocity[col].to_list(), name=col
+            )
+        )
+    fig.update_layout(title="Daily velocity peaks (max per day)")
+    figures.append(fig)
+    per_day = (
+        report.clusters.group_by("day")
+        .agg(
+            pl.col("new").sum().alias("new clusters"),
+            (pl.col("growth") >= 3).sum().alias("fast-growing clusters"),
+        )
+        .sort("day")
+    )
+    fig = go.Figure()
+    for col in ("new clusters", "fast-growing clusters"):
+        fig.add_trace(go.Bar(x=per_day["day"].to_list(), y=per_day[col].to_list(), name=col))
+    fig.update_layout(title="New and fast-growing clusters per day", barmode="group")
+    figures.append(fig)
+    alerts = report.alerts.filter(~pl.col("metric").str.starts_with("cluster "))
+    if alerts.height:
+        fig = go.Figure(
+            go.Scatter(
+                x=alerts["day"].to_list(),
+                y=alerts["metric"].to_list(),
+                mode="markers",
+                marker={
+                    "color": ["crimson" if d == "up" else "steelblue" for d in alerts["direction"]]
+                },
+                text=[
+                    f"{v:.4g} vs {b:.4g}"
+                    for v, b in zip(alerts["value"], alerts["baseline"], strict=True)
+                ],
+            )
+        )
+        fig.update_layout(title="Alerts: metric left its baseline band (red up, blue down)")
+        figures.append(fig)
+    charts = [f.to_html(full_html=False, include_plotlyjs=(i == 0)) for i, f in enumerate(figures)]
+    table = _alert_table(report.alerts)
+    body = "\n".join(charts)
+    path.write_text(
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+        "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
+        "td,th{border:1px solid #ccc;padding:2px 6px;font-size:12px}</style></head><body>"
+        f"<h1>{html.escape(title)}</h1><p>{report.rates['applications'].sum()} applications over "
+        f"{report.rates.height} days; {report.alerts.height} alerts.</p>{body}"
+        f"<h2>Alerts</h2>{table}</body></html>",
+        encoding="utf-8",
+    )
+    return path
+
+
+def _alert_table(alerts: pl.DataFrame, limit: int = 500) -> str:
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in alerts.columns)
+    rows = []
+    for rec in alerts.head(limit).iter_rows():
+        cells = "".join(
+            f"<td>{'' if v is None else html.escape(f'{v:.4g}' if isinstance(v, float) else str(v))}</td>"
+            for v in rec
+        )
+        rows.append(f"<tr>{cells}</tr>")
+    more = f"<p>{alerts.height - limit} more not shown.</p>" if alerts.height > limit else ""
+    return f"<table><tr>{head}</tr>{''.join(rows)}</table>{more}"
