@@ -9,13 +9,13 @@ One scan of a table serves every window (see :mod:`zhudai.features.plan`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 
-from zhudai.exceptions import InvalidInputError, NotFoundError
+from zhudai.exceptions import NotFoundError
 from zhudai.features.definitions import (
     Condition,
     ConditionKind,
@@ -23,12 +23,18 @@ from zhudai.features.definitions import (
     FieldFeature,
     Transform,
 )
+from zhudai.features.frames import (
+    ID_COLUMNS,
+    ROW,
+    application_frame,
+    require_table,
+    static_name,
+    static_tables,
+)
 from zhudai.features.plan import US_PER_DAY, Accumulator, Plan, Reduce, Slot, Stat, TablePlan, Value
-from zhudai.features.schema import APPLICATION_KEY, APPLICATION_TIME, STATIC_KEYS
+from zhudai.features.schema import APPLICATION_TIME
 
-#: Leading columns of every batch output, before the features.
-ID_COLUMNS = (APPLICATION_KEY, "customer_id", APPLICATION_TIME)
-_AGE, _BUCKET, _ROW = "__age", "__bucket", "__row"
+_AGE, _BUCKET = "__age", "__bucket"
 _REDUCERS = {Reduce.SUM: np.add, Reduce.MAX: np.maximum, Reduce.MIN: np.minimum}
 _IDENTITY = {Reduce.SUM: 0.0, Reduce.MAX: -np.inf, Reduce.MIN: np.inf}
 
@@ -55,12 +61,9 @@ def polars_condition(cond: Condition, time_col: str) -> pl.Expr:
     return col == cond.flag
 
 
-def polars_field(feature: FieldFeature, name_of: Callable[[str], str] = str) -> pl.Expr:
-    """A field feature as a Float64 polars expression over the joined static row.
-
-    ``name_of`` maps a column of the feature's table to its name in the frame.
-    """
-    col = pl.col(name_of(feature.column))
+def polars_field(feature: FieldFeature) -> pl.Expr:
+    """A field feature as a Float64 polars expression over the joined static row."""
+    col = pl.col(static_name(feature.table, feature.column))
     if feature.transform is Transform.VALUE:
         expr = col.cast(pl.Float64)
     elif feature.transform is Transform.EQUALS:
@@ -73,7 +76,7 @@ def polars_field(feature: FieldFeature, name_of: Callable[[str], str] = str) -> 
             pl.col(APPLICATION_TIME) - col.cast(pl.Datetime("us"))
         ).dt.total_microseconds() / US_PER_DAY
     else:
-        expr = (col != pl.col(name_of(str(feature.argument)))).cast(pl.Float64)
+        expr = (col != pl.col(static_name(feature.table, str(feature.argument)))).cast(pl.Float64)
     return expr.alias(feature.name)
 
 
@@ -125,10 +128,10 @@ class BatchFeatureEngine:
             ``application_id, customer_id, applied_at`` then one Float64 column per feature, in
             definition order; missing values are null.
         """
-        apps = self._applications(applications)
+        apps = application_frame(self.plan, applications)
         a = self.plan.empty(apps.height)
         for name, tp in self.plan.tables.items():
-            events = _require(tables, name, tp.columns)
+            events = require_table(tables, name, tp.columns)
             self._scan(a, apps, tp, events)
         self._fields(a, apps, tables)
         values = self.plan.finalize(a)
@@ -149,20 +152,6 @@ class BatchFeatureEngine:
 
     # -- steps
 
-    def _applications(self, applications: pl.DataFrame) -> pl.DataFrame:
-        entities = {tp.table.entity for tp in self.plan.tables.values()}
-        app_fields = {f.column for f in self.plan.fields.values() if f.table == "applications"}
-        app_fields |= {
-            str(f.argument)
-            for f in self.plan.fields.values()
-            if f.table == "applications" and f.transform is Transform.DIFFERS_FROM
-        }
-        cols = list(dict.fromkeys([*ID_COLUMNS, *sorted(entities), *sorted(app_fields)]))
-        apps = _require({"applications": applications}, "applications", cols).select(cols)
-        return apps.with_columns(pl.col(APPLICATION_TIME).cast(pl.Datetime("us"))).with_row_index(
-            _ROW
-        )
-
     def _scan(self, a: np.ndarray, apps: pl.DataFrame, tp: TablePlan, events: pl.DataFrame) -> None:
         t = tp.table
         edges = tp.edges
@@ -174,7 +163,7 @@ class BatchFeatureEngine:
         }
         joined = (
             apps.lazy()
-            .select(_ROW, t.entity, APPLICATION_TIME)
+            .select(ROW, t.entity, APPLICATION_TIME)
             .join(
                 events.lazy()
                 .select(tp.columns)
@@ -189,13 +178,13 @@ class BatchFeatureEngine:
                 ).alias(_BUCKET),
                 *[expr.alias(f"__f_{f}") for f, expr in filters.items()],
             )
-            .sort(_ROW, _BUCKET)
+            .sort(ROW, _BUCKET)
             .collect()
         )
         if joined.height == 0:
             return
         masks = {f: joined[f"__f_{f}"].fill_null(False).to_numpy() for f in filters}
-        key = joined[_ROW].to_numpy().astype(np.int64) * len(edges) + joined[_BUCKET].to_numpy()
+        key = joined[ROW].to_numpy().astype(np.int64) * len(edges) + joined[_BUCKET].to_numpy()
         starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
         rows, buckets = key[starts] // len(edges), key[starts] % len(edges)
         ages = joined[_AGE].to_numpy()
@@ -210,17 +199,18 @@ class BatchFeatureEngine:
 
     @staticmethod
     def _value(joined: pl.DataFrame, ages: np.ndarray, acc: Accumulator, cache: dict) -> np.ndarray:
+        """The per-event value of ``acc`` (cached: several accumulators share one)."""
         key = (acc.value, acc.column)
         if key not in cache:
-            x = joined[acc.column].cast(pl.Float64).to_numpy() if acc.column else None
-            cache[key] = {
-                Value.ONE: lambda: np.ones(len(ages)),
-                Value.X: lambda: x,
-                Value.X2: lambda: x * x,
-                Value.AGE: lambda: ages,
-                Value.AGE2: lambda: ages * ages,
-                Value.AGE_X: lambda: ages * x,
-            }[acc.value]()
+            if acc.value is Value.ONE:
+                cache[key] = np.ones(len(ages))
+            elif acc.value is Value.AGE:
+                cache[key] = ages
+            elif acc.value is Value.AGE2:
+                cache[key] = ages * ages
+            else:
+                x = joined[str(acc.column)].cast(pl.Float64).to_numpy()
+                cache[key] = {Value.X: x, Value.X2: x * x, Value.AGE_X: ages * x}[acc.value]
         return cache[key]
 
     def _direct(self, a: np.ndarray, joined: pl.DataFrame, tp: TablePlan) -> None:
@@ -235,7 +225,7 @@ class BatchFeatureEngine:
         results = []
         if distinct:
             results.append(
-                joined.group_by(_ROW).agg(
+                joined.group_by(ROW).agg(
                     pl.col(str(s.column))
                     .filter(mask(s))
                     .drop_nulls()
@@ -245,16 +235,14 @@ class BatchFeatureEngine:
                 )
             )
         if daily:
-            per_day = joined.group_by(_ROW, pl.col(tp.table.time).dt.date()).agg(
+            per_day = joined.group_by(ROW, pl.col(tp.table.time).dt.date()).agg(
                 mask(s).sum().alias(str(self.plan.slot_index[s])) for s in daily
             )
             results.append(
-                per_day.group_by(_ROW).agg(
-                    pl.col(str(self.plan.slot_index[s])).max() for s in daily
-                )
+                per_day.group_by(ROW).agg(pl.col(str(self.plan.slot_index[s])).max() for s in daily)
             )
         for frame in results:
-            rows = frame[_ROW].to_numpy()
+            rows = frame[ROW].to_numpy()
             for col in frame.columns[1:]:
                 a[rows, int(col)] = frame[col].cast(pl.Float64).to_numpy()
 
@@ -262,40 +250,10 @@ class BatchFeatureEngine:
         self, a: np.ndarray, apps: pl.DataFrame, tables: Mapping[str, pl.DataFrame]
     ) -> None:
         """Field features: the application row joined to its bureau row and its customer."""
-        fields = list(self.plan.fields.values())
         static = apps
-        for table in sorted({f.table for f in fields} - {"applications"}):
-            key = STATIC_KEYS[table]
-            columns = sorted({c for f in fields if f.table == table for c in _field_columns(f)})
-            frame = _require(tables, table, [key, *columns]).unique(key, keep="first")
-            renamed = frame.select(key, *[pl.col(c).alias(_static_name(table, c)) for c in columns])
-            static = static.join(renamed, on=key, how="left")
-        exprs = [
-            polars_field(f, lambda c, t=f.table: _static_name(t, c)).alias(str(slot))
-            for slot, f in self.plan.field_slots
-        ]
-        values = static.sort(_ROW).select(exprs)
+        for key, frame in static_tables(self.plan, tables):
+            static = static.join(frame, on=key, how="left")
+        exprs = [polars_field(f).alias(str(slot)) for slot, f in self.plan.field_slots]
+        values = static.sort(ROW).select(exprs)
         for col in values.columns:
             a[:, int(col)] = values[col].to_numpy()
-
-
-def _field_columns(f: FieldFeature) -> list[str]:
-    return [f.column, str(f.argument)] if f.transform is Transform.DIFFERS_FROM else [f.column]
-
-
-def _static_name(table: str, column: str) -> str:
-    """Column name of a static table's column in the joined static frame."""
-    return column if table == "applications" else f"{table}.{column}"
-
-
-def _require(tables: Mapping[str, pl.DataFrame], name: str, columns: list[str]) -> pl.DataFrame:
-    """The table ``name`` with ``columns``, or an error naming what is missing."""
-    if name not in tables:
-        raise InvalidInputError(name, "table missing: the feature set reads it")
-    frame = tables[name]
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise InvalidInputError(
-            f"{name}.{missing[0]}", f"column missing; the table has {frame.columns}"
-        )
-    return frame

@@ -284,8 +284,8 @@ class _Loader:
         features += [
             self.field_feature(spec) for spec in self.sequence("fields", top.get("fields", []))
         ]
-        self.unique(features + ratios)
-        groups = {f.name: f.group for f in features + ratios}
+        self.unique([*features, *ratios])
+        groups = {f.name: f.group for f in [*features, *ratios]}
         ratios += [
             self.ratio(spec, groups) for spec in self.sequence("ratios", top.get("ratios", []))
         ]

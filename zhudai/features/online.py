@@ -27,7 +27,6 @@ from zhudai.features.definitions import (
     Transform,
 )
 from zhudai.features.plan import (
-    IDENTITY,
     MERGEABLE,
     US_PER_DAY,
     Plan,
@@ -40,6 +39,8 @@ from zhudai.features.schema import EVENT_TABLES, Kind
 
 US_PER_HOUR = 3_600_000_000
 _ONE_DAY = timedelta(days=1)
+_ONE_US = timedelta(microseconds=1)
+_EPOCH_DT = datetime(1970, 1, 1)
 _EPOCH = np.datetime64(0, "us")
 
 Events = Sequence[Mapping[str, Any]] | pl.DataFrame
@@ -69,14 +70,10 @@ def numpy_condition(cond: Condition, time_col: str) -> Callable[[Columns], np.nd
         high_b = math.inf if cond.high is None else cond.high
         return lambda cols: (cols[column] >= low_b) & (cols[column] < high_b)
     if cond.kind is ConditionKind.IN:
-        values = cond.values
+        values = frozenset(cond.values)
 
         def isin(cols: Columns) -> np.ndarray:
-            arr = cols[column]
-            out = np.zeros(len(arr), dtype=bool)
-            for v in values:
-                out |= arr == v
-            return out
+            return np.array([v in values for v in cols[column].tolist()], dtype=bool)
 
         return isin
     flag_value = cond.flag
@@ -130,9 +127,10 @@ class _TableKernel:
         self.columns = [c for c in tp.columns if c not in (table.time, table.entity)]
         self.kinds = {c: kinds[c] for c in self.columns}
         self.filters = tp.filters
-        self.conditions = [
-            [numpy_condition(c, table.time) for c in table.filters[f].conditions]
-            for f in self.filters
+        unique = list(dict.fromkeys(c for f in self.filters for c in table.filters[f].conditions))
+        self.conditions = [numpy_condition(c, table.time) for c in unique]
+        self.filter_conditions = [
+            [unique.index(c) for c in table.filters[f].conditions] for f in self.filters
         ]
         n_f, n_w = len(self.filters), len(tp.edges)
         f_pos = {f: i for i, f in enumerate(self.filters)}
@@ -145,6 +143,7 @@ class _TableKernel:
             key=str,
         )
         self.sum_values, self.extremes = sums, extremes
+        self.extreme_sign = np.array([1.0 if r is Reduce.MAX else -1.0 for _, _, r in extremes])
         distinct = [s for s in tp.direct if s.stat is Stat.DISTINCT]
         daily = [s for s in tp.direct if s.stat is Stat.MAX_DAILY]
         self.distinct = [(str(s.column), f_pos[s.filter] * n_w + w_pos[s.window]) for s in distinct]
@@ -181,9 +180,9 @@ class _TableKernel:
             cols = {c: events[c].to_numpy() for c in self.columns}
         else:
             try:
-                ts = (
-                    np.array([e[self.time] for e in events], dtype="datetime64[us]") - _EPOCH
-                ).astype(np.int64)
+                ts = np.array(
+                    [(e[self.time] - _EPOCH_DT) // _ONE_US for e in events], dtype=np.int64
+                )
                 cols = {
                     c: np.array(
                         [e[c] for e in events], dtype=float if kind is Kind.NUMERIC else object
@@ -206,23 +205,28 @@ class _TableKernel:
             cols = {c: v[keep] for c, v in cols.items()}
         cols[self.time] = ts
         n = len(age)
+        tested = [cond(cols) for cond in self.conditions]
         masks = np.ones((len(self.filters), n), dtype=bool)
-        for i, conditions in enumerate(self.conditions):
-            for cond in conditions:
-                masks[i] &= cond(cols)
+        for i, conditions in enumerate(self.filter_conditions):
+            for c in conditions:
+                masks[i] &= tested[c]
         in_window = age[None, :] <= self.edges[:, None]
         fw = (masks[:, None, :] & in_window[None, :, :]).reshape(self.n_fw, n)
         values = np.empty((n, len(self.sum_values)))
         for k, (value, column) in enumerate(self.sum_values):
             values[:, k] = _per_event(value, age, cols.get(column or ""))
         parts = [(fw.astype(float) @ values).ravel()]
-        for value, column, reduce in self.extremes:
-            v = _per_event(value, age, cols.get(column or ""))
+        if self.extremes:
+            # one masked max for every extreme: a min is minus the max of the negated value
+            signed = np.empty((len(self.extremes), n))
+            for k, (value, column, _) in enumerate(self.extremes):
+                signed[k] = _per_event(value, age, cols.get(column or ""))
+            signed *= self.extreme_sign[:, None]
             if n == 0:
-                parts.append(np.full(self.n_fw, IDENTITY[reduce]))
+                best = np.full((len(self.extremes), self.n_fw), -np.inf)
             else:
-                picked = np.where(fw, v[None, :], IDENTITY[reduce])
-                parts.append(picked.max(axis=1) if reduce is Reduce.MAX else picked.min(axis=1))
+                best = np.where(fw[None, :, :], signed[:, None, :], -np.inf).max(axis=2)
+            parts.append((best * self.extreme_sign[:, None]).ravel())
         parts.append(
             np.array([_distinct(cols[c], fw[row]) for c, row in self.distinct], dtype=float)
         )
@@ -230,8 +234,11 @@ class _TableKernel:
             if n == 0:
                 parts.append(np.zeros(len(self.daily_rows)))
             else:
-                _, day = np.unique(ts // US_PER_DAY, return_inverse=True)
-                per_day = fw[self.daily_rows].astype(float) @ np.eye(day.max() + 1)[day]
+                day = ts // US_PER_DAY
+                day -= day.min()
+                one_hot = np.zeros((n, int(day.max()) + 1))
+                one_hot[np.arange(n), day] = 1.0
+                per_day = fw[self.daily_rows].astype(float) @ one_hot
                 parts.append(per_day.max(axis=1))
         flat = np.concatenate(parts)
         flat[np.isinf(flat)] = np.nan
