@@ -67,3 +67,30 @@ def _application(minutes: float = 0.0, **overrides):
 def application() -> Callable[..., dict]:
     """Factory of hand-made applications in the world's ``applications`` shape."""
     return _application
+
+
+@pytest.fixture(scope="session")
+def small_world(tmp_path_factory: pytest.TempPathFactory):
+    """A generated world of 1,500 customers (fixed seed), shared by the world-level tests."""
+    import base64
+    import os
+
+    from zhudai.settings import get_settings
+    from zhudai.world import generate_world
+
+    saved = {
+        k: os.environ.get(k) for k in ("ZHUDAI_ENCRYPTION_KEY", "ZHUDAI_TOKEN_KEY", "ZHUDAI_HOME")
+    }
+    os.environ["ZHUDAI_ENCRYPTION_KEY"] = base64.b64encode(b"e" * 32).decode()
+    os.environ["ZHUDAI_TOKEN_KEY"] = base64.b64encode(b"t" * 32).decode()
+    os.environ["ZHUDAI_HOME"] = str(tmp_path_factory.mktemp("home"))
+    get_settings.cache_clear()
+    try:
+        return generate_world(1500, 5, months=2, out_dir=tmp_path_factory.mktemp("world"))
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        get_settings.cache_clear()
