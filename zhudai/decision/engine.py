@@ -89,6 +89,7 @@ class Decision:
                 "name": self.policy_name,
                 "version": self.policy_version,
                 "hash": self.policy_hash,
+                "sub_policies": self._policy.flow.sub_policies if self._policy else [],
             },
             "variant": self.variant,
             "outcome": self.outcome.value,
@@ -99,6 +100,7 @@ class Decision:
             "inputs": self.inputs,
             "features": self.features,
             "model_versions": self.model_versions,
+            "model_sources": self._policy.model_sources if self._policy else {},
             "model_outputs": self.model_outputs,
             "adverse_reasons": [[f, p] for f, p in self.adverse_reasons],
             "pd": self.pd,
@@ -142,12 +144,7 @@ class CompiledPolicy:
         self.models: dict[str, ScoringModel] = dict(models)
         self.apr_cap = apr_cap
         self.is_fragment = document.decision is None
-
-    def with_version(self, version: int | None) -> CompiledPolicy:
-        other = CompiledPolicy(
-            self.source, self.document, self.flow, self.models, self.apr_cap, version
-        )
-        return other
+        self.model_sources: dict[str, str] = {}  # model name -> artefact path it was loaded from
 
     def coverage_ids(self) -> list[str]:
         return [i for step in self.steps for i in step.coverage_ids()]
@@ -188,6 +185,10 @@ class CompiledPolicy:
             checked, problem = _check_input(spec, value)
             if problem:
                 problems.append((name, problem))
+                # kept (as text if need be) so a replay meets the same problem
+                prepared[name] = (
+                    value if isinstance(value, int | float | str | bool) else str(value)
+                )
             else:
                 prepared[name] = checked
         return prepared, problems
@@ -285,7 +286,7 @@ class CompiledPolicy:
         fs = FrameState(n, frame, {}, models if models is not None else self.models)
         for name, spec in self.inputs.items():
             var, typ = (f"{name}_valid", VarType.BOOLEAN) if spec.pii else (name, spec.type)
-            values = [p.get(var) for p, _ in prepared_rows]
+            values = [None if problems else p.get(var) for p, problems in prepared_rows]
             if typ in NUMERIC:
                 fs.env[var] = np.array([np.nan if v is None else v for v in values], dtype=float)
             elif typ == VarType.BOOLEAN:
@@ -564,11 +565,16 @@ def compile_policy(
     cap = apr_cap if apr_cap is not None else get_settings().apr_cap
     flow = compile_flow(source, document, resolve, cap)
     loaded: dict[str, ScoringModel] = dict(models or {})
+    sources: dict[str, str] = {}
     if model_loader is not None:
         for key, ref in flow.models.items():
             if key not in loaded:
                 loaded[key] = model_loader.load(ref)
-    return CompiledPolicy(source, document, flow, loaded, cap, version)
+                if hasattr(model_loader, "resolve"):
+                    sources[ref.name] = str(model_loader.resolve(ref))
+    policy = CompiledPolicy(source, document, flow, loaded, cap, version)
+    policy.model_sources = sources
+    return policy
 
 
 def walk_steps(steps: Sequence[Step]) -> list[Step]:

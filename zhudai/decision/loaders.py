@@ -80,7 +80,8 @@ class RegistryModelLoader:
         self.paths = {k: Path(v) for k, v in (paths or {}).items()}
         self.root = Path(root) if root is not None else None
 
-    def load(self, ref: ModelRef) -> ScoringModel:
+    def resolve(self, ref: ModelRef) -> Path:
+        """Where the artefact of ``ref`` is in this environment."""
         path = self.paths.get(ref.name)
         if path is None and ref.path:
             path = Path(ref.path)
@@ -88,9 +89,12 @@ class RegistryModelLoader:
                 path = self.root / path
         if path is None or not path.exists():
             raise NotFoundError(f"model {ref.name}", str(path) if path else "no path given")
+        return path.resolve()
+
+    def load(self, ref: ModelRef) -> ScoringModel:
         from zhudai.scorecard.registry import load_model
 
-        return load_model(path)
+        return load_model(self.resolve(ref))
 
 
 @dataclass

@@ -1,0 +1,163 @@
+"""Serving decisions: the active compiled policy, hot swaps, champion/challenger and shadow runs.
+
+The service keeps one reference per policy name to an immutable :class:`CompiledPolicy`.
+Activation compiles the new version first and only then replaces the reference (a single
+assignment, atomic for every thread already deciding), so a version that fails to compile or to
+pass its cases never serves, and no restart is needed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from zhudai.decision.engine import CompiledPolicy, Decision
+from zhudai.decision.versions import PolicyInfo, PolicyStore
+from zhudai.exceptions import ConfigurationError, InvalidInputError, NotFoundError
+from zhudai.store.db import session_scope
+from zhudai.store.models import DecisionOutcome, DecisionRecord
+
+
+def bucket(customer_token: str, salt: str) -> float:
+    """A customer's fixed position in [0, 1): the same token and salt always give the same value.
+
+    Examples
+    --------
+    >>> bucket("abc", "exp1") == bucket("abc", "exp1")
+    True
+    """
+    digest = hashlib.sha256(f"{salt}:{customer_token}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A challenger for a policy: ``split`` sends ``share`` of customers to it, ``shadow`` runs
+    it beside the champion for everyone and records what it would have decided."""
+
+    challenger: CompiledPolicy
+    share: float = 0.1
+    mode: str = "split"
+    salt: str = "challenger"
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.share <= 1.0:
+            raise InvalidInputError("share", f"must be in [0, 1]; got {self.share}")
+        if self.mode not in ("split", "shadow"):
+            raise InvalidInputError("mode", f"must be 'split' or 'shadow'; got {self.mode!r}")
+
+    def takes(self, customer_token: str | None) -> bool:
+        return (
+            self.mode == "split"
+            and customer_token is not None
+            and bucket(customer_token, self.salt) < self.share
+        )
+
+
+class DecisionService:
+    """Decide with the active version of each policy and write the audit record."""
+
+    def __init__(self, store: PolicyStore) -> None:
+        self.store = store
+        self._active: dict[str, CompiledPolicy] = {}
+        self._experiments: dict[str, Experiment] = {}
+        self._lock = threading.Lock()  # serialises reloads, never decisions
+
+    def policy(self, name: str) -> CompiledPolicy:
+        """The compiled policy now serving ``name`` (loaded on first use)."""
+        policy = self._active.get(name)
+        if policy is None:
+            policy = self.reload(name)
+        return policy
+
+    def reload(self, name: str) -> CompiledPolicy:
+        """Compile the active stored version and swap it in (the old one serves until then)."""
+        with self._lock:
+            compiled = self.store.compiled(name)
+            if compiled.is_fragment:
+                raise ConfigurationError(f"policy {name!r} is a fragment (no decision section)")
+            self._active[name] = compiled
+            return compiled
+
+    def activate(self, name: str, version: int) -> PolicyInfo:
+        """Activate ``version`` and hot-swap it in; if it cannot compile, nothing changes."""
+        compiled = self.store.compiled(name, version)  # fails before the store changes
+        if compiled.is_fragment:
+            raise ConfigurationError(f"policy {name!r} is a fragment (no decision section)")
+        info = self.store.activate(name, version)
+        self._active[name] = compiled
+        return info
+
+    def rollback(self, name: str) -> PolicyInfo:
+        info = self.store.rollback(name)
+        self.reload(name)
+        return info
+
+    def start_experiment(self, name: str, experiment: Experiment) -> None:
+        self._experiments[name] = experiment
+
+    def stop_experiment(self, name: str) -> None:
+        self._experiments.pop(name, None)
+
+    def decide(
+        self,
+        name: str,
+        application: Mapping[str, Any],
+        *,
+        application_id: int | None = None,
+        persist: bool = True,
+    ) -> Decision:
+        """Decide with the champion (or the challenger for its share) and store the record."""
+        champion = self.policy(name)
+        experiment = self._experiments.get(name)
+        decision = champion.decide(application)
+        shadow = None
+        if experiment is not None:
+            if experiment.takes(decision.customer_token):
+                decision = experiment.challenger.decide(application)
+                decision.variant = "challenger"
+            elif experiment.mode == "shadow":
+                shadow = experiment.challenger.decide(application)
+        if persist:
+            self.save(decision, application_id=application_id, shadow=shadow)
+        return decision
+
+    def save(self, decision: Decision, *, application_id: int | None = None, shadow: Decision | None = None, url: str | None = None) -> None:  # fmt: skip
+        """Write the decision's audit record (and the shadow's summary) to the store."""
+        save_decisions([(decision, application_id, shadow)], url or self.store.url)
+
+
+def save_decisions(
+    items: list[tuple[Decision, int | None, Decision | None]], url: str | None
+) -> None:
+    """Write many decision records in one transaction."""
+    with session_scope(url) as s:
+        for decision, application_id, shadow in items:
+            if decision.policy_version is None:
+                raise NotFoundError("policy version", f"{decision.policy_name} (decide with a stored version to record it)")  # fmt: skip
+            record = decision.record()
+            if shadow is not None:
+                record["shadow"] = {"policy": {"name": shadow.policy_name, "version": shadow.policy_version}, **shadow.summary()}  # fmt: skip
+            s.add(
+                DecisionRecord(
+                    decision_id=decision.decision_id,
+                    application_id=application_id,
+                    customer_token=decision.customer_token,
+                    policy_name=decision.policy_name,
+                    policy_version=decision.policy_version,
+                    policy_hash=decision.policy_hash,
+                    variant=decision.variant,
+                    outcome=DecisionOutcome(decision.outcome.value),
+                    credit_limit=None
+                    if decision.credit_limit is None
+                    else Decimal(str(round(decision.credit_limit, 2))),
+                    apr=decision.apr,
+                    term_months=decision.term_months,
+                    reason_codes=list(decision.reason_codes),
+                    record=record,
+                )
+            )
