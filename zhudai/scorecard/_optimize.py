@@ -147,7 +147,12 @@ def optimal_groups(
     valid = upper & (n_g >= min_count) & (n_g > 0)
     r = -rate if trend in ("descending", "valley") else rate
     phases = 2 if trend in ("peak", "valley") else 1
-    k_max = n if max_groups is None else min(max_groups, n)
+    # With no limit on the number of groups the count dimension collapses to one slot: a
+    # partition's count no longer matters, only its last group and phase.
+    bounded = max_groups is not None
+    k_max = min(int(max_groups), n) if bounded else 1
+    src = slice(0, k_max - 1) if bounded else slice(0, 1)
+    dst = slice(1, k_max) if bounded else slice(0, 1)
 
     neg = -np.inf
     best = np.full((phases, k_max, n + 1, n + 1), neg)
@@ -156,9 +161,9 @@ def optimal_groups(
     best[0, 0, 0, :] = np.where(valid[0], iv[0], neg)
 
     for i in range(1, n):
-        if k_max < 2:
+        if k_max < 2 and bounded:
             break
-        prev = best[:, :-1, :i, i]  # (phases, k-1, h): partitions whose last group is [h, i)
+        prev = best[:, src, :i, i]  # (phases, k, h): partitions whose last group is [h, i)
         if not np.isfinite(prev).any():
             continue
         r_prev = r[:i, i][:, None]  # bad rate of [h, i)
@@ -168,18 +173,17 @@ def optimal_groups(
             falling = r_prev > r_next
         gain = np.where(valid[i], iv[i], neg)  # (j,)
         # phase 0: every step so far rises (or any step, for "none")
-        cand = np.where(rising[None], prev[0][:, :, None], neg)  # (k-1, h, j)
-        m, a = cand.max(axis=1), cand.argmax(axis=1)
-        best[0, 1:, i, :] = m + gain
-        arg_h[0, 1:, i, :] = a
+        cand = np.where(rising[None], prev[0][:, :, None], neg)  # (k, h, j)
+        best[0, dst, i, :] = cand.max(axis=1) + gain
+        arg_h[0, dst, i, :] = cand.argmax(axis=1)
         if phases == 2:
             # phase 1: the turn happened; every later step falls
-            both = np.concatenate([prev[0], prev[1]], axis=1)  # (k-1, 2h)
+            both = np.concatenate([prev[0], prev[1]], axis=1)  # (k, 2h)
             cand = np.where(np.concatenate([falling, falling])[None], both[:, :, None], neg)
-            m, a = cand.max(axis=1), cand.argmax(axis=1)
-            best[1, 1:, i, :] = m + gain
-            arg_h[1, 1:, i, :] = a % i
-            arg_p[1, 1:, i, :] = a // i
+            a = cand.argmax(axis=1)
+            best[1, dst, i, :] = cand.max(axis=1) + gain
+            arg_h[1, dst, i, :] = a % i
+            arg_p[1, dst, i, :] = a // i
 
     final = best[:, :, :, n]
     if not np.isfinite(final).any():
@@ -188,8 +192,9 @@ def optimal_groups(
     value = float(final[p, c, i])
     cuts: list[int] = []
     j = n
-    while c > 0:
-        cuts.append(int(i))
+    while i > 0:
+        cuts.append(i)
         h, pp = int(arg_h[p, c, i, j]), int(arg_p[p, c, i, j])
-        j, i, c, p = i, h, c - 1, pp
+        j, i, p = i, h, pp
+        c = c - 1 if bounded else 0
     return sorted(cuts), value
