@@ -394,14 +394,14 @@ def _bureau(
     m = len(cust)
     role = pop.role[cust]
     fraud_boost = np.array([0.0, 0.5, 0.9, 0.0])[role]
-    rate = np.exp(0.25 + 0.8 * pop.over[cust] + 0.2 * pop.impulsivity[cust] + fraud_boost)
+    rate = np.exp(0.1 + 1.1 * pop.over[cust] + 0.1 * pop.impulsivity[cust] + fraud_boost)
     ml180 = rng.poisson(rate) + round_no
     ml90 = rng.binomial(ml180, 0.6)
     ml30 = rng.binomial(ml90, 0.5)
     inquiries = ml30 + rng.poisson(0.3 + 0.5 * ml30) + round_no
     overdue_rate = np.exp(
-        -1.9
-        + 0.7 * pop.over[cust]
+        -2.0
+        + 0.9 * pop.over[cust]
         + 0.4 * pop.impulsivity[cust]
         - 1.2 * (pop.stability[cust] - 0.5)
         + 0.4 * (role != Role.LEGIT)
@@ -434,7 +434,7 @@ def _score_parts(
     m = len(cust)
     mismatch = ip_city(row["ip"]) != pop.city[cust]
     return np.c_[
-        0.55 * np.log1p(row["b_multi_lending_90d"]) + 0.25 * np.log1p(row["b_inquiries_30d"]),
+        0.4 * np.log1p(row["b_multi_lending_90d"]) + 0.25 * np.log1p(row["b_inquiries_30d"]),
         0.45 * (row["b_past_overdue_count"] > 0) + 0.004 * np.minimum(row["b_max_past_dpd"], 90),
         1.4 * devices.emulator[row["device"]] + 0.6 * devices.rooted[row["device"]],
         0.45 * mismatch,

@@ -52,7 +52,7 @@ class Traits:
         self.fraud = (pop.role[idx] != Role.LEGIT).astype(float)
         self.activity = np.where(pop.role[idx] == Role.PROBING, 0.3, 1.0)  # bought IDs: thin files
         self.p_night = 1.0 / (
-            1.0 + np.exp(-(-2.7 + 0.75 * self.imp + 0.45 * self.over + 0.8 * self.fraud))
+            1.0 + np.exp(-(-2.6 + 0.45 * self.imp + 0.25 * self.over + 0.8 * self.fraud))
         )
         self.p_weekend = np.clip(0.45 * self.stability - 0.08 * self.imp, 0.0, 0.9)
 
@@ -100,7 +100,7 @@ def orders_block(
     who = np.repeat(np.arange(k), rng.poisson(lam))
     ts = _times(rng, t, who)
     logits = (
-        _ORDER_IMP[None, :] * t.imp[who, None] * 1.2
+        _ORDER_IMP[None, :] * t.imp[who, None] * 0.8
         + _ORDER_STAB[None, :] * (t.stability[who, None] - 0.5) * 3.0
     )
     cat = _categorical(rng, np.exp(logits))
@@ -111,7 +111,7 @@ def orders_block(
         + rng.normal(0, 0.6, len(who))
     )
     b_who, b_ts = _bursts(
-        rng, t, 1.5 * np.exp(0.9 * t.imp + 0.4 * t.over - 0.6) * t.activity, 5.0, 4.0
+        rng, t, 1.5 * np.exp(0.6 * t.imp + 0.25 * t.over - 0.4) * t.activity, 5.0, 4.0
     )
     b_cat = rng.choice(_VIRTUAL, len(b_who))
     b_amount = np.exp(rng.normal(np.log(12.0), 0.5, len(b_who)))
@@ -122,7 +122,7 @@ def orders_block(
     m = len(who)
     n_items = 1 + rng.poisson(np.where(cat == 0, 1.5, 0.4))
     inst_p = 1.0 / (
-        1.0 + np.exp(-(-2.6 + 0.9 * t.over[who] + 0.3 * t.imp[who] + 0.8 * (amount > 1000)))
+        1.0 + np.exp(-(-2.6 + 0.55 * t.over[who] + 0.2 * t.imp[who] + 0.8 * (amount > 1000)))
     )
     is_inst = rng.random(m) < inst_p
     order = np.lexsort((ts, who))
@@ -147,12 +147,12 @@ def card_txns_block(
     lam = params_rate * t.years * t.activity * np.exp(0.25 * t.income_z + 0.1 * t.imp)
     who = np.repeat(np.arange(k), rng.poisson(lam))
     ts = _times(rng, t, who)
-    logits = _MCC_OVER[None, :] * t.over[who, None] * 1.5 + _MCC_IMP[None, :] * t.imp[who, None]
+    logits = _MCC_OVER[None, :] * t.over[who, None] * 1.0 + _MCC_IMP[None, :] * t.imp[who, None]
     logits[:, _CASH] -= 1.0
     mcc = _categorical(rng, np.exp(logits))
     amount = _MCC_MEDIAN[mcc] * np.exp(0.4 * t.income_z[who] + rng.normal(0, 0.55, len(who)))
     b_who, b_ts = _bursts(
-        rng, t, 2.0 * np.exp(1.0 * t.over + 0.3 * t.imp - 0.8) * t.activity, 6.0, 8.0
+        rng, t, 2.0 * np.exp(0.65 * t.over + 0.2 * t.imp - 0.6) * t.activity, 6.0, 8.0
     )
     b_mcc = rng.choice(_SMALL_MCC, len(b_who))
     b_amount = np.exp(rng.normal(np.log(15.0), 0.6, len(b_who)))

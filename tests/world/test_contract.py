@@ -1,0 +1,150 @@
+"""The written world follows docs/world-tables.md and keeps personal data out of plaintext."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from zhudai.privacy import mask_text
+
+# Contract columns copied from docs/world-tables.md (the generator may add more).
+CONTRACT = {
+    "channels": "channel_id name kind cost_per_application",
+    "products": "product_code name min_amount max_amount terms base_apr",
+    "funders": "funder_id name min_score max_apr monthly_quota cost_of_funds",
+    "customers": "customer_id id_enc phone_enc card_enc name_enc id_token phone_token card_token "
+    "name_masked id_masked phone_masked gender birth_date age_at_application province city "
+    "occupation income_declared employer_id address_id registered_at",
+    "applications": "application_id customer_id applied_at channel_id product_code "
+    "amount_requested term_months device_id device_model is_emulator is_rooted "
+    "device_first_seen_at ip ip_prefix24 gps_lat gps_lon geohash6 declared_city ip_city "
+    "sim_age_days id_token phone_token card_token status reject_reason",
+    "bureau": "application_id customer_id multi_lending_30d multi_lending_90d multi_lending_180d "
+    "past_overdue_count max_past_dpd open_loans total_open_balance inquiries_30d",
+    "orders": "order_id customer_id ts category amount n_items is_installment",
+    "card_txns": "txn_id customer_id ts mcc_category amount channel is_cash_withdrawal",
+    "device_events": "event_id customer_id ts device_id ip event_type",
+    "contacts": "customer_id contact_phone_token relation is_customer_id",
+    "loans": "loan_id application_id customer_id funder_id product_code booked_at principal apr "
+    "term_months repayment_method",
+    "installments": "loan_id installment_no due_date principal_due interest_due paid_date "
+    "paid_amount dpd",
+    "repayments": "repayment_id loan_id paid_at amount",
+    "collection_actions": "action_id loan_id ts action_type dpd_at_action contacted "
+    "promise_to_pay paid_within_7d amount_recovered",
+    "call_transcripts": "call_id loan_id action_id collector_id started_at duration_s text",
+    "truth/persons": "customer_id income_level income_stability over_indebtedness impulsivity "
+    "fraud_intent ring_id fraud_type",
+    "truth/applications": "application_id is_fraud fraud_type ring_id probing_device true_pd",
+    "truth/transcripts": "call_id violation",
+}
+ENUMS = {
+    ("channels", "kind"): {
+        "app_store",
+        "ota_partner",
+        "ecommerce_partner",
+        "supply_chain_platform",
+        "bank_cobrand",
+        "social_ads",
+        "offline_agent",
+    },
+    ("products", "product_code"): {
+        "air_ticket_installment",
+        "cash_installment",
+        "supply_chain",
+        "cobrand_card",
+    },
+    ("customers", "gender"): {"M", "F"},
+    ("applications", "status"): {"approved", "rejected"},
+    ("card_txns", "channel"): {"pos", "online", "atm"},
+    ("device_events", "event_type"): {"login", "register", "apply", "change_phone", "bind_card"},
+    ("contacts", "relation"): {"family", "friend", "colleague", "other"},
+    ("loans", "repayment_method"): {"equal_installment", "equal_principal", "interest_first"},
+    ("collection_actions", "action_type"): {"sms", "auto_call", "human_call", "agency"},
+    ("truth/persons", "fraud_type"): {"none", "ring", "probing", "identity_theft"},
+    ("truth/transcripts", "violation"): {
+        "none",
+        "abuse",
+        "threat",
+        "third_party_disclosure",
+        "off_hours",
+    },
+}
+
+
+@pytest.mark.parametrize("table", sorted(CONTRACT))
+def test_table_has_contract_columns(world: Path, table: str) -> None:
+    df = pl.read_parquet(world / f"{table}.parquet")
+    missing = set(CONTRACT[table].split()) - set(df.columns)
+    assert not missing, f"{table} lacks {missing}"
+    assert df.height > 0
+    for (t, col), allowed in ENUMS.items():
+        if t == table:
+            assert set(df[col].unique().to_list()) <= allowed
+
+
+def test_ground_truth_only_under_truth(world: Path) -> None:
+    truth_words = {
+        "ring_id",
+        "fraud_type",
+        "is_fraud",
+        "true_pd",
+        "violation",
+        "impulsivity",
+        "over_indebtedness",
+    }
+    for path in world.glob("*.parquet"):
+        assert not truth_words & set(pl.read_parquet_schema(path)), path.name
+
+
+def test_types_and_keys(world: Path) -> None:
+    apps = pl.read_parquet(world / "applications.parquet")
+    assert apps.schema["applied_at"] == pl.Datetime("us")
+    assert apps["application_id"].to_list() == list(range(1, apps.height + 1))
+    assert apps["applied_at"].is_sorted()
+    loans = pl.read_parquet(world / "loans.parquet")
+    booked = loans.join(apps, on="application_id")
+    assert (booked["status"] == "approved").all()
+    assert (booked["customer_id"] == booked["customer_id_right"]).all()
+    assert loans["apr"].max() <= 0.24 + 1e-12
+    inst = pl.read_parquet(world / "installments.parquet")
+    assert set(inst["loan_id"].unique()) == set(loans["loan_id"])
+    # Every customer applied at least once; orders are before the first application.
+    assert apps["customer_id"].n_unique() == pl.read_parquet(world / "customers.parquet").height
+    first = apps.group_by("customer_id").agg(pl.col("applied_at").min().alias("first"))
+    orders = pl.read_parquet(world / "orders.parquet").join(first, on="customer_id")
+    assert (orders["ts"] < orders["first"]).all()
+    manifest = json.loads((world / "world.json").read_text())
+    assert manifest["rows"]["applications"] == apps.height
+
+
+def test_no_plaintext_identifiers(world: Path) -> None:
+    """No string column (other than tokens and ciphertexts) holds an ID, phone or card number."""
+    for path in [*world.glob("*.parquet"), *world.glob("truth/*.parquet")]:
+        df = pl.read_parquet(path)
+        for col, dtype in df.schema.items():
+            if dtype != pl.Utf8 or col.endswith(("_token", "_enc")):
+                continue
+            values = df[col].drop_nulls().unique().to_list()
+            leaked = [v for v in values if mask_text(v) != v]
+            assert not leaked, f"{path.name}.{col}: {leaked[:3]}"
+
+
+def test_encrypted_columns_decrypt_to_valid_identifiers(world: Path) -> None:
+    import base64
+
+    from zhudai.privacy import FieldCipher, validate_bank_card, validate_id_number, validate_phone
+
+    customers = pl.read_parquet(world / "customers.parquet").head(50)
+    cipher = FieldCipher(b"e" * 32)
+    assert base64.b64encode(b"e" * 32)  # the conftest key
+    for row in customers.iter_rows(named=True):
+        id_number = cipher.decrypt(row["id_enc"], "id_enc")
+        assert validate_id_number(id_number)[:3] == row["id_masked"][:3]
+        assert id_number[-4:] == row["id_masked"][-4:]
+        validate_phone(cipher.decrypt(row["phone_enc"], "phone_enc"))
+        validate_bank_card(cipher.decrypt(row["card_enc"], "card_enc"))
+        assert cipher.decrypt(row["name_enc"], "name_enc")[0] == row["name_masked"][0]
