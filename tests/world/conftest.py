@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -26,6 +26,12 @@ def make_world(base: Path, n: int, seed: int, **kwargs) -> Path:
             return generate_world(n, seed, out_dir=base / f"world-{n}-{seed}", **kwargs)
         finally:
             get_settings.cache_clear()
+
+
+@pytest.fixture
+def world_factory() -> Callable[..., Path]:
+    """``make_world(base, n, seed, **kwargs)`` for tests that need their own small worlds."""
+    return make_world
 
 
 @pytest.fixture(scope="session")

@@ -233,6 +233,7 @@ def build_applications(
             rng.uniform(1, 30, len(c)) * US_PER_DAY,
         )
         t = np.minimum(prev["applied_at"][again] + wait.astype(np.int64), end)
+        t = t - t % 1_000_000
         prod = np.where(
             probing & (rng.random(len(c)) < 0.5),
             rng.integers(0, len(PRODUCTS), len(c)),

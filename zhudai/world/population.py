@@ -282,7 +282,8 @@ def _first_application_times(
         ops = probe_op[order]
         within = np.cumsum(gaps) - _group_cumsum_start(np.cumsum(gaps), ops)
         t[order] = op_start[ops] + within
-    return np.clip(t, start, end - 1)
+    t = np.clip(t, start, end - 1)
+    return t - t % 1_000_000  # whole seconds
 
 
 def _group_cumsum_start(cum: np.ndarray, group: np.ndarray) -> np.ndarray:

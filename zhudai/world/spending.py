@@ -85,7 +85,7 @@ def _bursts(
     member = np.repeat(np.arange(len(who)), size)
     gaps = (rng.exponential(gap_minutes, len(member)) * US_PER_MINUTE).astype(np.int64)
     cum = np.cumsum(gaps)
-    starts = np.r_[0, np.cumsum(size)[:-1]]
+    starts = np.cumsum(size) - size
     offset = cum - np.repeat(cum[starts] - gaps[starts], size)
     ts = np.minimum(centre[member] + offset, t.applied_at[who][member] - US_PER_MINUTE)
     return who[member], ts - ts % 1_000_000
