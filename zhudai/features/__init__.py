@@ -16,18 +16,27 @@ from zhudai.features.definitions import (
     feature_set_from_dict,
     load_feature_set,
 )
+from zhudai.features.dsl import FeatureSetBuilder
 from zhudai.features.online import OnlineFeatureEngine
 from zhudai.features.plan import Plan
+from zhudai.features.report import Comparison, WoeLogit, feature_report, weak_vs_demographics
+from zhudai.features.spark import SparkFeatureEngine
 
 __all__ = [
     "Agg",
     "AggregateFeature",
     "BatchFeatureEngine",
+    "Comparison",
     "FeatureSet",
+    "FeatureSetBuilder",
     "FieldFeature",
     "OnlineFeatureEngine",
     "Plan",
     "RatioFeature",
+    "SparkFeatureEngine",
+    "WoeLogit",
+    "feature_report",
     "feature_set_from_dict",
     "load_feature_set",
+    "weak_vs_demographics",
 ]

@@ -1,0 +1,138 @@
+"""``zhudai features``: the feature catalogue, batch computation and the quality report."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import polars as pl
+import typer
+
+from zhudai.exceptions import InvalidInputError, NotFoundError
+from zhudai.features.batch import BatchFeatureEngine
+from zhudai.features.definitions import (
+    AggregateFeature,
+    FeatureSet,
+    FieldFeature,
+    RatioFeature,
+    load_feature_set,
+)
+from zhudai.features.report import feature_report, weak_vs_demographics, write_report
+
+app = typer.Typer(
+    help="Feature catalogue, batch features and feature quality report.", no_args_is_help=True
+)
+
+_DEFINITIONS = typer.Option(
+    None, "--definitions", help="Feature-definition YAML (default: the shipped set)."
+)
+
+
+def _feature_set(definitions: Path | None) -> FeatureSet:
+    return load_feature_set(definitions)
+
+
+@app.command("list")
+def list_features(
+    definitions: Path | None = _DEFINITIONS,
+    group: str | None = typer.Option(
+        None, help="Only this group (orders, card_txns, demographics ...)."
+    ),
+    descriptions: bool = typer.Option(
+        False, "--descriptions", "-d", help="Add a tab and the description."
+    ),
+) -> None:
+    """Print one feature per line (its name, optionally a tab and its description)."""
+    fs = _feature_set(definitions)
+    groups = fs.groups()
+    if group is not None and group not in groups:
+        raise NotFoundError("group", group)
+    for f in fs.features:
+        if group is None or f.group == group:
+            typer.echo(f"{f.name}\t{f.description}" if descriptions else f.name)
+
+
+@app.command()
+def describe(name: str, definitions: Path | None = _DEFINITIONS) -> None:
+    """Print the definition of feature NAME."""
+    fs = _feature_set(definitions)
+    if name not in fs.names:
+        raise NotFoundError("feature", name)
+    f = fs.get(name)
+    lines = [f"name: {f.name}", f"group: {f.group}", f"description: {f.description}"]
+    if isinstance(f, AggregateFeature):
+        table = fs.tables[f.table]
+        lines += [
+            "kind: aggregate",
+            f"table: {f.table} (entity {table.entity}, time {table.time})",
+            f"aggregate: {f.agg.value}",
+            f"column: {f.column or '-'}",
+            f"filter: {f.filter}"
+            + (f" ({d})" if (d := table.filters[f.filter].describe()) else ""),
+            f"window: {f.window} days before the application (events strictly before it)",
+        ]
+    elif isinstance(f, FieldFeature):
+        lines += [
+            "kind: field",
+            f"table: {f.table}",
+            f"column: {f.column}",
+            f"transform: {f.transform.value}",
+        ]
+        if f.argument is not None:
+            lines.append(f"argument: {f.argument}")
+    elif isinstance(f, RatioFeature):
+        lines += ["kind: ratio", f"numerator: {f.numerator}", f"denominator: {f.denominator}"]
+    lines.append(f"source: {fs.source}")
+    typer.echo("\n".join(lines))
+
+
+@app.command()
+def compute(
+    world: Path = typer.Option(..., help="World folder (DIR/<table>.parquet)."),
+    out: Path = typer.Option(..., help="Output Parquet file."),
+    definitions: Path | None = _DEFINITIONS,
+) -> None:
+    """Compute batch features for every application of a world and write them to OUT."""
+    fs = _feature_set(definitions)
+    started = time.perf_counter()
+    frame = BatchFeatureEngine(fs).compute_world(world)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    frame.write_parquet(out)
+    typer.echo(
+        f"{frame.height:,} applications x {len(fs.names)} features in {time.perf_counter() - started:.1f}s -> {out}"
+    )
+
+
+@app.command()
+def report(
+    features: Path = typer.Option(
+        ..., help="Features Parquet written by `zhudai features compute`."
+    ),
+    out: Path = typer.Option(..., help="Folder for feature_report.csv and feature_report.html."),
+    labels: Path | None = typer.Option(
+        None, help="Parquet/CSV with application_id, bad (1 = bad)."
+    ),
+    world: Path | None = typer.Option(None, help="World folder: derive the credit labels from it."),
+    definitions: Path | None = _DEFINITIONS,
+) -> None:
+    """Missing rate, IV against the label and PSI between two periods of every feature, plus the
+    weak-data vs demographics AUC comparison."""
+    if (labels is None) == (world is None):
+        raise InvalidInputError("labels", "give exactly one of --labels FILE or --world DIR")
+    if not features.exists():
+        raise NotFoundError("features", str(features))
+    frame = pl.read_parquet(features)
+    if labels is not None:
+        if not labels.exists():
+            raise NotFoundError("labels", str(labels))
+        label_frame = pl.read_csv(labels) if labels.suffix == ".csv" else pl.read_parquet(labels)
+    else:
+        from zhudai.world.labels import credit_labels
+
+        label_frame = credit_labels(world)  # type: ignore[arg-type]
+    fs = _feature_set(definitions)
+    table = feature_report(frame, label_frame, fs)
+    comparison = weak_vs_demographics(frame, label_frame, fs)
+    for path in write_report(table, comparison, out):
+        typer.echo(f"wrote {path}")
+    typer.echo(comparison.line())
