@@ -387,9 +387,7 @@ class _Compiler:
             if type(op) not in _CMP:
                 raise self.fail(node, f"comparison {type(op).__name__} is not allowed")
             if (lt in NUMERIC) != (rt in NUMERIC) or (lt not in NUMERIC and lt != rt):
-                raise self.fail(
-                    node, f"cannot compare {lt.value} with {rt.value} in {ast.unparse(node)!r}"
-                )
+                raise self.fail(node, f"cannot compare {lt.value} with {rt.value}")
             if lt == VarType.LIST:
                 raise self.fail(node, "lists can only be used with 'in'")
             symbol, cmp = _CMP[type(op)]

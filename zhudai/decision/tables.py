@@ -116,7 +116,7 @@ def parse_cell(raw: Any, typ: VarType) -> Cell:
         return Cell(text, "set", values=values)
     s = raw.strip()
     if s.startswith("not in"):
-        values = frozenset(_literal(s[6:].strip(), text))
+        values = frozenset(_items(s[6:].strip(), text))
         _check_values(values, typ, text)
         return Cell(text, "notset", values=values)
     m = _INTERVAL.match(s)
@@ -142,6 +142,13 @@ def parse_cell(raw: Any, typ: VarType) -> Cell:
         raise ValueError(f"cannot read {s!r} as a numeric cell (try '< 0.5', '[0.3, 0.5)' or 650)")
     _check_values(frozenset([s]), typ, text)
     return Cell(s, "set", values=frozenset([s]))
+
+
+def _items(text: str, cell: str) -> list[Any]:
+    """``[A, 'b', 3]`` or ``{A, B}``: literals or bare words, comma-separated."""
+    if len(text) < 2 or text[0] not in "[{(" or text[-1] not in "]})":
+        raise ValueError(f"expected a list such as [A, B] in cell {cell!r}")
+    return [_literal(part.strip(), cell) for part in text[1:-1].split(",") if part.strip()]
 
 
 def _literal(text: str, cell: str) -> Any:
