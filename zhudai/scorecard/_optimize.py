@@ -5,7 +5,7 @@ cost of binning a column is one pass of ``np.searchsorted`` + ``np.bincount`` ov
 
 ``optimal_groups`` is an exact dynamic programme: among all ways to merge adjacent pre-bins
 into groups it returns the one with the largest information value such that every group holds
-at least ``min_count`` rows, there are at most ``max_groups`` groups, and the groups' bad rates
+at least ``min_count`` rows and ``min_class`` goods and bads, there are at most ``max_groups`` groups, and the groups' bad rates
 follow the requested trend (strictly). IV is a sum of per-group terms, so the best partition
 whose last group is ``[i, j)`` extends the best compatible partition ending at ``i``; the bad
 rate order only couples neighbours, hence the state (phase, groups used, last start, end).
@@ -107,8 +107,8 @@ def chi_merge(total: np.ndarray, bad: np.ndarray, threshold: float, max_groups: 
 
 def _group_stats(
     total: np.ndarray, bad: np.ndarray, total_good: float, total_bad: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Row count, bad rate and IV term of every candidate group ``[i, j)`` as (n+1, n+1) arrays."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Row count, smaller class count, bad rate and IV term of every candidate group ``[i, j)`` as (n+1, n+1) arrays."""
     t = np.r_[0.0, np.cumsum(total)]
     b = np.r_[0.0, np.cumsum(bad)]
     n_g = t[None, :] - t[:, None]
@@ -121,7 +121,7 @@ def _group_stats(
         rate = np.where(n_g > 0, b_g / n_g, np.nan)
         woe = np.log((gc / total_good) / (bc / total_bad))
         iv = np.where(n_g > 0, (g_g / total_good - b_g / total_bad) * woe, 0.0)
-    return n_g, rate, iv
+    return n_g, np.minimum(g_g, b_g), rate, iv
 
 
 def optimal_groups(
@@ -132,6 +132,7 @@ def optimal_groups(
     trend: str,
     min_count: float,
     max_groups: int | None,
+    min_class: float = 0,
 ) -> tuple[list[int], float]:
     """Max-IV merge of adjacent bins under a bad-rate trend; returns (cut positions, IV).
 
@@ -142,15 +143,15 @@ def optimal_groups(
     n = len(total)
     if n <= 1:
         return [], 0.0
-    n_g, rate, iv = _group_stats(total, bad, total_good, total_bad)
+    n_g, n_class, rate, iv = _group_stats(total, bad, total_good, total_bad)
     upper = np.triu(np.ones((n + 1, n + 1), dtype=bool), k=1)
-    valid = upper & (n_g >= min_count) & (n_g > 0)
+    valid = upper & (n_g >= min_count) & (n_g > 0) & (n_class >= min_class)
     r = -rate if trend in ("descending", "valley") else rate
     phases = 2 if trend in ("peak", "valley") else 1
     # With no limit on the number of groups the count dimension collapses to one slot: a
     # partition's count no longer matters, only its last group and phase.
     bounded = max_groups is not None
-    k_max = min(int(max_groups), n) if bounded else 1
+    k_max = min(max_groups, n) if max_groups is not None else 1
     src = slice(0, k_max - 1) if bounded else slice(0, 1)
     dst = slice(1, k_max) if bounded else slice(0, 1)
 

@@ -266,6 +266,8 @@ class Binner:
         non-special) rows.
     min_bin_share : smallest final bin, as a share of the regular rows.
     max_n_bins : largest number of regular bins (``None``: no limit).
+    min_bin_bads : fewest bads, and fewest goods, in a regular bin: keeps WOE estimates
+        stable when bads are scarce.
     monotonic_trend : ``auto`` (best IV of ascending and descending), ``ascending``,
         ``descending``, ``peak``, ``valley`` or ``none``; a mapping ``{column: trend}`` sets
         it per column (others use ``auto``).
@@ -297,6 +299,7 @@ class Binner:
         Param("min_prebin_share", is_float(0, 0.5, low_open=True), "a float in (0, 0.5]"),
         Param("min_bin_share", is_float(0, 0.5, low_open=True), "a float in (0, 0.5]"),
         Param("max_n_bins", is_int(2, 1000, optional=True), "None or an integer in [2, 1000]"),
+        Param("min_bin_bads", is_int(0), "a non-negative integer"),
         Param(
             "monotonic_trend",
             lambda v: (
@@ -329,6 +332,7 @@ class Binner:
         min_prebin_share: float = 0.02,
         min_bin_share: float = 0.05,
         max_n_bins: int | None = None,
+        min_bin_bads: int = 0,
         monotonic_trend: str | Mapping[str, str] = "auto",
         special_codes: Sequence[float] = (),
         user_splits: Mapping[str, Sequence[Any]] | None = None,
@@ -344,6 +348,7 @@ class Binner:
         self.min_prebin_share = min_prebin_share
         self.min_bin_share = min_bin_share
         self.max_n_bins = max_n_bins
+        self.min_bin_bads = min_bin_bads
         self.monotonic_trend = monotonic_trend
         self.special_codes = special_codes
         self.user_splits = user_splits
@@ -405,7 +410,14 @@ class Binner:
         tried = ("ascending", "descending", "peak", "valley") if trend == "auto" else (trend,)
         results = {
             t: optimal_groups(
-                total, bad, self._total_good, self._total_bad, t, min_count, self.max_n_bins
+                total,
+                bad,
+                self._total_good,
+                self._total_bad,
+                t,
+                min_count,
+                self.max_n_bins,
+                self.min_bin_bads,
             )
             for t in tried
         }

@@ -36,7 +36,8 @@ def _world_frame(features_path: Path, world_dir: Path) -> tuple[pd.DataFrame, st
     """Features of booked applications with their ``bad`` label and (if known) ``applied_at``."""
     from zhudai.world.labels import credit_labels
 
-    labels = credit_labels(world_dir)
+    found: Any = credit_labels(world_dir)
+    labels = found if isinstance(found, pd.DataFrame) else found.to_pandas()  # polars from world
     frame = pd.read_parquet(features_path).merge(
         labels[["application_id", "bad"]], on="application_id"
     )
@@ -77,7 +78,7 @@ def run_stage(ctx: Any) -> list[str]:
     oot_from = None
     if time_col is not None:
         when = pd.to_datetime(frame[time_col])
-        oot_from = str(when.quantile(1 - OOT_SHARE).date())
+        oot_from = str(pd.Timestamp(when.quantile(1 - OOT_SHARE)).date())
     common = {"kind": "A", "time_col": time_col, "oot_from": oot_from, "seed": ctx.seed}
     acard = train(frame, "bad", model="lr", name="world_acard", **common)
     paths = write_artifacts(acard, out / "world_acard")

@@ -12,7 +12,7 @@ import pandas as pd
 from sklearn.linear_model import LogisticRegression
 
 from zhudai.exceptions import InvalidInputError, NotFittedError
-from zhudai.scorecard._params import Param, check_params, is_float, one_of
+from zhudai.scorecard._params import Param, check_params, is_float, is_int, one_of
 from zhudai.scorecard.metrics import check_target, ks
 
 STEPWISE = (None, "aic", "bic", "ks")
@@ -56,6 +56,7 @@ class FeatureSelector:
     min_iv : drop features whose IV is below this (0.02 = "useless" by convention).
     max_corr : of two features correlated above this (absolute, on WOE), drop the lower-IV one.
     max_vif : then drop the highest-VIF feature while any VIF exceeds this (``None``: skip).
+    max_features : then keep at most this many, highest IV first (``None``: no cap).
     stepwise : ``None``, ``"aic"``, ``"bic"`` or ``"ks"`` forward selection on what remains.
     """
 
@@ -64,6 +65,7 @@ class FeatureSelector:
         Param("min_iv", is_float(0), "a non-negative float"),
         Param("max_corr", is_float(0, 1, low_open=True), "a float in (0, 1]"),
         Param("max_vif", is_float(1, optional=True), "None or a float >= 1"),
+        Param("max_features", is_int(1, optional=True), "None or a positive integer"),
         Param("stepwise", one_of(STEPWISE), f"one of {STEPWISE}"),
     )
 
@@ -73,12 +75,14 @@ class FeatureSelector:
         min_iv: float = 0.02,
         max_corr: float = 0.7,
         max_vif: float | None = 10.0,
+        max_features: int | None = 30,
         stepwise: str | None = None,
     ) -> None:
         self.max_missing_rate = max_missing_rate
         self.min_iv = min_iv
         self.max_corr = max_corr
         self.max_vif = max_vif
+        self.max_features = max_features
         self.stepwise = stepwise
 
     def fit(self, woe: pd.DataFrame, y, iv: pd.Series, missing_rate: pd.Series) -> FeatureSelector:
@@ -111,6 +115,10 @@ class FeatureSelector:
                 break
             dropped[worst] = f"VIF {v[worst]:.1f} > {self.max_vif}"
             kept.remove(worst)
+        if self.max_features is not None:
+            for c in kept[self.max_features :]:
+                dropped[c] = f"beyond the {self.max_features} highest-IV features"
+            kept = kept[: self.max_features]
         if self.stepwise is not None and kept:
             kept = self._forward(woe, yy, kept, dropped)
         if not kept:
