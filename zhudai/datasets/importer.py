@@ -135,21 +135,20 @@ def _cast(series: pl.Series, spec: Column, source: str) -> pl.Series:
     if spec.dtype == "bool":
         return _to_bool(text, spec, source)
     if spec.dtype in ("date", "datetime"):
-        if series.dtype in (pl.Date, pl.Datetime) or isinstance(series.dtype, pl.Datetime):
-            target = pl.Date if spec.dtype == "date" else pl.Datetime("us")
-            return series.cast(target)
+        if series.dtype == pl.Date or isinstance(series.dtype, pl.Datetime):
+            return series.cast(pl.Date if spec.dtype == "date" else pl.Datetime("us"))
         fmt = spec.format or _DEFAULT_FORMAT[spec.dtype]
         parse = text.str.to_date if spec.dtype == "date" else text.str.to_datetime
         parsed = parse(fmt, strict=False)
         return _check(text, parsed, spec, source, f"{spec.dtype} ({fmt})")
-    target = _POLARS[spec.dtype]
     if spec.dtype == "int64" and text.dtype == pl.Utf8:
+        # "12" and "12.0" are integers; "12.5" is not (no silent truncation).
         as_float = text.cast(pl.Float64, strict=False)
         whole = as_float.is_not_null() & (as_float == as_float.floor())
-        parsed = pl.Series(text.name, [None] * len(text), dtype=pl.Int64)
-        parsed = as_float.cast(pl.Int64, strict=False).zip_with(whole, parsed)
+        nulls = pl.Series(text.name, [None] * len(text), dtype=pl.Int64)
+        parsed = as_float.cast(pl.Int64, strict=False).zip_with(whole, nulls)
         return _check(text, parsed, spec, source, "an integer")
-    return _check(text, text.cast(target, strict=False), spec, source, spec.dtype)
+    return _check(text, text.cast(_POLARS[spec.dtype], strict=False), spec, source, spec.dtype)
 
 
 def _to_bool(text: pl.Series, spec: Column, source: str) -> pl.Series:
