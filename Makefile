@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-test
-SRC    := zhudai tests benchmarks
+SRC    := $(wildcard zhudai tests benchmarks)
 
 .PHONY: venv demo test lint format bench clean
 
