@@ -1,0 +1,162 @@
+"""Demo stage ``decisions``: the default A-card policy deciding the demo world's applications.
+
+Reads ``ctx.artifacts``: ``world_dir`` (applications, customers, bureau), ``features_path``
+(model features by ``application_id``), ``acard_model_dir`` and ``gbm_model_dir`` (registry
+artefacts), and ``fraud_results_path`` if an earlier stage left one (Parquet/CSV keyed by
+``application_id`` with any of the fraud inputs: ``fraud.score``, ``fraud.ring_score``,
+``fraud.velocity.device_ids_24h``, ``fraud.list_hit``). Without it the fraud signals take
+*neutral* values -- score 0, ring score 0, one identity per device, no list hit -- so only the
+device flags of the application (emulator, root) act as fraud checks.
+
+World identities are stored only as tokens, so the ID check uses the prepared form the policy
+accepts (``id_number_token`` and ``id_number_valid``; the world generates valid ID numbers).
+
+Publishes and activates the shipped policies in ``ctx.settings.database_url``, decides a sample,
+stores every decision record, replays them all, and back-tests on the booked loans' labels.
+Leaves ``decision_policy`` (``name@version``) and ``decisions_count`` in ``ctx.artifacts``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from zhudai.decision.backtest import backtest
+from zhudai.decision.loaders import SHIPPED_DIR, RegistryModelLoader
+from zhudai.decision.replay import replay
+from zhudai.decision.service import DecisionService, save_decisions
+from zhudai.decision.versions import PolicyStore
+from zhudai.store.migrate import upgrade
+
+POLICY = "acard_default"
+SAMPLE = 3000
+NEUTRAL_FRAUD: dict[str, Any] = {
+    "fraud.score": 0.0,
+    "fraud.ring_score": 0.0,
+    "fraud.velocity.device_ids_24h": 1,
+    "fraud.list_hit": False,
+}
+
+
+def _read(path: Path) -> pd.DataFrame:
+    return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+
+
+def applications_frame(
+    world_dir: Path, features_path: Path, fraud_path: Path | None
+) -> pd.DataFrame:
+    """The policy's inputs and the models' features for every application of the world."""
+    apps = pd.read_parquet(world_dir / "applications.parquet")
+    customers = pd.read_parquet(world_dir / "customers.parquet")
+    bureau = pd.read_parquet(world_dir / "bureau.parquet")
+    frame = apps[
+        [
+            "application_id",
+            "customer_id",
+            "applied_at",
+            "amount_requested",
+            "term_months",
+            "is_emulator",
+            "is_rooted",
+            "id_token",
+        ]
+    ].merge(  # fmt: skip
+        customers[["customer_id", "age_at_application", "province", "income_declared"]],
+        on="customer_id",
+        how="left",
+    )
+    frame = frame.merge(
+        bureau.drop(columns=["customer_id"], errors="ignore"), on="application_id", how="left"
+    )
+    frame = frame.rename(
+        columns={
+            "id_token": "id_number_token",
+            "age_at_application": "age",
+            "income_declared": "income_monthly",
+            "term_months": "term_requested",
+        }
+    )
+    frame["id_number_valid"] = True
+    features = pd.read_parquet(features_path)
+    keep = [c for c in features.columns if c not in frame.columns or c == "application_id"]
+    frame = frame.merge(features[keep], on="application_id", how="left")
+    fraud = _read(fraud_path) if fraud_path is not None and Path(fraud_path).is_file() else None
+    for name, neutral in NEUTRAL_FRAUD.items():
+        if fraud is not None and name in fraud.columns:
+            frame = frame.merge(fraud[["application_id", name]], on="application_id", how="left")
+        else:
+            frame[name] = neutral
+    return frame
+
+
+def run_stage(ctx: Any) -> list[str]:
+    """Publish, decide, store, replay and back-test; returns the lines to print."""
+    art = ctx.artifacts
+    needed = {
+        k: art.get(k) for k in ("world_dir", "features_path", "acard_model_dir", "gbm_model_dir")
+    }
+    missing = [k for k, v in needed.items() if v is None or not Path(v).exists()]
+    if missing:
+        return [f"decisions skipped: {', '.join(missing)} not available from earlier stages"]
+    url = ctx.settings.database_url
+    upgrade(url)
+    loader = RegistryModelLoader(
+        {"acard": needed["acard_model_dir"], "gbm": needed["gbm_model_dir"]}
+    )
+    store = PolicyStore(url, model_loader=loader, apr_cap=ctx.settings.apr_cap)
+    service = DecisionService(store)
+    for name in ("fraud_checks", POLICY):
+        text = (SHIPPED_DIR / f"{name}.yaml").read_text(encoding="utf-8")
+        info = store.publish(text, origin=f"{name}.yaml")
+        if name == POLICY:
+            service.activate(name, info.version)
+        else:
+            store.activate(name, info.version)
+    policy = service.policy(POLICY)
+    fraud_path = art.get("fraud_results_path")
+    frame = applications_frame(Path(needed["world_dir"]), Path(needed["features_path"]), fraud_path)
+    sample = frame.sample(n=min(SAMPLE, len(frame)), random_state=ctx.seed).sort_values(
+        "applied_at"
+    )
+    rows = sample.drop(columns=["applied_at", "customer_id"]).astype(object)
+    records = rows.where(rows.notna(), None).to_dict("records")  # type: ignore[call-overload]
+
+    started = time.perf_counter()
+    decided = [
+        (service.decide(POLICY, r, persist=False), int(r["application_id"]), None) for r in records
+    ]
+    seconds = time.perf_counter() - started
+    save_decisions(decided, url)
+    outcomes = Counter(d.outcome.value for d, _, _ in decided)
+    reasons = Counter(code for d, _, _ in decided for code in d.reason_codes)
+    n = len(decided)
+    lines = [
+        f"policy {POLICY}@{policy.version} ({policy.content_hash[:12]}) active in {url.split('///')[-1]}"
+        + ("" if fraud_path else "; fraud signals neutral (no fraud results yet)"),
+        f"decided {n:,} applications in {seconds:.1f}s ({n / seconds:,.0f}/s, records stored): "
+        + ", ".join(f"{k} {v:,} ({v / n:.1%})" for k, v in sorted(outcomes.items())),
+        f"approval rate {outcomes['approve'] / n:.3f}; reason codes: "
+        + ", ".join(f"{code} {count}" for code, count in reasons.most_common(10)),
+    ]
+    report = replay(store, decision_ids=[d.decision_id for d, _, _ in decided])
+    lines.append(
+        report.lines(limit=5)[0] + (" -- the demo reproduces" if report.exact else " -- MISMATCH")
+    )
+    lines += report.lines(limit=5)[1:]
+
+    try:
+        from zhudai.world.labels import credit_labels
+
+        raw = credit_labels(needed["world_dir"])
+        labels = raw.to_pandas() if hasattr(raw, "to_pandas") else pd.DataFrame(raw)
+        history = sample.merge(labels[["application_id", "bad"]], on="application_id", how="left")
+        lines += ["backtest: " + line for line in backtest(policy, history).lines()]
+    except (ImportError, KeyError) as exc:
+        lines.append(f"backtest skipped: no labels ({exc})")
+    art["decision_policy"] = f"{POLICY}@{policy.version}"
+    art["decisions_count"] = n
+    return lines
