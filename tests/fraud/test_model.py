@@ -50,14 +50,22 @@ def _signals(n, seed):
 
 def test_fraud_model_learns_saves_and_scores_one_row_like_many(tmp_path):
     frame, y = _signals(2000, 0)
-    model = FraudModel(n_estimators=60, anomaly_trees=30).fit(frame, y)
-    prob, anomaly = model.score(frame)
+    ring = (frame["graph_shared_device"] >= 2).astype(int)
+    model = FraudModel(n_estimators=60, anomaly_trees=30).fit(frame, y, ring)
+    prob, anomaly, ring_p = model.score(frame)
     assert ((prob > 0.5) == y).mean() > 0.9
+    assert ((ring_p > 0.5) == ring).mean() > 0.95
     assert np.all((anomaly > 0) & (anomaly <= 1))
     loaded = FraudModel.load(model.save(tmp_path / "m"))
     one = loaded.score_one(frame.iloc[3].to_numpy())
-    assert one == pytest.approx((prob[3], anomaly[3]), rel=1e-9)
+    assert one == pytest.approx((prob[3], anomaly[3], ring_p[3]), rel=1e-9)
     assert not list(tmp_path.glob("m/*.pkl"))
+
+
+def test_model_without_ring_labels_scores_ring_zero():
+    frame, y = _signals(500, 2)
+    _, _, ring_p = FraudModel(n_estimators=10, anomaly_trees=10).fit(frame, y).score(frame)
+    assert not ring_p.any()
 
 
 def test_fraud_model_refuses_bad_input():
@@ -70,5 +78,7 @@ def test_fraud_model_refuses_bad_input():
         FraudModel(learning_rate="fast").fit(frame, y)
     with pytest.raises(InvalidInputError, match="y"):
         FraudModel().fit(frame, np.zeros(len(frame)))
+    with pytest.raises(InvalidInputError, match="ring"):
+        FraudModel().fit(frame, y, np.zeros(len(frame)))
     with pytest.raises(InvalidInputError, match="X"):
         FraudModel().fit(frame.drop(columns="dev_ids_7d"), y)

@@ -216,3 +216,13 @@ def test_two_redis_workers_share_state(redis_url):
     assert b.add("dev:9", "x1", 1.0, member="id-1") is AddStatus.DUPLICATE
     b.add("dev:9", "x2", 2.0, member="id-2")
     assert a.distinct("dev:9", 2.0, 10.0) == 2
+
+
+def test_idle_streams_are_dropped_by_the_incremental_sweep():
+    store = InMemoryVelocityStore(CFG)
+    for i in range(200):
+        store.add(f"idle:{i}", "e", 0.0)
+    for i in range(70_000):  # a busy stream moves the watermark far past the idle ones
+        store.add("busy", f"b{i}", 100.0 + i * 0.01)
+    assert not any(k.startswith("idle:") for k in store._streams)
+    assert store.count("busy", store.watermark(), 50.0) == 5_000

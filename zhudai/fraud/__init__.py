@@ -1,1 +1,49 @@
 """Real-time anti-fraud: velocity, device/IP/geo checks, lists, probing, rings, model, trends."""
+
+from zhudai.fraud.engine import RULES, FraudEngine, FraudThresholds
+from zhudai.fraud.geo import Gazetteer, IpRangeTable, IpRegion, IpRegionDatabase, TravelTracker
+from zhudai.fraud.lists import FraudLists, KeyType, ListHit, ListKind
+from zhudai.fraud.model import FraudModel
+from zhudai.fraud.probing import ProbingDetector, ProbingThresholds
+from zhudai.fraud.rings import GraphRingScorer, RingScorer, RingView
+from zhudai.fraud.signals import FraudHit, FraudResult, FraudSignals
+from zhudai.fraud.velocity import (
+    AddStatus,
+    Agg,
+    InMemoryVelocityStore,
+    SkewPolicy,
+    VelocityConfig,
+    VelocityStore,
+)
+from zhudai.fraud.velocity_redis import RedisVelocityStore
+
+__all__ = [
+    "RULES",
+    "AddStatus",
+    "Agg",
+    "FraudEngine",
+    "FraudHit",
+    "FraudLists",
+    "FraudModel",
+    "FraudResult",
+    "FraudSignals",
+    "FraudThresholds",
+    "Gazetteer",
+    "GraphRingScorer",
+    "InMemoryVelocityStore",
+    "IpRangeTable",
+    "IpRegion",
+    "IpRegionDatabase",
+    "KeyType",
+    "ListHit",
+    "ListKind",
+    "ProbingDetector",
+    "ProbingThresholds",
+    "RedisVelocityStore",
+    "RingScorer",
+    "RingView",
+    "SkewPolicy",
+    "TravelTracker",
+    "VelocityConfig",
+    "VelocityStore",
+]

@@ -33,7 +33,7 @@ def run_stage(ctx: Any) -> list[str]:
     engine = build_engine(model)
     paths = run_fraud_layer(world, out, engine=engine)
     results = pl.read_parquet(paths["results"])
-    scores = metrics(results, world, engine.thresholds.ring_score, since=split)
+    scores = metrics(results, world, engine.thresholds.ring_member_score, since=split)
     ctx.artifacts["fraud_engine"] = engine
     ctx.artifacts["fraud_results_path"] = paths["results"]
     ctx.artifacts["fraud_trends_path"] = paths["trends"]

@@ -26,6 +26,7 @@ from zhudai.fraud.model import FraudModel
 from zhudai.fraud.probing import ProbingDetector, ProbingThresholds
 from zhudai.fraud.rings import NO_RING, RingScorer
 from zhudai.fraud.signals import (
+    GRAPH_SIGNALS,
     VELOCITY_SIGNALS,
     FraudHit,
     FraudResult,
@@ -82,11 +83,13 @@ def to_epoch(value: Any, field_name: str = "applied_at") -> float:
 class FraudThresholds:
     """Where each rule fires. Tuned on development worlds; change them per portfolio.
 
-    ``fraud_score`` and ``ring_score`` are the model and ring cut-offs; the others are read as
-    their names say (``*_days`` minimums, ``*_km`` distances, counts are maxima allowed).
+    ``fraud_score`` and ``ring_member_score`` are the model's cut-offs (block), ``ring_score``
+    the graph's (review); the others read as their names say (``*_days`` minimums, ``*_km``
+    distances, counts are the level at which a rule fires).
     """
 
     fraud_score: float = 0.5
+    ring_member_score: float = 0.5
     ring_score: float = 0.5
     min_sim_age_days: float = 30.0
     min_device_age_days: float = 1.0
@@ -182,11 +185,20 @@ RULES: tuple[_Rule, ...] = (
         lambda s: f"{s['grey_hits']:.0f} grey-list hits",
     ),
     (
-        "fraud_ring",
-        Severity.BLOCK,
+        "graph_ring",
+        Severity.REVIEW,
         lambda s, t: s["ring_score"] >= t.ring_score,
         lambda s: (
-            f"member of a suspected ring of {s['ring_size']:.0f} (score {s['ring_score']:.2f})"
+            f"graph: component of {s['ring_size']:.0f} identities scores {s['ring_score']:.2f} as a ring"
+        ),
+    ),
+    (
+        "fraud_ring",
+        Severity.BLOCK,
+        lambda s, t: s["ring_member_score"] >= t.ring_member_score,
+        lambda s: (
+            f"suspected ring member (model {s['ring_member_score']:.2f}, graph {s['ring_score']:.2f},"
+            f" {s['ring_size']:.0f} identities linked)"
         ),
     ),
     (
@@ -277,11 +289,14 @@ class FraudEngine:
 
         ring = self.ring_scorer.observe(app) if self.ring_scorer is not None else NO_RING
         s["ring_score"], s["ring_size"] = float(ring.score), float(ring.size)
-        s["anomaly_score"] = s["fraud_score"] = 0.0
+        graph = ring.features
+        for name, feature in GRAPH_SIGNALS:
+            s[name] = float(graph.get(feature) or 0.0)
+        s["anomaly_score"] = s["fraud_score"] = s["ring_member_score"] = 0.0
         signals: FraudSignals = s  # type: ignore[assignment]
         if self.model is not None:
             x = np.fromiter((s[f] for f in self._model_index), np.float64, len(self._model_index))
-            s["fraud_score"], s["anomaly_score"] = self.model.score_one(x)
+            s["fraud_score"], s["anomaly_score"], s["ring_member_score"] = self.model.score_one(x)
         result = self._verdict(app_id, ts, app, signals, list_hits, verdict.reasons)
         result.ring_community = ring.community
         return result

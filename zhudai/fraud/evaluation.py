@@ -72,11 +72,16 @@ def train_fraud_model(
     data = results.join(read_truth(world_dir), on="application_id", how="left")
     X = data.select(MODEL_FEATURES).to_pandas()
     y = data["is_fraud"].fill_null(False).cast(pl.Int64).to_numpy()
+    ring = data["ring_id"].is_not_null().cast(pl.Int64).to_numpy()
+    ring_labels = ring if 0 < ring.sum() < len(ring) else None
     cut = int(len(data) * 0.7)
-    holdout = FraudModel(**params).fit(X.iloc[:cut], y[:cut])
-    threshold = _best_threshold(y[cut:], holdout.score(X.iloc[cut:])[0])
-    model = FraudModel(**params).fit(X, y)
-    model.threshold_ = threshold
+    holdout_ring = ring_labels[:cut] if ring_labels is not None and ring[:cut].sum() else None
+    holdout = FraudModel(**params).fit(X.iloc[:cut], y[:cut], holdout_ring)
+    fraud_p, _, ring_p = holdout.score(X.iloc[cut:])
+    model = FraudModel(**params).fit(X, y, ring_labels)
+    model.threshold_ = _best_threshold(y[cut:], fraud_p)
+    if holdout_ring is not None:
+        model.ring_threshold_ = _best_threshold(ring[cut:], ring_p)
     return model
 
 
@@ -104,17 +109,20 @@ def metrics(
     world_dir: str | Path,
     ring_threshold: float,
     since: datetime | None = None,
+    ring_column: str = "ring_member_score",
 ) -> dict[str, Any]:
     """Recall and precision of the live verdicts against truth, and probing catch speed.
 
-    With ``since``, only applications from then on count (a time split's test period).
+    A ring member is predicted when ``ring_column`` (the model's ring-member score, or the
+    graph's ``ring_score``) reaches ``ring_threshold`` at any of the customer's applications,
+    scored at decision time. With ``since``, only applications from then on count.
     """
     if since is not None:
         results = results.filter(pl.col("applied_at") >= since)
     data = results.join(read_truth(world_dir), on="application_id", how="left")
     is_fraud = data["is_fraud"].fill_null(False).to_numpy()
     fraud_recall, fraud_precision = _recall_precision(is_fraud, data["is_fraud_pred"].to_numpy())
-    ring_pred = (data["ring_score"] >= ring_threshold).to_numpy()
+    ring_pred = (data[ring_column] >= ring_threshold).to_numpy()
     in_ring = data["ring_id"].is_not_null().to_numpy()
     ring_app_recall, ring_app_precision = _recall_precision(in_ring, ring_pred)
     members = (
@@ -178,7 +186,11 @@ def evaluate_seed(
         model = train_fraud_model(train_dir, ring_scorer_factory)
         log(f"generating evaluated world (seed {seed})")
         world = generate_world(customers, seed, months=months, out_dir=Path(tmp) / "eval")
-        thresholds = replace(FraudThresholds(), fraud_score=model.threshold_)
+        thresholds = replace(
+            FraudThresholds(),
+            fraud_score=model.threshold_,
+            ring_member_score=model.ring_threshold_,
+        )
         engine = FraudEngine(
             model=model,
             thresholds=thresholds,
@@ -186,8 +198,9 @@ def evaluate_seed(
         )
         log("replaying the evaluated world in time order")
         results = replay(engine, load_applications(world))
-        out = metrics(results, world, thresholds.ring_score)
+        out = metrics(results, world, thresholds.ring_member_score)
     out.update({"seed": seed, "train_seed": train_seed, "customers": customers})
     out["fraud_threshold"] = round(model.threshold_, 4)
+    out["ring_threshold"] = round(model.ring_threshold_, 4)
     out["ring_scorer"] = engine.ring_scorer is not None
     return out

@@ -9,6 +9,7 @@ under a millisecond, and saved as JSON + ``.npz`` (no pickle).
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ import numpy as np
 from zhudai.exceptions import InvalidInputError, NotFittedError
 from zhudai.fraud.signals import MODEL_FEATURES
 from zhudai.fraud.trees import (
+    TreeEnsemble,
     from_isolation_forest,
     from_lightgbm,
     load_ensembles,
@@ -77,9 +79,10 @@ class FraudModel:
                     name, f"must be a {kind.__name__} in [{lo:g}, {hi:g}]; got {value!r}"
                 )
 
-    def fit(self, X: Any, y: Any) -> FraudModel:
-        """Fit on a frame (or array) of signals ``X`` (columns ``features``) and 0/1 labels ``y``."""
-        import lightgbm as lgb
+    def fit(self, X: Any, y: Any, ring: Any = None) -> FraudModel:
+        """Fit on signals ``X`` (columns ``features``), 0/1 fraud labels ``y`` and, optionally,
+        0/1 ring-member labels ``ring`` (a second head; without it ``ring_member_score`` is 0).
+        """
         from sklearn.ensemble import IsolationForest
 
         self._validate_params()
@@ -95,6 +98,23 @@ class FraudModel:
         forest.fit(matrix)
         self.anomaly_, self.anomaly_norm_ = from_isolation_forest(forest)
         anomaly = self._anomaly(self.anomaly_.decision_sum(matrix))
+        inputs = np.column_stack([matrix, anomaly])
+        self.supervised_ = self._boost(inputs, labels)
+        self.ring_: TreeEnsemble | None = None
+        if ring is not None:
+            ring_labels = np.asarray(ring, dtype=np.int64)
+            if ring_labels.shape != labels.shape or set(np.unique(ring_labels)) != {0, 1}:
+                raise InvalidInputError("ring", "needs one 0/1 label per row, both classes present")
+            self.ring_ = self._boost(inputs, ring_labels)
+        self.fraud_rate_ = float(labels.mean())
+        # Cut-offs recommended with the model (chosen on held-out data by the trainer).
+        self.threshold_ = 0.5
+        self.ring_threshold_ = 0.5
+        return self
+
+    def _boost(self, inputs: np.ndarray, labels: np.ndarray) -> TreeEnsemble:
+        import lightgbm as lgb
+
         booster = lgb.LGBMClassifier(
             n_estimators=self.n_estimators,
             num_leaves=self.num_leaves,
@@ -102,11 +122,8 @@ class FraudModel:
             learning_rate=self.learning_rate,
             random_state=self.random_state,
             verbose=-1,
-        ).fit(np.column_stack([matrix, anomaly]), labels)
-        self.supervised_ = from_lightgbm(booster.booster_)
-        self.fraud_rate_ = float(labels.mean())
-        self.threshold_ = 0.5  # the cut-off a caller recommends with the model (see evaluation)
-        return self
+        ).fit(inputs, labels)
+        return from_lightgbm(booster.booster_)
 
     def _matrix(self, X: Any) -> np.ndarray:
         if hasattr(X, "columns"):
@@ -129,21 +146,29 @@ class FraudModel:
         if not hasattr(self, "supervised_"):
             raise NotFittedError("FraudModel is not fitted; call fit() or FraudModel.load()")
 
-    def score(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
-        """``(fraud probability, anomaly score)`` per row."""
+    def score(self, X: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(fraud probability, anomaly score, ring-member probability)`` per row."""
         self._check_fitted()
         matrix = self._matrix(X)
         anomaly = self._anomaly(self.anomaly_.decision_sum(matrix))
-        raw = self.supervised_.decision_sum(np.column_stack([matrix, anomaly]))
-        return 1.0 / (1.0 + np.exp(-raw)), anomaly
+        inputs = np.column_stack([matrix, anomaly])
+        fraud = 1.0 / (1.0 + np.exp(-self.supervised_.decision_sum(inputs)))
+        ring = np.zeros(len(matrix))
+        if self.ring_ is not None:
+            ring = 1.0 / (1.0 + np.exp(-self.ring_.decision_sum(inputs)))
+        return fraud, anomaly, ring
 
-    def score_one(self, values: np.ndarray) -> tuple[float, float]:
-        """``(fraud probability, anomaly score)`` of one row of ``features`` (the live path)."""
+    def score_one(self, values: np.ndarray) -> tuple[float, float, float]:
+        """``(fraud, anomaly, ring-member)`` scores of one row of ``features`` (live path)."""
         self._check_fitted()
         x = np.nan_to_num(values, nan=-1.0, posinf=1e9, neginf=-1e9)
         anomaly = float(self._anomaly(self.anomaly_.decision_one(x)))
-        raw = self.supervised_.decision_one(np.append(x, anomaly))
-        return 1.0 / (1.0 + np.exp(-raw)), anomaly
+        inputs = np.append(x, anomaly)
+        fraud = 1.0 / (1.0 + math.exp(-self.supervised_.decision_one(inputs)))
+        ring = 0.0
+        if self.ring_ is not None:
+            ring = 1.0 / (1.0 + math.exp(-self.ring_.decision_one(inputs)))
+        return fraud, anomaly, ring
 
     def save(self, folder: str | Path) -> Path:
         """Write ``model.json`` (parameters, features) and ``trees.npz`` to ``folder``."""
@@ -157,9 +182,14 @@ class FraudModel:
             "anomaly_norm": self.anomaly_norm_,
             "fraud_rate": self.fraud_rate_,
             "threshold": self.threshold_,
+            "ring_threshold": self.ring_threshold_,
+            "ring_head": self.ring_ is not None,
         }
         (folder / "model.json").write_text(json.dumps(meta, indent=1))
-        save_ensembles(folder / "trees.npz", supervised=self.supervised_, anomaly=self.anomaly_)
+        heads = {"supervised": self.supervised_, "anomaly": self.anomaly_}
+        if self.ring_ is not None:
+            heads["ring"] = self.ring_
+        save_ensembles(folder / "trees.npz", **heads)
         return folder
 
     @classmethod
@@ -170,10 +200,11 @@ class FraudModel:
         if meta.get("format") != _FORMAT:
             raise InvalidInputError("model", f"{folder} is not a {_FORMAT} model")
         model = cls(**meta["params"], features=tuple(meta["features"]))
-        model.supervised_, model.anomaly_ = load_ensembles(
-            folder / "trees.npz", "supervised", "anomaly"
-        )
+        heads = load_ensembles(folder / "trees.npz", "supervised", "anomaly")
+        model.supervised_, model.anomaly_ = heads
+        model.ring_ = load_ensembles(folder / "trees.npz", "ring")[0] if meta["ring_head"] else None
         model.anomaly_norm_ = float(meta["anomaly_norm"])
         model.fraud_rate_ = float(meta["fraud_rate"])
         model.threshold_ = float(meta["threshold"])
+        model.ring_threshold_ = float(meta["ring_threshold"])
         return model

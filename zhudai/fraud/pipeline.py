@@ -21,7 +21,9 @@ def build_engine(model: FraudModel | None = None) -> FraudEngine:
     """An embedded engine with the model's recommended cut-off and the graph's ring scorer."""
     thresholds = FraudThresholds()
     if model is not None:
-        thresholds = replace(thresholds, fraud_score=model.threshold_)
+        thresholds = replace(
+            thresholds, fraud_score=model.threshold_, ring_member_score=model.ring_threshold_
+        )
     factory = default_ring_scorer_factory()
     return FraudEngine(
         model=model, thresholds=thresholds, ring_scorer=factory() if factory else None

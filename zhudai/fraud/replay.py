@@ -45,7 +45,8 @@ RULE_NAMES: tuple[str, ...] = tuple(rule[0] for rule in RULES)
 
 
 def load_applications(world_dir: str | Path) -> pl.DataFrame:
-    """Observable applications in arrival order, each with its applicant's contact phones."""
+    """Observable applications in arrival order, with the applicant's employer, address and
+    contact phones (what the application form carries)."""
     world = Path(world_dir)
     path = world / "applications.parquet"
     if not path.exists():
@@ -57,12 +58,22 @@ def load_applications(world_dir: str | Path) -> pl.DataFrame:
     apps = apps.select(
         [c for c in apps.columns if c in APPLICATION_COLUMNS or c == "channel_id"]
     ).sort(["applied_at", "application_id"])
+    customers_path = world / "customers.parquet"
+    if customers_path.exists():  # the applicant's declared employer and address
+        customers = pl.read_parquet(
+            customers_path, columns=["customer_id", "employer_id", "address_id"]
+        )
+        apps = apps.join(customers, on="customer_id", how="left")
     contacts_path = world / "contacts.parquet"
     if contacts_path.exists():
         contacts = (
             pl.read_parquet(contacts_path, columns=["customer_id", "contact_phone_token"])
             .group_by("customer_id")
-            .agg(pl.col("contact_phone_token").alias("contact_phone_tokens"))
+            .agg(
+                pl.col("contact_phone_token")
+                .unique(maintain_order=True)
+                .alias("contact_phone_tokens")
+            )
         )
         apps = apps.join(contacts, on="customer_id", how="left")
     return apps

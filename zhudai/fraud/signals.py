@@ -33,9 +33,13 @@ class FraudSignals(TypedDict):
     ``tweak_count`` (declared fields changed since that rejection: amount, term, product,
     phone, card), ``amount_change_ratio``, ``probing_score`` (0-1).
 
-    Lists: ``black_hits``, ``grey_hits``. Rings (from :mod:`zhudai.graph`): ``ring_score``
-    (0-1), ``ring_size``. Model: ``anomaly_score`` (isolation forest, 0-1, higher is stranger),
-    ``fraud_score`` (gradient boosting probability of fraud).
+    Lists: ``black_hits``, ``grey_hits``. Rings (from :mod:`zhudai.graph`, see
+    ``docs/graph.md``): ``ring_score`` (the graph's ring score, 0-1), ``ring_size`` (distinct
+    identities in the applicant's component) and the ``graph_*`` features of
+    :data:`GRAPH_SIGNALS`. Model: ``anomaly_score`` (isolation forest, 0-1, higher is
+    stranger), ``fraud_score`` (gradient boosting probability of fraud), ``ring_member_score``
+    (gradient boosting probability that the applicant belongs to a fraud ring, from all the
+    signals above including the graph's).
     """
 
     is_emulator: float
@@ -82,8 +86,28 @@ class FraudSignals(TypedDict):
     grey_hits: float
     ring_score: float
     ring_size: float
+    graph_component_devices: float
+    graph_component_density: float
+    graph_component_intensity: float
+    graph_component_shared_spaces: float
+    graph_component_rejected_share: float
+    graph_component_apps_per_30d: float
+    graph_shared_device: float
+    graph_shared_ip: float
+    graph_shared_phone: float
+    graph_shared_contact: float
+    graph_shared_card: float
+    graph_shared_address: float
+    graph_shared_employer: float
+    graph_shared_types: float
+    graph_neighbors_2hop: float
+    graph_rejected_1hop: float
+    graph_rejected_2hop: float
+    graph_community_size: float
+    graph_community_ring_score: float
     anomaly_score: float
     fraud_score: float
+    ring_member_score: float
 
 
 # Streams: "<key>.<member>:<key value>", one event per application; rej.* get one per rejection.
@@ -116,8 +140,31 @@ VELOCITY_SIGNALS: tuple[tuple[str, str, float, Agg], ...] = (
     ("geo_ids_24h", "geo.id", DAY, Agg.DISTINCT),
 )
 
+# (signal, applicant feature of zhudai.graph's GraphIndex); 0 when no graph is wired in.
+GRAPH_SIGNALS: tuple[tuple[str, str], ...] = (
+    ("graph_component_devices", "component_devices"),
+    ("graph_component_density", "component_density"),
+    ("graph_component_intensity", "component_intensity"),
+    ("graph_component_shared_spaces", "component_shared_spaces"),
+    ("graph_component_rejected_share", "component_rejected_share"),
+    ("graph_component_apps_per_30d", "component_apps_per_30d"),
+    ("graph_shared_device", "shared_device_count"),
+    ("graph_shared_ip", "shared_ip_count"),
+    ("graph_shared_phone", "shared_phone_count"),
+    ("graph_shared_contact", "shared_contact_count"),
+    ("graph_shared_card", "shared_card_count"),
+    ("graph_shared_address", "shared_address_count"),
+    ("graph_shared_employer", "shared_employer_count"),
+    ("graph_shared_types", "shared_types"),
+    ("graph_neighbors_2hop", "neighbors_2hop"),
+    ("graph_rejected_1hop", "rejected_1hop"),
+    ("graph_rejected_2hop", "rejected_2hop"),
+    ("graph_community_size", "community_size"),
+    ("graph_community_ring_score", "community_ring_score"),
+)
+
 # Signals that are outputs of the model, so never its inputs.
-MODEL_OUTPUTS = ("anomaly_score", "fraud_score")
+MODEL_OUTPUTS = ("anomaly_score", "fraud_score", "ring_member_score")
 SIGNAL_NAMES: tuple[str, ...] = tuple(FraudSignals.__annotations__)
 MODEL_FEATURES: tuple[str, ...] = tuple(n for n in SIGNAL_NAMES if n not in MODEL_OUTPUTS)
 

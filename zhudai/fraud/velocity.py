@@ -199,11 +199,15 @@ class _Stream:
         self.ids: list[str] = []
         self.values: list[float] = []
         self.members: list[str] = []
-        self.seen: set[str] = set()
+        # Ids of kept events; a set only once the stream is long enough for it to pay off
+        # (most streams hold a handful of events, and fewer objects mean shorter GC pauses).
+        self.seen: set[str] | None = None
 
 
 _EMPTY = _Stream()
 _SWEEP_EVERY = 1 << 16
+_SWEEP_STEP = 4
+_SET_FROM = 16
 
 
 class InMemoryVelocityStore:
@@ -229,9 +233,13 @@ class InMemoryVelocityStore:
 
     def __init__(self, config: VelocityConfig | None = None) -> None:
         self.config = config or VelocityConfig()
+        self._max_window = self.config.max_window
+        self._lateness = self.config.max_lateness
+        self._retention = self.config.retention
         self._streams: dict[str, _Stream] = {}
         self._wm = -math.inf
         self._adds = 0
+        self._pending: list[str] = []  # streams still to visit in the current sweep
 
     # -- updates -------------------------------------------------------------------------
     def add(
@@ -245,15 +253,14 @@ class InMemoryVelocityStore:
         now: float | None = None,
     ) -> AddStatus:
         """Record one event; see the module docstring for the time policy."""
-        cfg = self.config
-        if now is not None or not math.isfinite(ts):
-            ts, rejected = judge_time(cfg, ts, now)
+        if now is not None or ts - ts != 0.0:  # ts - ts is nan for nan and +-inf
+            ts, rejected = judge_time(self.config, ts, now)
             if rejected:
                 return AddStatus.FUTURE
         wm = self._wm
-        if ts <= wm - cfg.max_lateness:
+        if ts <= wm - self._lateness:
             return AddStatus.LATE
-        return self._insert(stream, event_id, ts, value, member, wm - cfg.retention)
+        return self._insert(stream, event_id, ts, value, member, wm - self._retention)
 
     def _insert(
         self, stream: str, event_id: str, ts: float, value: float, member: str, horizon: float
@@ -266,9 +273,16 @@ class InMemoryVelocityStore:
         if times and times[0] <= horizon:
             _prune(s, horizon)
         seen = s.seen
-        if event_id in seen:
+        if seen is None:
+            if event_id in s.ids:
+                return AddStatus.DUPLICATE
+            if len(times) >= _SET_FROM:
+                s.seen = set(s.ids)
+                s.seen.add(event_id)
+        elif event_id in seen:
             return AddStatus.DUPLICATE
-        seen.add(event_id)
+        else:
+            seen.add(event_id)
         if not times or ts >= times[-1]:
             times.append(ts)
             s.ids.append(event_id)
@@ -283,24 +297,32 @@ class InMemoryVelocityStore:
         if ts > self._wm:
             self._wm = ts
         self._adds += 1
-        if self._adds % _SWEEP_EVERY == 0:
-            self._sweep(self._wm - self.config.retention)
+        if self._pending:
+            self._sweep_some(self._wm - self._retention)
+        elif self._adds % _SWEEP_EVERY == 0:
+            self._pending = list(self._streams)
         return AddStatus.ADDED
 
-    def _sweep(self, horizon: float) -> None:
-        """Drop history of streams not touched for longer than the retention."""
-        dead = []
-        for key, s in self._streams.items():
+    def _sweep_some(self, horizon: float) -> None:
+        """Drop history of streams idle for longer than the retention, a few per insert.
+
+        Streams are pruned when touched; idle ones are visited here, a handful at a time, so
+        memory stays bounded without a long pause.
+        """
+        pending, streams = self._pending, self._streams
+        for _ in range(min(_SWEEP_STEP, len(pending))):
+            key = pending.pop()
+            s = streams.get(key)
+            if s is None:
+                continue
             if s.ts and s.ts[0] <= horizon:
                 _prune(s, horizon)
             if not s.ts:
-                dead.append(key)
-        for key in dead:
-            del self._streams[key]
+                del streams[key]
 
     # -- queries -------------------------------------------------------------------------
     def _bounds(self, stream: str, at: float, window: float) -> tuple[_Stream, int, int]:
-        if not 0 < window <= self.config.max_window:
+        if not 0 < window <= self._max_window:
             check_window(self.config, window)
         s = self._streams.get(stream, _EMPTY)
         times = s.ts
@@ -308,8 +330,10 @@ class InMemoryVelocityStore:
 
     def count(self, stream: str, at: float, window: float) -> int:
         """Events of ``stream`` in ``(at - window, at]``."""
-        _, lo, hi = self._bounds(stream, at, window)
-        return hi - lo
+        if not 0 < window <= self._max_window:
+            check_window(self.config, window)
+        times = self._streams.get(stream, _EMPTY).ts
+        return bisect_right(times, at) - bisect_right(times, at - window)
 
     def total(self, stream: str, at: float, window: float) -> float:
         """Sum of the amounts of ``stream`` in ``(at - window, at]`` (``math.fsum``)."""
@@ -370,6 +394,6 @@ class InMemoryVelocityStore:
 def _prune(s: _Stream, horizon: float) -> None:
     k = bisect_right(s.ts, horizon)
     seen = s.seen
-    for eid in s.ids[:k]:
-        seen.discard(eid)
+    if seen is not None:
+        seen.difference_update(s.ids[:k])
     del s.ts[:k], s.ids[:k], s.values[:k], s.members[:k]
