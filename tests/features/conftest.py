@@ -9,9 +9,37 @@ import polars as pl
 import pytest
 
 START = datetime(2024, 1, 1)
-ORDER_CATEGORIES = ["groceries", "home", "baby", "books", "apparel", "digital", "luxury", "game_topup", "virtual_goods"]
-MCC = ["supermarket", "restaurant", "fuel", "transport", "utilities", "online_shopping", "gaming", "jewelry", "cash"]
-OCCUPATIONS = ["civil_servant", "teacher", "office_worker", "engineer", "sales", "student", "freelancer"]
+ORDER_CATEGORIES = [
+    "groceries",
+    "home",
+    "baby",
+    "books",
+    "apparel",
+    "digital",
+    "luxury",
+    "game_topup",
+    "virtual_goods",
+]
+MCC = [
+    "supermarket",
+    "restaurant",
+    "fuel",
+    "transport",
+    "utilities",
+    "online_shopping",
+    "gaming",
+    "jewelry",
+    "cash",
+]
+OCCUPATIONS = [
+    "civil_servant",
+    "teacher",
+    "office_worker",
+    "engineer",
+    "sales",
+    "student",
+    "freelancer",
+]
 
 
 def _times(rng: np.random.Generator, n: int, start: datetime, days: int) -> list[datetime]:
@@ -48,12 +76,17 @@ def make_world(n_customers: int = 40, seed: int = 3) -> dict[str, pl.DataFrame]:
             "customer_id": app_customers,
             "applied_at": applied_at,
             "channel_id": rng.integers(1, 9, n_apps),
-            "product_code": rng.choice(["cash_installment", "air_ticket_installment", "other"], n_apps).tolist(),
+            "product_code": rng.choice(
+                ["cash_installment", "air_ticket_installment", "other"], n_apps
+            ).tolist(),
             "amount_requested": rng.choice([1000.0, 5000.0, 20000.0], n_apps),
             "term_months": rng.choice([3, 6, 12], n_apps),
             "is_emulator": rng.random(n_apps) < 0.1,
             "is_rooted": rng.random(n_apps) < 0.1,
-            "device_first_seen_at": [t - timedelta(days=int(d)) for t, d in zip(applied_at, rng.integers(0, 300, n_apps), strict=True)],
+            "device_first_seen_at": [
+                t - timedelta(days=int(d))
+                for t, d in zip(applied_at, rng.integers(0, 300, n_apps), strict=True)
+            ],
             "declared_city": rng.choice(["上海", "北京"], n_apps).tolist(),
             "ip_city": rng.choice(["上海", "北京", None], n_apps).tolist(),
             "sim_age_days": rng.integers(1, 2000, n_apps).astype(float),
@@ -66,14 +99,25 @@ def make_world(n_customers: int = 40, seed: int = 3) -> dict[str, pl.DataFrame]:
             "customer_id": applications["customer_id"][:-1],
             **{
                 c: rng.integers(0, 6, n_apps - 1)
-                for c in ("multi_lending_30d", "multi_lending_90d", "multi_lending_180d", "past_overdue_count", "max_past_dpd", "open_loans", "inquiries_30d")
+                for c in (
+                    "multi_lending_30d",
+                    "multi_lending_90d",
+                    "multi_lending_180d",
+                    "past_overdue_count",
+                    "max_past_dpd",
+                    "open_loans",
+                    "inquiries_30d",
+                )
             },
             "total_open_balance": rng.choice([0.0, 1000.0, 30000.0], n_apps - 1),
         }
     )
 
     def events(n: int) -> dict[str, object]:
-        return {"customer_id": rng.choice(customer_ids[:-2], n), "ts": _times(rng, n, START - timedelta(days=10), 440)}
+        return {
+            "customer_id": rng.choice(customer_ids[:-2], n),
+            "ts": _times(rng, n, START - timedelta(days=10), 440),
+        }
 
     n_orders = n_customers * 30
     orders = pl.DataFrame(
@@ -104,7 +148,9 @@ def make_world(n_customers: int = 40, seed: int = 3) -> dict[str, pl.DataFrame]:
             **events(n_dev),
             "device_id": rng.integers(1, 30, n_dev),
             "ip": rng.choice(["10.0.0.1", "10.0.0.2", "10.0.3.9"], n_dev).tolist(),
-            "event_type": rng.choice(["login", "register", "apply", "change_phone", "bind_card"], n_dev).tolist(),
+            "event_type": rng.choice(
+                ["login", "register", "apply", "change_phone", "bind_card"], n_dev
+            ).tolist(),
         }
     )
     return {

@@ -33,7 +33,11 @@ def test_window_ratios_expand_to_ratio_features() -> None:
 
 def test_subset_keeps_what_ratios_need_in_order() -> None:
     fs = load_feature_set().subset(["card_cash_to_spend_90d"])
-    assert fs.names == ["card_txns_sum_amount_90d", "card_txns_sum_amount_cash_90d", "card_cash_to_spend_90d"]
+    assert fs.names == [
+        "card_txns_sum_amount_90d",
+        "card_txns_sum_amount_cash_90d",
+        "card_cash_to_spend_90d",
+    ]
 
 
 def test_dsl_builds_the_same_set_as_its_yaml(tmp_path: Path) -> None:
@@ -42,7 +46,11 @@ def test_dsl_builds_the_same_set_as_its_yaml(tmp_path: Path) -> None:
     cards.filter("weekend_small", weekend(), between("amount", None, 30))
     cards.filter("cash", flag("is_cash_withdrawal"))
     cards.filter("leisure_night", isin("mcc_category", ["gaming"]), hour(22, 6))
-    cards.aggregate(["count", "mean"], column="amount", filters=["all", "weekend_small", "cash", "leisure_night"])
+    cards.aggregate(
+        ["count", "mean"],
+        column="amount",
+        filters=["all", "weekend_small", "cash", "leisure_night"],
+    )
     b.field("male", "customers", "gender", equals="M", group="demographics")
     b.ratio("cash_share_30d", "card_txns_count_cash_30d", "card_txns_count_30d")
     built = b.build()
@@ -60,11 +68,19 @@ def _base() -> dict[str, Any]:
             "orders": {
                 "windows": [30, 90],
                 "filters": {"night": {"hour": [0, 6]}},
-                "aggregates": [{"agg": ["count", "sum"], "column": "amount", "filters": ["all", "night"]}],
+                "aggregates": [
+                    {"agg": ["count", "sum"], "column": "amount", "filters": ["all", "night"]}
+                ],
             }
         },
         "fields": [{"name": "age", "table": "customers", "column": "age_at_application"}],
-        "ratios": [{"name": "night_share", "numerator": "orders_count_night_30d", "denominator": "orders_count_30d"}],
+        "ratios": [
+            {
+                "name": "night_share",
+                "numerator": "orders_count_night_30d",
+                "denominator": "orders_count_30d",
+            }
+        ],
     }
 
 
@@ -87,30 +103,128 @@ def test_base_definitions_are_valid() -> None:
 
 
 CASES = [
-    ("unknown column", _with("tables/orders/aggregates/0/column", "amout"), "orders.aggregates[0]", "unknown column 'amout'"),
-    ("window 0", _with("tables/orders/windows", [0, 30]), "orders.windows", "positive whole number"),
-    ("negative window", _with("tables/orders/aggregates/0/windows", [-7]), "orders.aggregates[0]", "got -7"),
+    (
+        "unknown column",
+        _with("tables/orders/aggregates/0/column", "amout"),
+        "orders.aggregates[0]",
+        "unknown column 'amout'",
+    ),
+    (
+        "window 0",
+        _with("tables/orders/windows", [0, 30]),
+        "orders.windows",
+        "positive whole number",
+    ),
+    (
+        "negative window",
+        _with("tables/orders/aggregates/0/windows", [-7]),
+        "orders.aggregates[0]",
+        "got -7",
+    ),
     ("fractional window", _with("tables/orders/windows", [7.5]), "orders.windows", "got 7.5"),
-    ("unknown aggregate", _with("tables/orders/aggregates/0/agg", "median"), "orders.aggregates[0]", "unknown aggregate 'median'"),
-    ("sum over a category", _with("tables/orders/aggregates/0/column", "category"), "orders.aggregates[0]", "needs numeric"),
-    ("missing column", _with("tables/orders/aggregates/0/column", None), "orders.aggregates[0]", "need a column"),
-    ("unknown filter", _with("tables/orders/aggregates/0/filters", ["all", "nite"]), "orders.aggregates[0]", "unknown filter 'nite'"),
-    ("share of all", _with("tables/orders/aggregates/0/agg", "share"), "orders.aggregates[0]", "share needs a filter"),
-    ("bad hour", _with("tables/orders/filters/night", {"hour": [0, 25]}), "orders.filters.night", "hour takes"),
-    ("filter on unknown column", _with("tables/orders/filters/night", {"column": "colour", "in": ["red"]}), "orders.filters.night", "unknown column 'colour'"),
-    ("in on a number", _with("tables/orders/filters/night", {"column": "amount", "in": [1]}), "orders.filters.night", "needs category/id"),
-    ("empty between", _with("tables/orders/filters/night", {"column": "amount", "between": [50, 10]}), "orders.filters.night", "low < high"),
+    (
+        "unknown aggregate",
+        _with("tables/orders/aggregates/0/agg", "median"),
+        "orders.aggregates[0]",
+        "unknown aggregate 'median'",
+    ),
+    (
+        "sum over a category",
+        _with("tables/orders/aggregates/0/column", "category"),
+        "orders.aggregates[0]",
+        "needs numeric",
+    ),
+    (
+        "missing column",
+        _with("tables/orders/aggregates/0/column", None),
+        "orders.aggregates[0]",
+        "need a column",
+    ),
+    (
+        "unknown filter",
+        _with("tables/orders/aggregates/0/filters", ["all", "nite"]),
+        "orders.aggregates[0]",
+        "unknown filter 'nite'",
+    ),
+    (
+        "share of all",
+        _with("tables/orders/aggregates/0/agg", "share"),
+        "orders.aggregates[0]",
+        "share needs a filter",
+    ),
+    (
+        "bad hour",
+        _with("tables/orders/filters/night", {"hour": [0, 25]}),
+        "orders.filters.night",
+        "hour takes",
+    ),
+    (
+        "filter on unknown column",
+        _with("tables/orders/filters/night", {"column": "colour", "in": ["red"]}),
+        "orders.filters.night",
+        "unknown column 'colour'",
+    ),
+    (
+        "in on a number",
+        _with("tables/orders/filters/night", {"column": "amount", "in": [1]}),
+        "orders.filters.night",
+        "needs category/id",
+    ),
+    (
+        "empty between",
+        _with("tables/orders/filters/night", {"column": "amount", "between": [50, 10]}),
+        "orders.filters.night",
+        "low < high",
+    ),
     ("unknown table", _with("tables/orderz", {"windows": [7]}), "orderz", "unknown event table"),
-    ("unknown field column", _with("fields/0/column", "shoe_size"), "age", "unknown column 'shoe_size'"),
-    ("two transforms", _with("fields/0", {"name": "g", "table": "customers", "column": "gender", "equals": "M", "categories": ["M"]}), "g", "at most one transform"),
-    ("ratio to nothing", _with("ratios/0/denominator", "orders_count_7d"), "night_share", "unknown feature 'orders_count_7d'"),
-    ("duplicate name", _with("fields/0/name", "orders_count_30d"), "orders_count_30d", "defined more than once"),
-    ("unknown key", _with("tables/orders/aggregates/0/windws", [7]), "orders.aggregates[0]", "unknown key(s) ['windws']"),
+    (
+        "unknown field column",
+        _with("fields/0/column", "shoe_size"),
+        "age",
+        "unknown column 'shoe_size'",
+    ),
+    (
+        "two transforms",
+        _with(
+            "fields/0",
+            {
+                "name": "g",
+                "table": "customers",
+                "column": "gender",
+                "equals": "M",
+                "categories": ["M"],
+            },
+        ),
+        "g",
+        "at most one transform",
+    ),
+    (
+        "ratio to nothing",
+        _with("ratios/0/denominator", "orders_count_7d"),
+        "night_share",
+        "unknown feature 'orders_count_7d'",
+    ),
+    (
+        "duplicate name",
+        _with("fields/0/name", "orders_count_30d"),
+        "orders_count_30d",
+        "defined more than once",
+    ),
+    (
+        "unknown key",
+        _with("tables/orders/aggregates/0/windws", [7]),
+        "orders.aggregates[0]",
+        "unknown key(s) ['windws']",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("data", "name", "problem"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
-def test_invalid_definitions_fail_at_load_naming_the_definition(data: dict, name: str, problem: str) -> None:
+@pytest.mark.parametrize(
+    ("data", "name", "problem"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
+def test_invalid_definitions_fail_at_load_naming_the_definition(
+    data: dict, name: str, problem: str
+) -> None:
     with pytest.raises(DefinitionError) as err:
         feature_set_from_dict(data, source="defs.yaml")
     assert err.value.name == name

@@ -178,7 +178,7 @@ class BatchFeatureEngine:
                 ).alias(_BUCKET),
                 *[expr.alias(f"__f_{f}") for f, expr in filters.items()],
             )
-            .sort(ROW, _BUCKET)
+            .sort(ROW, _BUCKET, t.time, maintain_order=True)
             .collect()
         )
         if joined.height == 0:
