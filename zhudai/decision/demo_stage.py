@@ -152,7 +152,7 @@ def run_stage(ctx: Any) -> list[str]:
         from zhudai.world.labels import credit_labels
 
         raw = credit_labels(needed["world_dir"])
-        labels = raw.to_pandas() if hasattr(raw, "to_pandas") else pd.DataFrame(raw)
+        labels = raw.to_pandas() if hasattr(raw, "to_pandas") else raw
         history = sample.merge(labels[["application_id", "bad"]], on="application_id", how="left")
         lines += ["backtest: " + line for line in backtest(policy, history).lines()]
     except (ImportError, KeyError) as exc:

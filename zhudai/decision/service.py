@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -132,7 +132,7 @@ class DecisionService:
 
 
 def save_decisions(
-    items: list[tuple[Decision, int | None, Decision | None]], url: str | None
+    items: Sequence[tuple[Decision, int | None, Decision | None]], url: str | None
 ) -> None:
     """Write many decision records in one transaction."""
     with session_scope(url) as s:
