@@ -151,8 +151,7 @@ def run_stage(ctx: Any) -> list[str]:
     try:
         from zhudai.world.labels import credit_labels
 
-        raw = credit_labels(needed["world_dir"])
-        labels = raw.to_pandas() if hasattr(raw, "to_pandas") else raw
+        labels = credit_labels(needed["world_dir"]).to_pandas()
         history = sample.merge(labels[["application_id", "bad"]], on="application_id", how="left")
         lines += ["backtest: " + line for line in backtest(policy, history).lines()]
     except (ImportError, KeyError) as exc:
