@@ -14,6 +14,8 @@ from pydantic import ValidationError
 
 import zhudai
 from zhudai.exceptions import ZhudaiError
+from zhudai.logs import configure_logging
+from zhudai.settings import get_settings
 
 app = typer.Typer(
     name="zhudai",
@@ -69,6 +71,8 @@ def demo(
 
 def main() -> None:
     """Entry point: run the app; zhudai errors become one line on stderr and exit code 2."""
+    settings = get_settings()
+    configure_logging(settings.log_level, as_json=settings.log_json)
     _mount()
     try:
         app()  # standalone: click prints its own usage errors and exits
