@@ -71,10 +71,10 @@ def demo(
 
 def main() -> None:
     """Entry point: run the app; zhudai errors become one line on stderr and exit code 2."""
-    settings = get_settings()
-    configure_logging(settings.log_level, as_json=settings.log_json)
-    _mount()
     try:
+        settings = get_settings()
+        configure_logging(settings.log_level, as_json=settings.log_json)
+        _mount()
         app()  # standalone: click prints its own usage errors and exits
     except ZhudaiError as exc:
         typer.secho(f"error: {exc}", err=True, fg="red")
