@@ -1,0 +1,151 @@
+"""Benchmark the feature engine: batch features for every application of a world, online
+features for one applicant at a time, and the weak-data vs demographics AUC margin.
+
+Targets (issue 4): batch >= 100k applicants x 300 features in under 60 s on 2 cores; online
+p99 under 1 ms.
+
+    .venv/bin/python benchmarks/bench_features.py            # 100k customers
+    .venv/bin/python benchmarks/bench_features.py --quick    # 10k customers
+    .venv/bin/python benchmarks/bench_features.py --world DIR  # an existing world folder
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from zhudai.features import (
+    BatchFeatureEngine,
+    OnlineFeatureEngine,
+    load_feature_set,
+    weak_vs_demographics,
+)
+from zhudai.world import generate_world
+from zhudai.world.labels import credit_labels
+
+EVENT_TABLES = ("orders", "card_txns", "device_events")
+
+
+def _online_requests(world: Path, n: int, seed: int) -> list[tuple[dict, object, dict]]:
+    """``n`` random applications as the decision engine would hold them: event rows + static rows."""
+    apps = pl.read_parquet(world / "applications.parquet").sample(n, seed=seed)
+    ids = apps["customer_id"].implode()
+    events = {
+        t: pl.read_parquet(world / f"{t}.parquet").filter(pl.col("customer_id").is_in(ids))
+        for t in EVENT_TABLES
+    }
+    customers = pl.read_parquet(world / "customers.parquet").filter(
+        pl.col("customer_id").is_in(ids)
+    )
+    bureau = pl.read_parquet(world / "bureau.parquet").filter(
+        pl.col("application_id").is_in(apps["application_id"].implode())
+    )
+    by_customer = {
+        t: {k[0]: g.to_dicts() for k, g in frame.group_by("customer_id")}
+        for t, frame in events.items()
+    }
+    customer_rows = {r["customer_id"]: r for r in customers.iter_rows(named=True)}
+    bureau_rows = {r["application_id"]: r for r in bureau.iter_rows(named=True)}
+    requests = []
+    for app in apps.iter_rows(named=True):
+        cid = app["customer_id"]
+        static = {"applications": app, "customers": customer_rows[cid]}
+        if app["application_id"] in bureau_rows:
+            static["bureau"] = bureau_rows[app["application_id"]]
+        requests.append(
+            ({t: by_customer[t].get(cid, []) for t in EVENT_TABLES}, app["applied_at"], static)
+        )
+    return requests
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="10k customers instead of 100k")
+    parser.add_argument("--customers", type=int, default=None)
+    parser.add_argument("--world", type=Path, default=None, help="use this world folder")
+    parser.add_argument("--online", type=int, default=2000, help="online requests to time")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    customers = args.customers or (10_000 if args.quick else 100_000)
+
+    fs = load_feature_set()
+    rows: list[tuple[str, str]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        world = args.world
+        if world is None:
+            started = time.perf_counter()
+            world = generate_world(customers, args.seed, out_dir=Path(tmp) / "world")
+            rows.append(
+                (
+                    "world generation (not part of the target)",
+                    f"{time.perf_counter() - started:.1f} s",
+                )
+            )
+        events = sum(
+            pl.scan_parquet(world / f"{t}.parquet").select(pl.len()).collect().item()
+            for t in EVENT_TABLES
+        )
+
+        engine = BatchFeatureEngine(fs)
+        started = time.perf_counter()
+        features = engine.compute_world(world)
+        batch_s = time.perf_counter() - started
+        rows += [
+            ("applications x features", f"{features.height:,} x {len(fs.names)}"),
+            ("event rows (orders, card_txns, device_events)", f"{events:,}"),
+            ("batch: read + compute (target < 60 s at 100k x 300)", f"{batch_s:.1f} s"),
+            (
+                "batch: feature values per second",
+                f"{features.height * len(fs.names) / batch_s:,.0f}",
+            ),
+        ]
+
+        online = OnlineFeatureEngine(fs)
+        requests = _online_requests(world, min(args.online, features.height), args.seed)
+        for events_, as_of, static in requests[:50]:  # warm up
+            online.compute(events_, as_of, static)
+        gc.collect()
+        timings = np.empty(len(requests))
+        for i, (events_, as_of, static) in enumerate(requests):
+            t0 = time.perf_counter()
+            online.compute(events_, as_of, static)
+            timings[i] = time.perf_counter() - t0
+        per_request = np.array([sum(len(v) for v in r[0].values()) for r in requests])
+        p50, p99 = np.percentile(timings, [50, 99]) * 1e6
+        rows += [
+            (
+                "online: requests timed / mean events each",
+                f"{len(requests):,} / {per_request.mean():.0f}",
+            ),
+            ("online: p50 (us)", f"{p50:,.0f}"),
+            ("online: p99 (us) (target < 1000)", f"{p99:,.0f}"),
+        ]
+
+        labels = credit_labels(world)
+        started = time.perf_counter()
+        comparison = weak_vs_demographics(features, labels, fs)
+        rows += [
+            ("AUC weak-data features (WOE-LR, out of time)", f"{comparison.weak_auc:.3f}"),
+            ("AUC demographics alone", f"{comparison.demographics_auc:.3f}"),
+            ("AUC margin", f"{comparison.margin:+.3f} ({time.perf_counter() - started:.0f} s)"),
+        ]
+
+    width = max(len(k) for k, _ in rows)
+    print(
+        f"zhudai feature engine benchmark: {customers:,} customers"
+        if args.world is None
+        else f"world {args.world}"
+    )
+    print("-" * (width + 20))
+    for key, value in rows:
+        print(f"{key:<{width}}  {value}")
+
+
+if __name__ == "__main__":
+    main()
