@@ -15,8 +15,9 @@ import numpy as np
 from zhudai.world.catalog import CHANNELS, CITIES, DEVICE_MODELS, EMULATOR_MODELS, PRODUCTS
 from zhudai.world.geo import ip_city, random_ips
 from zhudai.world.params import WorldParams
-from zhudai.world.population import Population, Role, _categorical
+from zhudai.world.population import Population, Role
 from zhudai.world.risk import true_pd
+from zhudai.world.sampling import categorical, sort_order
 from zhudai.world.timeutil import US_PER_DAY, US_PER_MINUTE, add_months_us, day_us
 
 REJECT_REASONS = (
@@ -195,7 +196,7 @@ def build_applications(
         + params.outcome_months * 20 * US_PER_DAY
     )
     cust = np.arange(n)
-    product = _categorical(rng, _PRODUCT_MIX[pop.channel])
+    product = categorical(rng, _PRODUCT_MIX, pop.channel)
     rows = _round(
         rng,
         pop,
@@ -260,7 +261,7 @@ def build_applications(
         _decide(rows, threshold)
         rounds.append(rows)
     all_rows = {k: np.concatenate([r[k] for r in rounds]) for k in rounds[0]}
-    order = np.lexsort((all_rows["round"], all_rows["cust"], all_rows["applied_at"]))
+    order = sort_order(all_rows["applied_at"] // 1_000_000, all_rows["cust"], all_rows["round"])
     a = _take(all_rows, order)
     month = a["applied_at"].astype("datetime64[us]").astype("datetime64[M]").astype(
         np.int64

@@ -11,6 +11,7 @@ import numpy as np
 
 from zhudai.world.applications import Applications
 from zhudai.world.population import Population, Role
+from zhudai.world.sampling import sort_order
 from zhudai.world.timeutil import US_PER_DAY, US_PER_HOUR, US_PER_MINUTE
 
 EVENT_TYPES = ("login", "register", "apply", "change_phone", "bind_card")
@@ -63,5 +64,5 @@ def device_events(
     c, ts, d, i, k = (np.concatenate(x) for x in zip(*parts, strict=True))
     ts = np.maximum(ts, registered_at[c])
     ts = ts - ts % 1_000_000
-    order = np.lexsort((k, c, ts))
+    order = sort_order(ts // 1_000_000, c, k)
     return {"cust": c[order], "ts": ts[order], "device": d[order], "ip": i[order], "type": k[order]}

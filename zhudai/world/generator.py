@@ -47,6 +47,7 @@ from zhudai.world.params import WorldParams
 from zhudai.world.population import FRAUD_TYPE_NAMES, Population, Role, build_population
 from zhudai.world.relations import RELATIONS, PhoneSpace, build_contacts
 from zhudai.world.repayment import REPAYMENT_METHODS, Book, book_loans, repayment_rows
+from zhudai.world.sampling import sort_order
 from zhudai.world.timeutil import US_PER_DAY, add_months_us, as_date, as_datetime
 from zhudai.world.transcripts import (
     VIOLATIONS,
@@ -76,10 +77,13 @@ class _Streams:
 
 @dataclass
 class _Identity:
+    """Protected identifier columns (plaintext never leaves :func:`_identities`)."""
+
     tokens: dict[str, pl.Series]
-    phone_tokens: np.ndarray
-    masks: dict[str, list[str]]
-    encrypted: dict[str, list[str]]
+    phone_tokens: pl.Series  # one per phone index (own, extra, contacts)
+    masks: dict[str, pl.Series]
+    encrypted: dict[str, pl.Series]
+    birth_day: np.ndarray
 
 
 def default_world_dir(n_customers: int, seed: int, settings: Settings | None = None) -> Path:
@@ -196,36 +200,37 @@ def _identities(rng: np.random.Generator, pop: Population, n_phones: int) -> _Id
     names = chinese_names(rng, pop.n)
     own_phones = phones[: pop.n]
     protect = IdentityProtector()
+
+    def col(values: list[str]) -> pl.Series:
+        return pl.Series(values, dtype=pl.Utf8)
+
     return _Identity(
-        tokens={
-            "id": pl.Series(protect.tokens("id", ids), dtype=pl.Utf8),
-            "card": pl.Series(protect.tokens("card", cards), dtype=pl.Utf8),
-        },
-        phone_tokens=np.array(protect.tokens("phone", phones)),
+        tokens={"id": col(protect.tokens("id", ids)), "card": col(protect.tokens("card", cards))},
+        phone_tokens=col(protect.tokens("phone", phones)),
         masks={
-            "id": protect.masks("id", ids),
-            "phone": protect.masks("phone", own_phones),
-            "name": protect.masks("name", names),
-            "birth": list(birth),
+            "id": col(protect.masks("id", ids)),
+            "phone": col(protect.masks("phone", own_phones)),
+            "name": col(protect.masks("name", names)),
         },
         encrypted={
-            "id_enc": protect.encrypted("id_enc", ids),
-            "phone_enc": protect.encrypted("phone_enc", own_phones),
-            "card_enc": protect.encrypted("card_enc", cards),
-            "name_enc": protect.encrypted("name_enc", names),
+            "id_enc": col(protect.encrypted("id_enc", ids)),
+            "phone_enc": col(protect.encrypted("phone_enc", own_phones)),
+            "card_enc": col(protect.encrypted("card_enc", cards)),
+            "name_enc": col(protect.encrypted("name_enc", names)),
         },
+        birth_day=birth,
     )
 
 
 def _customers(pop: Population, ident: _Identity, registered_at: np.ndarray) -> pl.DataFrame:
     n = pop.n
-    birth = np.array(ident.masks["birth"], dtype=np.int64)
+    birth = ident.birth_day
     return pl.DataFrame(
         {
             "customer_id": np.arange(1, n + 1, dtype=np.int64),
             **{k: v for k, v in ident.encrypted.items()},
             "id_token": ident.tokens["id"],
-            "phone_token": ident.phone_tokens[:n],
+            "phone_token": ident.phone_tokens.head(n),
             "card_token": ident.tokens["card"],
             "name_masked": ident.masks["name"],
             "id_masked": ident.masks["id"],
@@ -298,7 +303,7 @@ def _applications(
             "ip_city": label_column(_CITY_NAMES, ip_city(apps.ip)),
             "sim_age_days": apps.sim_age.astype(np.int64),
             "id_token": ident.tokens["id"].gather(pl.Series(c)),
-            "phone_token": ident.phone_tokens[apps.phone],
+            "phone_token": ident.phone_tokens.gather(pl.Series(apps.phone)),
             "card_token": ident.tokens["card"].gather(pl.Series(c)),
             "status": label_column(("rejected", "approved"), apps.approved),
             "reject_reason": pl.Series(
@@ -359,7 +364,7 @@ def _contacts(contacts, ident: _Identity, n: int) -> pl.DataFrame:
     return pl.DataFrame(
         {
             "customer_id": (contacts.owner + 1).astype(np.int64),
-            "contact_phone_token": ident.phone_tokens[contacts.phone],
+            "contact_phone_token": ident.phone_tokens.gather(pl.Series(contacts.phone)),
             "relation": label_column(RELATIONS, contacts.relation),
             "is_customer_id": pl.Series(contacts.phone + 1).set(pl.Series(~is_customer), None),
         }
@@ -416,7 +421,7 @@ def _book_tables(
         out / "installments.parquet",
     )
     r_loan, r_at, r_amount = repayment_rows(rng("repayments"), book)
-    order = np.lexsort((r_loan, r_at))
+    order = sort_order(r_at // 1_000_000, r_loan)
     counts["repayments"] = write_table(
         pl.DataFrame(
             {
@@ -462,7 +467,7 @@ def _collections(
     is_last = np.zeros(len(e), bool)
     is_last[last_idx[last_idx >= 0]] = True
     recovered = np.where(paid7 & is_last, book.episode_paid_amount[e], 0.0)
-    order = np.lexsort((e, ts))
+    order = sort_order(ts // 1_000_000, e)
     action_id = np.empty(len(e), np.int64)
     action_id[order] = np.arange(1, len(e) + 1)
     loan_of_action = loan_ids[ep.loan[e]]
@@ -494,10 +499,10 @@ def _collections(
         w.promise[calls],
         w.action_dpd[calls],
         owed,
-        np.array(ident.masks["name"])[cust],
-        np.array(ident.masks["phone"])[cust],
+        ident.masks["name"].gather(pl.Series(cust)).to_list(),
+        ident.masks["phone"].gather(pl.Series(cust)).to_list(),
     )
-    call_order = np.lexsort((action_id[calls], started))
+    call_order = sort_order(started // 1_000_000, action_id[calls])
     call_id = np.arange(1, len(calls) + 1, dtype=np.int64)
     counts["call_transcripts"] = write_table(
         pl.DataFrame(

@@ -18,6 +18,7 @@ import numpy as np
 
 from zhudai.world.catalog import CHANNEL_SHARE, CHANNELS, CITIES, OCCUPATION_SHARE, OCCUPATIONS
 from zhudai.world.params import WorldParams
+from zhudai.world.sampling import categorical
 from zhudai.world.timeutil import US_PER_DAY, US_PER_MINUTE, add_months_us, day_us
 
 
@@ -120,7 +121,7 @@ def build_population(rng: np.random.Generator, n: int, params: WorldParams) -> P
     occ_p = np.where(
         is_fraud[:, None], _fraud_occupation_share()[None, :], OCCUPATION_SHARE[None, :]
     )
-    occupation = _categorical(rng, occ_p)
+    occupation = categorical(rng, occ_p)
     occ_income = np.array([o[1] for o in OCCUPATIONS])[occupation]
     occ_stab = np.array([o[2] for o in OCCUPATIONS])[occupation]
     city_w = np.array([c[6] for c in CITIES])
@@ -190,13 +191,6 @@ def _fraud_occupation_share() -> np.ndarray:
     return p / p.sum()
 
 
-def _categorical(rng: np.random.Generator, p: np.ndarray) -> np.ndarray:
-    """One draw per row of the row-stochastic matrix ``p`` (vectorised inverse CDF)."""
-    cdf = np.cumsum(p, axis=1)
-    u = rng.random(len(p)) * cdf[:, -1]
-    return (u[:, None] > cdf).sum(axis=1)
-
-
 def _first_of_group(group: np.ndarray) -> np.ndarray:
     """Index of the first member of each row's group."""
     _, first, inverse = np.unique(group, return_index=True, return_inverse=True)
@@ -250,7 +244,7 @@ def _channels(
         (role != Role.LEGIT)[:, None], np.log(CHANNEL_SHARE)[None, :] + pull[None, :], logits
     )
     p = np.exp(logits - logits.max(axis=1, keepdims=True))
-    return _categorical(rng, p / p.sum(axis=1, keepdims=True))
+    return categorical(rng, p)
 
 
 def _first_application_times(

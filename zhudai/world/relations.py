@@ -16,6 +16,7 @@ import numpy as np
 
 from zhudai.world.params import WorldParams
 from zhudai.world.population import Population, Role
+from zhudai.world.sampling import sort_order
 
 RELATIONS = ("family", "friend", "colleague", "other")
 _ORGANISERS_PER_RING = 2
@@ -122,7 +123,7 @@ def build_contacts(
     owner = np.concatenate(owners)
     ph = np.concatenate(phones)
     rel = np.concatenate(relations)
-    order = np.lexsort((ph, owner))
+    order = sort_order(owner, ph)
     owner, ph, rel = owner[order], ph[order], rel[order]
     dup = np.r_[False, (owner[1:] == owner[:-1]) & (ph[1:] == ph[:-1])]
     return Contacts(owner=owner[~dup], phone=ph[~dup], relation=rel[~dup], n_random=n_random)

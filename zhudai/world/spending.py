@@ -16,7 +16,8 @@ import numpy as np
 import polars as pl
 
 from zhudai.world.catalog import MCC_CATEGORIES, ORDER_CATEGORIES
-from zhudai.world.population import Population, Role, _categorical
+from zhudai.world.population import Population, Role
+from zhudai.world.sampling import categorical, sort_order
 from zhudai.world.timeutil import US_PER_DAY, US_PER_HOUR, US_PER_MINUTE, as_datetime
 from zhudai.world.writer import label_column
 
@@ -100,10 +101,10 @@ def orders_block(
     who = np.repeat(np.arange(k), rng.poisson(lam))
     ts = _times(rng, t, who)
     logits = (
-        _ORDER_IMP[None, :] * t.imp[who, None] * 0.8
-        + _ORDER_STAB[None, :] * (t.stability[who, None] - 0.5) * 3.0
+        _ORDER_IMP[None, :] * t.imp[:, None] * 0.8
+        + _ORDER_STAB[None, :] * (t.stability[:, None] - 0.5) * 3.0
     )
-    cat = _categorical(rng, np.exp(logits))
+    cat = categorical(rng, np.exp(logits), who)  # one weight row per person
     amount = _ORDER_MEDIAN[cat] * np.exp(
         0.45 * t.income_z[who]
         - 0.2 * t.over[who]
@@ -125,7 +126,7 @@ def orders_block(
         1.0 + np.exp(-(-2.6 + 0.55 * t.over[who] + 0.2 * t.imp[who] + 0.8 * (amount > 1000)))
     )
     is_inst = rng.random(m) < inst_p
-    order = np.lexsort((ts, who))
+    order = sort_order(who, ts // 1_000_000)
     return pl.DataFrame(
         {
             "order_id": np.arange(first_id, first_id + m, dtype=np.int64),
@@ -147,9 +148,9 @@ def card_txns_block(
     lam = params_rate * t.years * t.activity * np.exp(0.25 * t.income_z + 0.1 * t.imp)
     who = np.repeat(np.arange(k), rng.poisson(lam))
     ts = _times(rng, t, who)
-    logits = _MCC_OVER[None, :] * t.over[who, None] * 1.0 + _MCC_IMP[None, :] * t.imp[who, None]
+    logits = _MCC_OVER[None, :] * t.over[:, None] + _MCC_IMP[None, :] * t.imp[:, None]
     logits[:, _CASH] -= 1.0
-    mcc = _categorical(rng, np.exp(logits))
+    mcc = categorical(rng, np.exp(logits), who)
     amount = _MCC_MEDIAN[mcc] * np.exp(0.4 * t.income_z[who] + rng.normal(0, 0.55, len(who)))
     b_who, b_ts = _bursts(
         rng, t, 2.0 * np.exp(0.65 * t.over + 0.2 * t.imp - 0.6) * t.activity, 6.0, 8.0
@@ -166,7 +167,7 @@ def card_txns_block(
     channel = np.where(
         is_cash, np.where(u < 0.85, 2, 0), np.where(_ONLINE_MCC[mcc] | (u < 0.1), 1, 0)
     )
-    order = np.lexsort((ts, who))
+    order = sort_order(who, ts // 1_000_000)
     return pl.DataFrame(
         {
             "txn_id": np.arange(first_id, first_id + m, dtype=np.int64),

@@ -129,8 +129,8 @@ def transcript_texts(
     promise: np.ndarray,
     dpd: np.ndarray,
     amount: np.ndarray,
-    name_masked: np.ndarray,
-    phone_masked: np.ndarray,
+    name_masked: list[str],
+    phone_masked: list[str],
 ) -> list[str]:
     """Assemble each transcript from templates (only the calls of loans in collection)."""
     m = len(violation)

@@ -13,12 +13,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-_OPTIONS = {
-    "compression": "zstd",
-    "compression_level": 3,
-    "use_dictionary": True,
-    "write_statistics": True,
-}
+_OPTIONS = {"compression": "zstd", "compression_level": 1, "write_statistics": True}
 ROW_GROUP = 1_000_000
 
 
@@ -33,9 +28,23 @@ def _arrow(df: pl.DataFrame) -> pa.Table:
     return df.to_arrow().replace_schema_metadata(None)
 
 
+def _dictionary_columns(table: pa.Table) -> list[str]:
+    """Dictionary-encode text and flags only: ids, times and amounts rarely repeat."""
+    return [
+        f.name
+        for f in table.schema
+        if pa.types.is_large_string(f.type)
+        or pa.types.is_string(f.type)
+        or pa.types.is_boolean(f.type)
+    ]
+
+
 def write_table(df: pl.DataFrame, path: Path) -> int:
     """Write one table; returns its row count."""
-    pq.write_table(_arrow(df), path, row_group_size=ROW_GROUP, **_OPTIONS)
+    table = _arrow(df)
+    pq.write_table(
+        table, path, row_group_size=ROW_GROUP, use_dictionary=_dictionary_columns(table), **_OPTIONS
+    )
     return df.height
 
 
@@ -50,7 +59,9 @@ class BlockWriter:
     def write(self, df: pl.DataFrame) -> None:
         table = _arrow(df)
         if self._writer is None:
-            self._writer = pq.ParquetWriter(self.path, table.schema, **_OPTIONS)
+            self._writer = pq.ParquetWriter(
+                self.path, table.schema, use_dictionary=_dictionary_columns(table), **_OPTIONS
+            )
         self._writer.write_table(table, row_group_size=ROW_GROUP)
         self.rows += df.height
 
