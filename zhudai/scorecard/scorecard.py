@@ -51,7 +51,7 @@ class Scorecard:
     >>> card = Scorecard().fit(df.drop(columns="bad"), df["bad"])
     >>> model = card.model_
     >>> row = df.drop(columns="bad").iloc[0].to_dict()
-    >>> abs(model.score_one(row) - card.score(df.iloc[[0]])[0]) < 1e-9
+    >>> bool(abs(model.score_one(row) - card.score(df.iloc[[0]])[0]) < 1e-9)
     True
     """
 

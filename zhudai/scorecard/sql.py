@@ -78,8 +78,8 @@ def scorecard_sql(
     >>> from zhudai.scorecard import Scorecard
     >>> df = load_german_credit()
     >>> card = Scorecard().fit(df.drop(columns="bad"), df["bad"]).model_
-    >>> scorecard_sql(card, "german").startswith("SELECT")
-    True
+    >>> scorecard_sql(card, "german").splitlines()[1]
+    'SELECT score,'
     """
     if not _IDENT.match(table.replace(".", "_")):
         raise InvalidInputError(
