@@ -6,6 +6,7 @@ from zhudai.graph.attributes import AttributeType, record_attachments
 from zhudai.graph.batch import RelationGraph
 from zhudai.graph.config import GraphConfig
 from zhudai.graph.index import GraphIndex
+from zhudai.graph.live import LiveRingScorer, RingAssessment, ring_scorer
 from zhudai.graph.rings import RingScorer
 from zhudai.graph.tables import APPLICANT_FEATURES, GraphTables
 
@@ -15,7 +16,10 @@ __all__ = [
     "GraphConfig",
     "GraphIndex",
     "GraphTables",
+    "LiveRingScorer",
     "RelationGraph",
+    "RingAssessment",
     "RingScorer",
     "record_attachments",
+    "ring_scorer",
 ]

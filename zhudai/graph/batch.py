@@ -25,8 +25,8 @@ from zhudai.graph.attributes import (
     AttributeType,
 )
 from zhudai.graph.config import GraphConfig
-from zhudai.graph.rings import GROUP_COUNTS, RingScorer, group_signals
-from zhudai.graph.tables import APPLICANT_FEATURES, SPACE_BIT, GraphTables
+from zhudai.graph.rings import GROUP_COUNTS, SPACE_BIT, RingScorer, cluster_features, group_signals
+from zhudai.graph.tables import APPLICANT_FEATURES, GraphTables
 
 
 def _attachment_frame(records: pl.DataFrame) -> pl.DataFrame:
@@ -125,11 +125,21 @@ def build_tables(
         known=known,
         rejected=rejected,
         bad=bad,
+        id_value=_value_of(attach, AttributeType.ID, n),
+        device_value=_value_of(attach, AttributeType.DEVICE, n),
         value_space=space_of_key,
         link_app=links["app_pos"].to_numpy().astype(np.int64),
         link_value=links["value"].to_numpy().astype(np.int64),
     )
     return tables, attach.drop("key")
+
+
+def _value_of(attach: pl.DataFrame, attr: AttributeType, n: int) -> np.ndarray:
+    """Each application's (single) value of ``attr``, -1 when it has none."""
+    rows = attach.filter(pl.col("attr_type") == attr.value)
+    out = np.full(n, -1, dtype=np.int64)
+    out[rows["app_pos"].to_numpy()] = rows["value"].to_numpy()
+    return out
 
 
 def connected_components(tables: GraphTables) -> np.ndarray:
@@ -141,37 +151,97 @@ def connected_components(tables: GraphTables) -> np.ndarray:
     return np.unique(membership, return_inverse=True)[1].astype(np.int64)
 
 
-def group_counts(tables: GraphTables, membership: np.ndarray) -> dict[str, np.ndarray]:
+@dataclass
+class SharedPairs:
+    """Pairs of applications sharing at least one linked value (``lo < hi``, sorted).
+
+    ``n_shared`` counts the distinct shared values, ``spaces`` is the bit mask of their
+    value spaces, ``weight`` the resource-allocation weight (a value linking ``k``
+    applications adds ``1 / (k - 1)``: every member draws weight 1 from each value it shares,
+    however popular the value), summed in a canonical order so equal graphs give bit-equal
+    weights whatever their value numbering.
+    """
+
+    lo: np.ndarray
+    hi: np.ndarray
+    n_shared: np.ndarray
+    spaces: np.ndarray
+    weight: np.ndarray
+
+
+def shared_pairs(tables: GraphTables) -> SharedPairs:
+    """Every pair of applications joined by a linked value, with what they share."""
+    order = np.lexsort((tables.link_app, tables.link_value))
+    apps, values = tables.link_app[order], tables.link_value[order]
+    _, starts, sizes = np.unique(values, return_index=True, return_counts=True)
+    bit_of_value = np.array([SPACE_BIT[s] for s in tables.value_space], dtype=np.int64)
+    codes, weights, bits = [], [], []
+    n = max(tables.n_apps, 1)
+    for k in np.unique(sizes[sizes >= 2]):
+        first = starts[sizes == k]
+        block = apps[first[:, None] + np.arange(k)]
+        iu, ju = np.triu_indices(int(k), 1)
+        a, b = block[:, iu].ravel(), block[:, ju].ravel()
+        codes.append(np.minimum(a, b) * n + np.maximum(a, b))
+        weights.append(np.full(a.size, 1.0 / (k - 1)))
+        bits.append(np.repeat(bit_of_value[values[first]], iu.size))
+    if not codes:
+        empty = np.zeros(0, dtype=np.int64)
+        return SharedPairs(empty, empty, empty, empty, np.zeros(0))
+    code, weight, bit = np.concatenate(codes), np.concatenate(weights), np.concatenate(bits)
+    canon = np.lexsort((weight, code))
+    code, weight, bit = code[canon], weight[canon], bit[canon]
+    unique_code, inverse, n_shared = np.unique(code, return_inverse=True, return_counts=True)
+    spaces = np.zeros(unique_code.size, dtype=np.int64)
+    np.bitwise_or.at(spaces, inverse, bit)
+    return SharedPairs(
+        lo=unique_code // n,
+        hi=unique_code % n,
+        n_shared=n_shared.astype(np.int64),
+        spaces=spaces,
+        weight=np.bincount(inverse, weights=weight),
+    )
+
+
+def strong_ties(tables: GraphTables, pairs: SharedPairs, config: GraphConfig) -> np.ndarray:
+    """Boolean mask of the pairs that are strong ties (enough shared values, close in time)."""
+    gap = np.abs(tables.day[pairs.hi] - tables.day[pairs.lo])
+    return (pairs.n_shared >= config.min_shared_values) & (gap <= config.tie_window_days)
+
+
+def tie_clusters(tables: GraphTables, pairs: SharedPairs, ties: np.ndarray) -> np.ndarray:
+    """Cluster label of each application: connected components of the strong-tie graph."""
+    graph = ig.Graph(n=tables.n_apps, edges=np.column_stack([pairs.lo[ties], pairs.hi[ties]]))
+    return np.asarray(graph.connected_components().membership, dtype=np.int64)
+
+
+def group_counts(
+    tables: GraphTables, membership: np.ndarray, pairs: SharedPairs, ties: np.ndarray
+) -> dict[str, np.ndarray]:
     """The :data:`GROUP_COUNTS` of every group of a partition of the applications.
 
-    A value counts in a group through the group's members linked to it (for components that
-    is all of them; a community may share a value with another community).
+    Ties count in a group when both ends are members; identities and devices are distinct
+    values among the members.
     """
     labels, inverse = np.unique(membership, return_inverse=True)
-    g_count = labels.size
-    out: dict[str, np.ndarray] = {"group": labels}
-    out["n_apps"] = np.bincount(inverse, minlength=g_count)
-    g_of_link = inverse[tables.link_app]
-    pair = g_of_link * max(tables.n_values, 1) + tables.link_value
-    pairs, c = np.unique(pair, return_counts=True)
-    pg, pv = pairs // max(tables.n_values, 1), pairs % max(tables.n_values, 1)
-    space = np.asarray(tables.value_space, dtype=object)[pv] if pv.size else np.array([], object)
-    out["n_ids"] = np.bincount(pg[space == "id"], minlength=g_count)
-    out["n_devices"] = np.bincount(pg[space == "device"], minlength=g_count)
-    shared = c >= 2
-    out["n_shared_values"] = np.bincount(pg[shared], minlength=g_count)
-    out["shared_attachments"] = np.bincount(pg[shared], weights=c[shared], minlength=g_count)
-    mask = np.zeros(g_count, dtype=np.int64)
-    bits = np.array([SPACE_BIT[s] for s in space[shared]], dtype=np.int64)
-    np.bitwise_or.at(mask, pg[shared], bits)
-    out["shared_spaces"] = mask
-    out["n_known"] = np.bincount(inverse, weights=tables.known, minlength=g_count)
-    out["n_rejected"] = np.bincount(
-        inverse, weights=tables.known & tables.rejected, minlength=g_count
-    )
-    out["n_bad"] = np.bincount(inverse, weights=tables.bad, minlength=g_count)
-    first = np.full(g_count, np.inf)
-    last = np.full(g_count, -np.inf)
+    g = labels.size
+    out: dict[str, np.ndarray] = {"group": labels, "n_apps": np.bincount(inverse, minlength=g)}
+    for name, values in (("n_ids", tables.id_value), ("n_devices", tables.device_value)):
+        has = values >= 0
+        pair = np.unique(inverse[has] * (tables.n_values + 1) + values[has])
+        out[name] = np.bincount(pair // (tables.n_values + 1), minlength=g)
+    inside = ties & (inverse[pairs.lo] == inverse[pairs.hi])
+    tie_group = inverse[pairs.lo[inside]]
+    out["n_ties"] = np.bincount(tie_group, minlength=g)
+    out["tie_values"] = np.bincount(tie_group, weights=pairs.n_shared[inside], minlength=g)
+    mask = np.zeros(g, dtype=np.int64)
+    np.bitwise_or.at(mask, tie_group, pairs.spaces[inside])
+    out["tie_spaces"] = mask
+    out["n_known"] = np.bincount(inverse, weights=tables.known, minlength=g)
+    out["n_rejected"] = np.bincount(inverse, weights=tables.known & tables.rejected, minlength=g)
+    out["n_bad"] = np.bincount(inverse, weights=tables.bad, minlength=g)
+    first = np.full(g, np.inf)
+    last = np.full(g, -np.inf)
     np.minimum.at(first, inverse, tables.day)
     np.maximum.at(last, inverse, tables.day)
     out["first_day"], out["last_day"] = first, last
@@ -181,54 +251,21 @@ def group_counts(tables: GraphTables, membership: np.ndarray) -> dict[str, np.nd
     return out
 
 
-def projected_edges(tables: GraphTables) -> tuple[np.ndarray, np.ndarray]:
-    """Application-application edges of applications sharing a linked value, with weights.
-
-    A value linking ``k`` applications adds ``1 / (k - 1)`` to each of its pairs, so every
-    member draws weight 1 from each value it shares however popular the value is (the
-    resource-allocation weighting); pairs sharing several values add up. The sum runs in a
-    canonical order, so equal graphs give bit-equal weights whatever their value numbering.
-
-    Returns
-    -------
-    (edges, weights)
-        ``edges`` is an ``(m, 2)`` array with ``edges[:, 0] < edges[:, 1]``, sorted.
-    """
-    order = np.lexsort((tables.link_app, tables.link_value))
-    apps, values = tables.link_app[order], tables.link_value[order]
-    _, starts, sizes = np.unique(values, return_index=True, return_counts=True)
-    codes, weights = [], []
-    n = max(tables.n_apps, 1)
-    for k in np.unique(sizes[sizes >= 2]):
-        block = apps[starts[sizes == k][:, None] + np.arange(k)]
-        iu, ju = np.triu_indices(int(k), 1)
-        a, b = block[:, iu].ravel(), block[:, ju].ravel()
-        lo, hi = np.minimum(a, b), np.maximum(a, b)
-        codes.append(lo * n + hi)
-        weights.append(np.full(lo.size, 1.0 / (k - 1)))
-    if not codes:
-        return np.zeros((0, 2), dtype=np.int64), np.zeros(0)
-    code, weight = np.concatenate(codes), np.concatenate(weights)
-    canon = np.lexsort((weight, code))
-    code, weight = code[canon], weight[canon]
-    unique_code, inverse = np.unique(code, return_inverse=True)
-    total = np.bincount(inverse, weights=weight)
-    return np.column_stack([unique_code // n, unique_code % n]), total
-
-
-def detect_communities(tables: GraphTables, config: GraphConfig) -> np.ndarray:
+def detect_communities(
+    tables: GraphTables, config: GraphConfig, pairs: SharedPairs | None = None
+) -> np.ndarray:
     """Leiden (modularity) community of each application on the weighted projected graph.
 
     Applications with no shared value stay alone in their own community.
     """
-    edges, weights = projected_edges(tables)
-    graph = ig.Graph(n=tables.n_apps, edges=edges)
+    pairs = pairs if pairs is not None else shared_pairs(tables)
+    graph = ig.Graph(n=tables.n_apps, edges=np.column_stack([pairs.lo, pairs.hi]))
     rng = random.Random(config.seed)
     ig.set_random_number_generator(rng)
     try:
         parts = graph.community_leiden(
             objective_function="modularity",
-            weights=weights if weights.size else None,
+            weights=pairs.weight if pairs.weight.size else None,
             resolution=config.resolution,
             n_iterations=2,
         )
@@ -237,38 +274,29 @@ def detect_communities(tables: GraphTables, config: GraphConfig) -> np.ndarray:
     return np.asarray(parts.membership, dtype=np.int64)
 
 
-def exposure(tables: GraphTables, flags: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Per application: neighbours and flagged neighbours within 1 and within 2 hops.
+def exposure(
+    tables: GraphTables, pairs: SharedPairs, flags: dict[str, np.ndarray]
+) -> dict[str, np.ndarray]:
+    """Per application: neighbours within 1 and 2 hops and, for each flag, flagged ones.
 
-    Returns
-    -------
-    (n1, flagged1, n2, flagged2)
-        Hops are application-to-application steps through a shared linked value; self is
-        never counted.
+    Hops are application-to-application steps through a shared linked value; self is never
+    counted. Returns ``neighbors_1hop``, ``neighbors_2hop`` and ``<flag>_1hop``,
+    ``<flag>_2hop`` for each entry of ``flags``.
     """
-    edges, _ = projected_edges(tables)
     n = tables.n_apps
-    data = np.ones(2 * len(edges), dtype=np.int64)
-    rows = np.concatenate([edges[:, 0], edges[:, 1]])
-    cols = np.concatenate([edges[:, 1], edges[:, 0]])
-    adj = sp.csr_matrix((data, (rows, cols)), shape=(n, n))
+    rows = np.concatenate([pairs.lo, pairs.hi])
+    cols = np.concatenate([pairs.hi, pairs.lo])
+    adj = sp.csr_matrix((np.ones(rows.size, dtype=np.int64), (rows, cols)), shape=(n, n))
     reach2 = ((adj + adj @ adj) > 0).astype(np.int64).tolil()
     reach2.setdiag(0)
     reach2 = reach2.tocsr()
     reach2.eliminate_zeros()
-    f = flags.astype(np.int64)
-    return (
-        np.diff(adj.indptr),
-        adj @ f,
-        np.diff(reach2.indptr),
-        reach2 @ f,
-    )
-
-
-def _group_features(
-    counts: dict[str, np.ndarray], scorer: RingScorer
-) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    return group_signals(counts), scorer.score(counts)
+    out = {"neighbors_1hop": np.diff(adj.indptr), "neighbors_2hop": np.diff(reach2.indptr)}
+    for name, flag in flags.items():
+        f = flag.astype(np.int64)
+        out[f"{name}_1hop"] = adj @ f
+        out[f"{name}_2hop"] = reach2 @ f
+    return out
 
 
 @dataclass
@@ -283,13 +311,18 @@ class RelationGraph:
         Applications in arrival order and their linking attachments.
     attachments : polars.DataFrame
         Every attachment: ``app_pos, attr_type, value, degree``.
-    components, communities : numpy.ndarray
+    pairs : SharedPairs
+        Application pairs sharing a linked value; ``ties`` marks the strong ones.
+    components, clusters, communities : numpy.ndarray
         Group label of each application (communities ``None`` if not detected).
     """
 
     tables: GraphTables
     attachments: pl.DataFrame
+    pairs: SharedPairs
+    ties: np.ndarray
     components: np.ndarray
+    clusters: np.ndarray
     communities: np.ndarray | None
     config: GraphConfig
     scorer: RingScorer
@@ -308,9 +341,32 @@ class RelationGraph:
         ``contact_phone_tokens`` list, optional ``status`` and ``bad``)."""
         config = config or GraphConfig()
         tables, attachments = build_tables(records, config, with_outcomes=with_outcomes)
-        components = connected_components(tables)
-        comms = detect_communities(tables, config) if communities else None
-        return cls(tables, attachments, components, comms, config, scorer or RingScorer())
+        return cls.from_tables(tables, attachments, config, scorer, communities=communities)
+
+    @classmethod
+    def from_tables(
+        cls,
+        tables: GraphTables,
+        attachments: pl.DataFrame,
+        config: GraphConfig,
+        scorer: RingScorer | None = None,
+        *,
+        communities: bool = True,
+    ) -> RelationGraph:
+        """Derive pairs, ties, components, clusters and communities from graph tables."""
+        pairs = shared_pairs(tables)
+        ties = strong_ties(tables, pairs, config)
+        return cls(
+            tables=tables,
+            attachments=attachments,
+            pairs=pairs,
+            ties=ties,
+            components=connected_components(tables),
+            clusters=tie_clusters(tables, pairs, ties),
+            communities=detect_communities(tables, config, pairs) if communities else None,
+            config=config,
+            scorer=scorer or RingScorer(),
+        )
 
     @property
     def n_nodes(self) -> int:
@@ -322,43 +378,43 @@ class RelationGraph:
         """Attachments (typed application-value edges)."""
         return self.attachments.height
 
-    def group_table(self, kind: str = "community") -> pl.DataFrame:
-        """One row per group (``kind`` ``"component"`` or ``"community"``): counts, signals,
-        ``ring_score``, sorted by ring score, highest first."""
-        membership = self._membership(kind)
-        counts = group_counts(self.tables, membership)
-        signals, score = _group_features(counts, self.scorer)
-        frame = pl.DataFrame({**counts, **signals, "ring_score": score})
+    def group_table(self, kind: str = "cluster") -> pl.DataFrame:
+        """One row per group of ``kind`` (``"cluster"``, ``"community"`` or ``"component"``):
+        counts, signals and ``ring_score``, highest ring score first."""
+        counts = group_counts(self.tables, self._membership(kind), self.pairs, self.ties)
+        frame = pl.DataFrame(
+            {**counts, **group_signals(counts), "ring_score": self.scorer.score(counts)}
+        )
         return frame.sort("ring_score", descending=True)
 
     def _membership(self, kind: str) -> np.ndarray:
-        if kind == "component":
-            return self.components
-        if kind == "community":
-            if self.communities is None:
-                raise InvalidInputError("kind", "communities were not detected in this build")
-            return self.communities
-        raise InvalidInputError("kind", f"must be 'component' or 'community'; got {kind!r}")
+        memberships = {
+            "cluster": self.clusters,
+            "component": self.components,
+            "community": self.communities,
+        }
+        if kind not in memberships:
+            raise InvalidInputError(
+                "kind", f"must be 'cluster', 'community' or 'component'; got {kind!r}"
+            )
+        membership = memberships[kind]
+        if membership is None:
+            raise InvalidInputError("kind", "communities were not detected in this build")
+        return membership
 
     def application_features(self) -> pl.DataFrame:
         """Final-state graph features of every application (columns ``application_id`` and
         :data:`APPLICANT_FEATURES`), equal to the live index's after the same history."""
         t = self.tables
         cols: dict[str, np.ndarray] = {}
-        counts = group_counts(t, self.components)
-        signals, score = _group_features(counts, self.scorer)
-        pos = np.searchsorted(counts["group"], self.components)
-        cols["component_size"] = counts["n_apps"][pos]
-        cols["component_ids"] = counts["n_ids"][pos]
-        cols["component_devices"] = counts["n_devices"][pos]
-        cols["component_density"] = signals["density"][pos]
-        cols["component_intensity"] = signals["intensity"][pos]
-        cols["component_shared_spaces"] = signals["n_shared_spaces"][pos]
-        cols["component_rejected_share"] = signals["rejected_share"][pos]
-        cols["component_bad_count"] = counts["n_bad"][pos]
-        cols["component_apps_per_30d"] = signals["apps_per_30d"][pos]
-        comp_score = score[pos]
-        cols["component_ring_score"] = comp_score
+        comp = group_counts(t, self.components, self.pairs, self.ties)
+        pos = np.searchsorted(comp["group"], self.components)
+        cols["component_size"] = comp["n_apps"][pos]
+        cols["component_ids"] = comp["n_ids"][pos]
+        counts = group_counts(t, self.clusters, self.pairs, self.ties)
+        pos = np.searchsorted(counts["group"], self.clusters)
+        for name, values in cluster_features(counts, self.scorer).items():
+            cols[name] = np.asarray(values)[pos]
         shared = (
             self.attachments.group_by("app_pos", "attr_type")
             .agg((pl.col("degree") - 1).sum().alias("n"))
@@ -377,22 +433,20 @@ class RelationGraph:
             cols[f"shared_{attr.value}_count"] = values
             n_types += values > 0
         cols["shared_types"] = n_types
-        n1, r1, n2, r2 = exposure(t, t.known & t.rejected)
-        _, b1, _, b2 = exposure(t, t.bad)
-        cols.update(neighbors_1hop=n1, neighbors_2hop=n2, rejected_1hop=r1, rejected_2hop=r2)
-        cols.update(bad_1hop=b1, bad_2hop=b2)
+        cols["strong_ties"] = np.bincount(
+            np.concatenate([self.pairs.lo[self.ties], self.pairs.hi[self.ties]]),
+            minlength=t.n_apps,
+        )
+        cols.update(exposure(t, self.pairs, {"rejected": t.known & t.rejected, "bad": t.bad}))
         if self.communities is not None:
-            cc = group_counts(t, self.communities)
+            cc = group_counts(t, self.communities, self.pairs, self.ties)
             cpos = np.searchsorted(cc["group"], self.communities)
             cols["community_id"] = self.communities
             cols["community_size"] = cc["n_apps"][cpos]
-            comm_score = self.scorer.score(cc)[cpos]
+            cols["community_ring_score"] = self.scorer.score(cc)[cpos]
         else:
             cols["community_id"] = np.full(t.n_apps, -1)
             cols["community_size"] = np.zeros(t.n_apps)
-            comm_score = np.zeros(t.n_apps)
-        cols["community_ring_score"] = comm_score
-        small = counts["n_ids"][pos] <= self.scorer.max_ring_ids
-        cols["ring_score"] = np.where(small, comp_score, np.maximum(comp_score, comm_score))
+            cols["community_ring_score"] = np.zeros(t.n_apps)
         frame = {k: np.asarray(cols[k], dtype=np.float64) for k in APPLICANT_FEATURES}
         return pl.DataFrame({"application_id": t.application_id, **frame})

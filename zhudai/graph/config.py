@@ -7,8 +7,7 @@ from dataclasses import dataclass, field
 from zhudai.exceptions import InvalidInputError
 from zhudai.graph.attributes import AttributeType
 
-# Employers are shared by whole workforces: counted as a degree, never used to join groups.
-DEFAULT_LINK_TYPES: frozenset[AttributeType] = frozenset(AttributeType) - {AttributeType.EMPLOYER}
+DEFAULT_LINK_TYPES: frozenset[AttributeType] = frozenset(AttributeType)
 
 
 @dataclass(frozen=True)
@@ -25,6 +24,13 @@ class GraphConfig:
         order). A public IP or a call-centre phone would otherwise chain thousands of
         strangers into one component; the cap keeps batch and incremental results identical,
         because both apply it in arrival order.
+    min_shared_values : int
+        Two applications are *strongly tied* when they share at least this many linked values
+        and arrived within ``tie_window_days``; clusters of strong ties are the ring
+        candidates (one shared value is everyday coincidence: a café IP, a popular contact).
+    tie_window_days : float
+        Longest arrival gap of a strong tie: rings recruit within days, households apply
+        months apart.
     resolution : float
         Leiden modularity resolution for communities (higher gives smaller communities).
     seed : int
@@ -38,6 +44,8 @@ class GraphConfig:
 
     link_types: frozenset[AttributeType] = field(default=DEFAULT_LINK_TYPES)
     link_cap: int = 20
+    min_shared_values: int = 2
+    tie_window_days: float = 30.0
     resolution: float = 1.0
     seed: int = 0
 
@@ -46,6 +54,18 @@ class GraphConfig:
             raise InvalidInputError("link_cap", f"must be an integer; got {self.link_cap!r}")
         if self.link_cap < 2:
             raise InvalidInputError("link_cap", f"must be at least 2; got {self.link_cap}")
+        if (
+            isinstance(self.min_shared_values, bool)
+            or not isinstance(self.min_shared_values, int)
+            or self.min_shared_values < 1
+        ):
+            raise InvalidInputError(
+                "min_shared_values", f"must be a positive integer; got {self.min_shared_values!r}"
+            )
+        if not self.tie_window_days > 0:
+            raise InvalidInputError(
+                "tie_window_days", f"must be positive; got {self.tie_window_days}"
+            )
         if not self.resolution > 0:
             raise InvalidInputError("resolution", f"must be positive; got {self.resolution}")
         unknown = [t for t in self.link_types if not isinstance(t, AttributeType)]

@@ -18,10 +18,10 @@ import numpy as np
 
 from zhudai.exceptions import InvalidInputError, NotFoundError
 from zhudai.graph.attributes import ATTRIBUTE_TYPES, VALUE_SPACE, AttributeType, record_attachments
-from zhudai.graph.batch import detect_communities, group_counts
+from zhudai.graph.batch import detect_communities, group_counts, shared_pairs, strong_ties
 from zhudai.graph.config import GraphConfig
-from zhudai.graph.rings import GROUP_COUNTS, RingScorer, group_signals
-from zhudai.graph.tables import SPACE_BIT, GraphTables
+from zhudai.graph.rings import GROUP_COUNTS, SPACE_BIT, RingScorer, cluster_features
+from zhudai.graph.tables import GraphTables
 from zhudai.graph.unionfind import UnionFind
 
 _EPOCH = datetime(1970, 1, 1)
@@ -47,17 +47,22 @@ def to_day(value: Any) -> float:
 
 
 class _Group:
-    """Counts of one component, held at its union-find root."""
+    """Counts of one group (component or tie cluster), held at its union-find root."""
 
-    __slots__ = GROUP_COUNTS
+    __slots__ = tuple(k for k in GROUP_COUNTS if k not in ("n_ids", "n_devices")) + (
+        "ids",
+        "devices",
+        "first_pos",
+    )
 
-    def __init__(self, day: float) -> None:
+    def __init__(self, pos: int, day: float, id_value: int, device_value: int) -> None:
+        self.first_pos = pos  # earliest member: a stable name for the group
+        self.ids = {id_value} if id_value >= 0 else set()
+        self.devices = {device_value} if device_value >= 0 else set()
         self.n_apps = 1
-        self.n_ids = 0
-        self.n_devices = 0
-        self.n_shared_values = 0
-        self.shared_attachments = 0
-        self.shared_spaces = 0
+        self.n_ties = 0
+        self.tie_values = 0
+        self.tie_spaces = 0
         self.n_known = 0
         self.n_rejected = 0
         self.n_bad = 0
@@ -65,20 +70,56 @@ class _Group:
         self.last_day = day
 
     def absorb(self, other: _Group) -> None:
+        for mine, theirs in ((self.ids, other.ids), (self.devices, other.devices)):
+            mine |= theirs
         self.n_apps += other.n_apps
-        self.n_ids += other.n_ids
-        self.n_devices += other.n_devices
-        self.n_shared_values += other.n_shared_values
-        self.shared_attachments += other.shared_attachments
-        self.shared_spaces |= other.shared_spaces
+        self.n_ties += other.n_ties
+        self.tie_values += other.tie_values
+        self.tie_spaces |= other.tie_spaces
         self.n_known += other.n_known
         self.n_rejected += other.n_rejected
         self.n_bad += other.n_bad
         self.first_day = min(self.first_day, other.first_day)
+        self.first_pos = min(self.first_pos, other.first_pos)
         self.last_day = max(self.last_day, other.last_day)
+
+    @property
+    def n_ids(self) -> int:
+        return len(self.ids)
+
+    @property
+    def n_devices(self) -> int:
+        return len(self.devices)
 
     def counts(self) -> dict[str, float]:
         return {k: getattr(self, k) for k in GROUP_COUNTS}
+
+
+class _Partition:
+    """A union-find over application positions whose roots carry :class:`_Group` counts."""
+
+    def __init__(self) -> None:
+        self.uf = UnionFind()
+        self.groups: dict[int, _Group] = {}
+
+    def add(self, group: _Group) -> int:
+        pos = self.uf.add()
+        self.groups[pos] = group
+        return pos
+
+    def group(self, pos: int) -> _Group:
+        return self.groups[self.uf.find(pos)]
+
+    def union(self, a: int, b: int) -> _Group:
+        root, absorbed = self.uf.union(a, b)
+        group = self.groups[root]
+        if absorbed is not None:
+            other = self.groups.pop(absorbed)
+            if len(other.ids) + len(other.devices) > len(group.ids) + len(group.devices):
+                other.ids, group.ids = group.ids, other.ids  # merge the small sets into big
+                other.devices, group.devices = group.devices, other.devices
+            group.absorb(other)
+        return group
 
 
 class _App:
@@ -87,8 +128,8 @@ class _App:
     def __init__(self, application_id: Any, day: float) -> None:
         self.application_id = application_id
         self.day = day
-        self.attachments: list[tuple[AttributeType, int]] = []  # (type, value node)
-        self.links: list[int] = []  # value nodes this application is joined to
+        self.attachments: list[tuple[AttributeType, int]] = []  # (type, value position)
+        self.links: list[int] = []  # value positions this application is joined to
         self.known = False
         self.rejected = False
         self.bad = False
@@ -99,8 +140,8 @@ class _Value:
 
     def __init__(self, space: str) -> None:
         self.space = space
-        self.apps: list[int] = []  # distinct application nodes attached (the degree)
-        self.linked: list[int] = []  # the first ``link_cap`` of them that joined its group
+        self.apps: list[int] = []  # distinct application positions attached (the degree)
+        self.linked: list[int] = []  # the first ``link_cap`` of them, joined through it
 
 
 class GraphIndex:
@@ -109,32 +150,33 @@ class GraphIndex:
     Parameters
     ----------
     config : GraphConfig, optional
-        Link types and the per-value link cap (see :class:`GraphConfig`).
+        Link types, per-value link cap and the strong-tie rule (see :class:`GraphConfig`).
     scorer : RingScorer, optional
-        Ring score of components and communities.
+        Ring score of tie clusters and communities.
 
     Examples
     --------
     >>> index = GraphIndex()
     >>> _ = index.add_application({"application_id": 1, "applied_at": datetime(2025, 1, 1),
-    ...                            "device_id": "d1", "id_token": "A"})
+    ...                            "device_id": "d1", "ip": "1.2.3.4", "id_token": "A"})
     >>> _ = index.add_application({"application_id": 2, "applied_at": datetime(2025, 1, 2),
-    ...                            "device_id": "d1", "id_token": "B"})
+    ...                            "device_id": "d1", "ip": "1.2.3.4", "id_token": "B"})
     >>> f = index.applicant_features(2)
-    >>> f["component_size"], f["component_ids"], f["shared_device_count"]
-    (2.0, 2.0, 1.0)
+    >>> f["component_ids"], f["cluster_ids"], f["shared_device_count"], f["strong_ties"]
+    (2.0, 2.0, 1.0, 1.0)
     """
 
     def __init__(self, config: GraphConfig | None = None, scorer: RingScorer | None = None):
         self.config = config or GraphConfig()
         self.scorer = scorer or RingScorer()
-        self._uf = UnionFind()
-        self._app_node: dict[Any, int] = {}
-        self._apps: dict[int, _App] = {}
-        self._value_node: dict[str, int] = {}
-        self._values: dict[int, _Value] = {}
-        self._groups: dict[int, _Group] = {}
-        self._community: dict[int, int] = {}
+        self._pos: dict[Any, int] = {}  # application id -> position (arrival order)
+        self._apps: list[_App] = []
+        self._value_pos: dict[str, int] = {}
+        self._values: list[_Value] = []
+        self._components = _Partition()
+        self._clusters = _Partition()
+        self._ties: list[int] = []  # strong ties per application
+        self._community: list[int] = []  # per position, from the last refresh
         self._community_info: dict[int, tuple[float, float]] = {}  # id -> (size, ring score)
 
     # ------------------------------------------------------------------ updates
@@ -143,58 +185,71 @@ class GraphIndex:
         return len(self._apps)
 
     def add_application(self, record: Mapping[str, Any]) -> int:
-        """Add one arriving application and its attachments; return its node id.
+        """Add one arriving application; return its position (arrival order).
 
         ``record`` holds ``application_id``, ``applied_at`` and the attribute fields of
         :func:`zhudai.graph.attributes.record_attachments`. A ``status`` in the record is NOT
         used (the decision is not known on arrival): call :meth:`record_outcome` afterwards.
+        Applications must arrive in time order for the strong-tie window to mean "recent".
         """
         if "application_id" not in record:
             raise InvalidInputError("application_id", "is required")
         app_id = record["application_id"]
-        if app_id in self._app_node:
+        if app_id in self._pos:
             raise InvalidInputError("application_id", f"{app_id!r} was already added")
         day = to_day(record.get("applied_at"))
-        node = self._uf.add()
+        pos = len(self._apps)
         app = _App(app_id, day)
-        self._app_node[app_id] = node
-        self._apps[node] = app
-        self._groups[node] = _Group(day)
+        id_value = device_value = -1
         link_types, cap = self.config.link_types, self.config.link_cap
         for attr, key in record_attachments(record):
-            v = self._value_node.get(key)
+            v = self._value_pos.get(key)
             if v is None:
-                v = self._uf.add()
-                self._value_node[key] = v
-                self._values[v] = _Value(VALUE_SPACE[attr])
+                v = len(self._values)
+                self._value_pos[key] = v
+                self._values.append(_Value(VALUE_SPACE[attr]))
             value = self._values[v]
             app.attachments.append((attr, v))
-            if not value.apps or value.apps[-1] != node:
-                value.apps.append(node)
+            if attr is AttributeType.ID:
+                id_value = v
+            elif attr is AttributeType.DEVICE:
+                device_value = v
+            if not value.apps or value.apps[-1] != pos:
+                value.apps.append(pos)
             if attr in link_types and len(value.linked) < cap and v not in app.links:
-                self._link(node, app, v, value)
-        return node
+                app.links.append(v)
+                value.linked.append(pos)
+        self._apps.append(app)
+        self._pos[app_id] = pos
+        self._ties.append(0)
+        self._community.append(-1)
+        self._components.add(_Group(pos, day, id_value, device_value))
+        self._clusters.add(_Group(pos, day, id_value, device_value))
+        self._join(pos, app)
+        return pos
 
-    def _link(self, node: int, app: _App, v: int, value: _Value) -> None:
-        app.links.append(v)
-        value.linked.append(node)
-        k = len(value.linked)
-        if k == 1:  # the value joins this application's group
-            root = self._uf.find(node)
-            group = self._groups[root]
-            new_root, _ = self._uf.union(root, v)
-            if new_root != root:
-                self._groups[new_root] = self._groups.pop(root)
-            group.n_ids += value.space == "id"
-            group.n_devices += value.space == "device"
-            return
-        root, absorbed = self._uf.union(node, v)
-        group = self._groups[root]
-        if absorbed is not None:
-            group.absorb(self._groups.pop(absorbed))
-        group.shared_attachments += 2 if k == 2 else 1
-        group.n_shared_values += k == 2
-        group.shared_spaces |= SPACE_BIT[value.space]
+    def _join(self, pos: int, app: _App) -> None:
+        """Union the new application's component and cluster with those it links to."""
+        shared: dict[int, int] = {}
+        spaces: dict[int, int] = {}
+        for v in app.links:
+            value = self._values[v]
+            if value.linked[0] != pos:
+                self._components.union(pos, value.linked[0])
+            bit = SPACE_BIT[value.space]
+            for other in value.linked:
+                if other != pos:
+                    shared[other] = shared.get(other, 0) + 1
+                    spaces[other] = spaces.get(other, 0) | bit
+        window, need = self.config.tie_window_days, self.config.min_shared_values
+        for other, n in shared.items():
+            if n >= need and app.day - self._apps[other].day <= window:
+                group = self._clusters.union(pos, other)
+                group.n_ties += 1
+                group.tie_values += n
+                group.tie_spaces |= spaces[other]
+                self._ties[pos] += 1
+                self._ties[other] += 1
 
     def record_outcome(
         self, application_id: Any, *, rejected: bool | None = None, bad: bool | None = None
@@ -203,41 +258,66 @@ class GraphIndex:
 
         Rejected and bad applications raise the exposure and ring scores of their neighbours.
         """
-        node = self._node(application_id)
-        app = self._apps[node]
-        group = self._groups[self._uf.find(node)]
+        pos = self._position(application_id)
+        app = self._apps[pos]
+        groups = (self._components.group(pos), self._clusters.group(pos))
         if rejected is not None:
-            group.n_known += not app.known
-            group.n_rejected += int(bool(rejected)) - int(app.rejected)
+            for group in groups:
+                group.n_known += not app.known
+                group.n_rejected += int(bool(rejected)) - int(app.rejected)
             app.known, app.rejected = True, bool(rejected)
         if bad is not None:
-            group.n_bad += int(bool(bad)) - int(app.bad)
+            for group in groups:
+                group.n_bad += int(bool(bad)) - int(app.bad)
             app.bad = bool(bad)
 
     # ------------------------------------------------------------------ lookups
-    def _node(self, application_id: Any) -> int:
+    def _position(self, application_id: Any) -> int:
         try:
-            return self._app_node[application_id]
+            return self._pos[application_id]
         except KeyError:
             raise NotFoundError("application_id", application_id) from None
 
-    def component_of(self, application_id: Any) -> int:
-        """Component label (its union-find root) of an application."""
-        return self._uf.find(self._node(application_id))
+    def cluster_of(self, application_id: Any) -> Any:
+        """Name of the application's strong-tie cluster: its earliest member's id.
 
-    def component_counts(self, application_id: Any) -> dict[str, float]:
-        """The group counts of the application's component."""
-        return self._groups[self.component_of(application_id)].counts()
+        Stable while the cluster grows; when two clusters merge, the older name wins.
+        """
+        return self._apps[
+            self._clusters.group(self._position(application_id)).first_pos
+        ].application_id
+
+    def cluster_counts(self, application_id: Any) -> dict[str, float]:
+        """The :data:`GROUP_COUNTS` of the application's strong-tie cluster."""
+        return self._clusters.group(self._position(application_id)).counts()
+
+    def component_of(self, application_id: Any) -> Any:
+        """Name of the application's connected component: its earliest member's id."""
+        return self._apps[
+            self._components.group(self._position(application_id)).first_pos
+        ].application_id
+
+    def ring_scores(self) -> dict[Any, float]:
+        """Current ring score of every application's cluster (for retrospective ring alerts:
+        a ring found today also flags its members that arrived before it was visible)."""
+        scores: dict[int, float] = {}
+        out: dict[Any, float] = {}
+        for pos, app in enumerate(self._apps):
+            root = self._clusters.uf.find(pos)
+            if root not in scores:
+                scores[root] = float(self.scorer.score(self._clusters.groups[root].counts()))
+            out[app.application_id] = scores[root]
+        return out
 
     def neighbours(self, application_id: Any, hops: int = 1) -> set[Any]:
         """Application ids within ``hops`` application-to-application steps (self excluded)."""
-        node = self._node(application_id)
-        return {self._apps[n].application_id for n in self._rings_around(node, hops)[-1]}
+        pos = self._position(application_id)
+        return {self._apps[n].application_id for n in self._within(pos, hops)[-1]}
 
-    def _rings_around(self, node: int, hops: int) -> list[set[int]]:
-        """Cumulative neighbourhoods: element k holds nodes within k + 1 hops (self excluded)."""
-        seen = {node}
-        frontier = {node}
+    def _within(self, pos: int, hops: int) -> list[set[int]]:
+        """Cumulative neighbourhoods: element k holds positions within k + 1 hops."""
+        seen = {pos}
+        frontier = {pos}
         out: list[set[int]] = []
         for _ in range(hops):
             nxt: set[int] = set()
@@ -247,60 +327,50 @@ class GraphIndex:
             nxt -= seen
             seen |= nxt
             frontier = nxt
-            out.append(seen - {node})
+            out.append(seen - {pos})
         return out
 
     def applicant_features(self, application_id: Any) -> dict[str, float]:
         """Graph features of one application now (keys :data:`APPLICANT_FEATURES`).
 
-        Component features are live. Community features come from the last
+        Component and cluster features are live. Community features come from the last
         :meth:`refresh_communities`; an application added since takes the community most
         common among its direct neighbours (``community_id`` -1 and size 0 when none).
-        ``ring_score`` is the component's score while the component is small enough to be a
-        team (``scorer.max_ring_ids`` identities), else the larger of the community's and the
-        component's.
+        ``ring_score`` is the ring score of the application's strong-tie cluster.
         """
-        node = self._node(application_id)
-        app = self._apps[node]
-        counts = self._groups[self._uf.find(node)].counts()
-        signals = group_signals(counts)
-        comp_score = float(self.scorer.score(counts))
+        pos = self._position(application_id)
+        app = self._apps[pos]
+        component = self._components.group(pos)
+        cluster = self._clusters.group(pos)
         feats: dict[str, float] = {
-            "component_size": float(counts["n_apps"]),
-            "component_ids": float(counts["n_ids"]),
-            "component_devices": float(counts["n_devices"]),
-            "component_density": float(signals["density"]),
-            "component_intensity": float(signals["intensity"]),
-            "component_shared_spaces": float(signals["n_shared_spaces"]),
-            "component_rejected_share": float(signals["rejected_share"]),
-            "component_bad_count": float(counts["n_bad"]),
-            "component_apps_per_30d": float(signals["apps_per_30d"]),
-            "component_ring_score": comp_score,
+            "component_size": float(component.n_apps),
+            "component_ids": float(component.n_ids),
         }
+        for name, value in cluster_features(cluster.counts(), self.scorer).items():
+            feats[name] = float(value)
         shared = dict.fromkeys(ATTRIBUTE_TYPES, 0)
         for attr, v in app.attachments:
             shared[attr] += len(self._values[v].apps) - 1
         for attr in ATTRIBUTE_TYPES:
             feats[f"shared_{attr.value}_count"] = float(shared[attr])
         feats["shared_types"] = float(sum(1 for n in shared.values() if n > 0))
-        hop1, hop2 = self._rings_around(node, 2)
+        feats["strong_ties"] = float(self._ties[pos])
+        hop1, hop2 = self._within(pos, 2)
         apps = self._apps
         feats["neighbors_1hop"] = float(len(hop1))
         feats["neighbors_2hop"] = float(len(hop2))
-        feats["rejected_1hop"] = float(sum(apps[n].rejected for n in hop1))
-        feats["rejected_2hop"] = float(sum(apps[n].rejected for n in hop2))
+        feats["rejected_1hop"] = float(sum(apps[n].known and apps[n].rejected for n in hop1))
+        feats["rejected_2hop"] = float(sum(apps[n].known and apps[n].rejected for n in hop2))
         feats["bad_1hop"] = float(sum(apps[n].bad for n in hop1))
         feats["bad_2hop"] = float(sum(apps[n].bad for n in hop2))
-        community = self._community.get(node)
-        if community is None:
-            votes = Counter(self._community[n] for n in hop1 if n in self._community)
+        community = self._community[pos]
+        if community < 0:
+            votes = Counter(self._community[n] for n in hop1 if self._community[n] >= 0)
             community = votes.most_common(1)[0][0] if votes else -1
         size, comm_score = self._community_info.get(community, (0.0, 0.0))
         feats["community_id"] = float(community)
         feats["community_size"] = size
         feats["community_ring_score"] = comm_score
-        small = counts["n_ids"] <= self.scorer.max_ring_ids
-        feats["ring_score"] = comp_score if small else max(comp_score, comm_score)
         return feats
 
     def score_application(self, record: Mapping[str, Any]) -> dict[str, float]:
@@ -311,24 +381,30 @@ class GraphIndex:
     # ------------------------------------------------------------------ snapshots
     def application_ids(self) -> list[Any]:
         """Application ids in arrival order."""
-        return [self._apps[n].application_id for n in sorted(self._apps)]
+        return [a.application_id for a in self._apps]
 
     def snapshot(self) -> GraphTables:
         """Current state as arrays for batch jobs (communities, reports)."""
-        order = sorted(self._apps)
-        pos = {n: i for i, n in enumerate(order)}
-        vorder = sorted(self._values)
-        vpos = {v: i for i, v in enumerate(vorder)}
-        link_app = [pos[a] for v in vorder for a in self._values[v].linked]
-        link_value = [vpos[v] for v in vorder for _ in self._values[v].linked]
-        apps = [self._apps[n] for n in order]
+        apps = self._apps
+        link_app = [p for v in self._values for p in v.linked]
+        link_value = [i for i, v in enumerate(self._values) for _ in v.linked]
+        id_value = np.full(len(apps), -1, dtype=np.int64)
+        device_value = np.full(len(apps), -1, dtype=np.int64)
+        for pos, app in enumerate(apps):
+            for attr, v in app.attachments:
+                if attr is AttributeType.ID:
+                    id_value[pos] = v
+                elif attr is AttributeType.DEVICE:
+                    device_value[pos] = v
         return GraphTables(
             application_id=[a.application_id for a in apps],
             day=np.array([a.day for a in apps], dtype=np.float64),
             known=np.array([a.known for a in apps], dtype=bool),
             rejected=np.array([a.rejected for a in apps], dtype=bool),
             bad=np.array([a.bad for a in apps], dtype=bool),
-            value_space=[self._values[v].space for v in vorder],
+            id_value=id_value,
+            device_value=device_value,
+            value_space=[v.space for v in self._values],
             link_app=np.array(link_app, dtype=np.int64),
             link_value=np.array(link_value, dtype=np.int64),
         )
@@ -336,11 +412,11 @@ class GraphIndex:
     def refresh_communities(self) -> int:
         """Re-detect communities on the current graph; return how many have >= 2 members."""
         tables = self.snapshot()
-        membership = detect_communities(tables, self.config)
-        counts = group_counts(tables, membership)
+        pairs = shared_pairs(tables)
+        membership = detect_communities(tables, self.config, pairs)
+        counts = group_counts(tables, membership, pairs, strong_ties(tables, pairs, self.config))
         scores = self.scorer.score(counts)
-        order = sorted(self._apps)
-        self._community = {node: int(c) for node, c in zip(order, membership, strict=True)}
+        self._community = membership.tolist()
         self._community_info = {
             int(g): (float(n), float(s))
             for g, n, s in zip(counts["group"], counts["n_apps"], scores, strict=True)

@@ -7,25 +7,26 @@ from typing import Any
 
 import numpy as np
 
-from zhudai.graph.attributes import ATTRIBUTE_TYPES, VALUE_SPACE
-
-SPACES: tuple[str, ...] = tuple(dict.fromkeys(VALUE_SPACE.values()))
-SPACE_BIT: dict[str, int] = {space: 1 << i for i, space in enumerate(SPACES)}
+from zhudai.graph.attributes import ATTRIBUTE_TYPES
 
 # Every feature ``applicant_features`` returns, in a fixed order.
 APPLICANT_FEATURES: tuple[str, ...] = (
     "component_size",
     "component_ids",
-    "component_devices",
-    "component_density",
-    "component_intensity",
-    "component_shared_spaces",
-    "component_rejected_share",
-    "component_bad_count",
-    "component_apps_per_30d",
-    "component_ring_score",
+    "cluster_size",
+    "cluster_ids",
+    "cluster_devices",
+    "cluster_ties",
+    "cluster_density",
+    "cluster_tie_strength",
+    "cluster_tie_spaces",
+    "cluster_rejected_share",
+    "cluster_bad_count",
+    "cluster_span_days",
+    "cluster_apps_per_day",
     *(f"shared_{t.value}_count" for t in ATTRIBUTE_TYPES),
     "shared_types",
+    "strong_ties",
     "neighbors_1hop",
     "neighbors_2hop",
     "rejected_1hop",
@@ -45,7 +46,8 @@ class GraphTables:
 
     ``link_app[i]`` (an application position) is joined to ``link_value[i]`` (a value
     position); ``value_space[j]`` names value ``j``'s space (``device``, ``ip``, ``phone`` ...).
-    ``day`` is arrival in days since 1970-01-01; ``known``/``rejected``/``bad`` are outcomes.
+    ``day`` is arrival in days since 1970-01-01; ``known``/``rejected``/``bad`` are outcomes;
+    ``id_value``/``device_value`` are each application's ID and device value (-1 if none).
     """
 
     application_id: list[Any]
@@ -53,6 +55,8 @@ class GraphTables:
     known: np.ndarray
     rejected: np.ndarray
     bad: np.ndarray
+    id_value: np.ndarray
+    device_value: np.ndarray
     value_space: list[str]
     link_app: np.ndarray
     link_value: np.ndarray
