@@ -126,3 +126,9 @@ def test_replay_and_show(db_url: str) -> None:
 def test_bad_arguments_name_the_option(args: list[str]) -> None:
     result = runner.invoke(policy_app, args)
     assert "--data" in str(result.exception)
+
+
+def test_policy_test_reports_a_policy_that_does_not_load() -> None:
+    result = runner.invoke(policy_app, ["test", str(CUTOFF), str(FIXTURES / "error-apr-cap.yaml")])
+    assert result.exit_code == 1
+    assert "FAIL error-apr-cap.yaml: error-apr-cap.yaml:21: apr_cap: all-in APR" in result.output

@@ -214,3 +214,17 @@ def test_champion_challenger_split_and_shadow(service: DecisionService, store: P
     assert d.variant == "champion" and record["shadow"]["policy"]["version"] == 2
     with pytest.raises(InvalidInputError, match="share"):
         Experiment(challenger, share=1.5)
+
+
+def test_refresh_picks_up_an_activation_from_another_process(
+    service: DecisionService, db_url: str
+) -> None:
+    other = PolicyStore(db_url, apr_cap=0.24)  # e.g. `zhudai policy activate` elsewhere
+    v2 = other.publish(ACARD_V2)
+    other.activate("acard_default", v2.version)
+    assert (
+        service.decide("acard_default", PRIME, persist=False).policy_version == 1
+    )  # until refreshed
+    assert service.refresh() == ["acard_default@2"]
+    assert service.decide("acard_default", PRIME, persist=False).policy_version == 2
+    assert service.refresh() == []

@@ -21,7 +21,7 @@ from zhudai.decision.replay import replay
 from zhudai.decision.source import read_policy_file
 from zhudai.decision.testing import run_policy_tests
 from zhudai.decision.versions import PolicyStore
-from zhudai.exceptions import InvalidInputError, NotFoundError
+from zhudai.exceptions import DefinitionError, InvalidInputError, NotFoundError
 from zhudai.settings import get_settings
 from zhudai.store.db import session_scope
 from zhudai.store.migrate import upgrade
@@ -80,7 +80,13 @@ def test_cmd(
     files = list(paths or shipped_policy_files())
     failed = 0
     for path in files:
-        report = run_policy_tests(_compile_file(Path(path), None))
+        try:
+            policy = _compile_file(Path(path), None)
+        except DefinitionError as exc:  # a policy that does not load fails its tests
+            typer.echo(f"FAIL {Path(path).name}: {exc}")
+            failed += 1
+            continue
+        report = run_policy_tests(policy)
         for r in report.results:
             mark = "PASS" if r.passed else "FAIL"
             typer.echo(

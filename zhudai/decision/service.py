@@ -83,6 +83,15 @@ class DecisionService:
             self._active[name] = compiled
             return compiled
 
+    def refresh(self) -> list[str]:
+        """Swap in every policy whose active version changed in the store (e.g. activated by
+        ``zhudai policy activate`` in another process); returns ``name@version`` swapped."""
+        swapped = []
+        for name, current in list(self._active.items()):
+            if self.store.active_hash(name) != current.content_hash:
+                swapped.append(f"{name}@{self.reload(name).version}")
+        return swapped
+
     def activate(self, name: str, version: int) -> PolicyInfo:
         """Activate ``version`` and hot-swap it in; if it cannot compile, nothing changes."""
         compiled = self.store.compiled(name, version)  # fails before the store changes

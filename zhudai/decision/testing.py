@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from zhudai.decision.document import PolicyCase
 from zhudai.decision.engine import CompiledPolicy, Decision
 from zhudai.decision.loaders import PinnedModel
+from zhudai.exceptions import ConfigurationError
 
 
 @dataclass
@@ -20,7 +21,7 @@ class CaseResult:
     name: str
     passed: bool
     problems: list[str]
-    decision: Decision
+    decision: Decision | None
 
 
 @dataclass
@@ -50,7 +51,12 @@ def run_case(policy: CompiledPolicy, case: PolicyCase) -> CaseResult:
     """Decide one case (pinned models override the policy's) and compare with ``expect``."""
     models = dict(policy.models)
     models.update({k: PinnedModel.from_case(k, v) for k, v in case.models.items()})
-    decision = policy.decide(case.input, models=models)
+    try:
+        decision = policy.decide(case.input, models=models)
+    except ConfigurationError as exc:
+        return CaseResult(
+            case.name, False, [f"{exc} (pin its outputs under the case's 'models')"], None
+        )
     want = case.expect
     problems = []
     if decision.outcome != want.outcome:
@@ -76,5 +82,6 @@ def run_policy_tests(policy: CompiledPolicy) -> PolicyTestReport:
     for case in policy.document.tests:
         result = run_case(policy, case)
         report.results.append(result)
-        report.covered |= result.decision.covered()
+        if result.decision is not None:
+            report.covered |= result.decision.covered()
     return report

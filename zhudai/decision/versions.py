@@ -67,6 +67,11 @@ class PolicyStore:
         source = read_source(row.document, origin=f"store:{name}@{row.version}")
         return source, parse_document(source), row.version
 
+    def active_hash(self, name: str) -> str | None:
+        """Content hash of the active version (a cheap check for hot reload)."""
+        with session_scope(self.url) as s:
+            return s.scalar(select(PolicyVersion.content_hash).where(PolicyVersion.name == name, PolicyVersion.status == PolicyStatus.ACTIVE))  # fmt: skip
+
     def load(self, name: str) -> tuple[PolicySource, PolicyDocument]:
         """Loader protocol: the active version, else the shipped file (sub-policies)."""
         try:
