@@ -133,3 +133,12 @@ def test_bounds_through_arithmetic() -> None:
         "min(base + 0.04, 0.2) if age > 30 else base * 2", {"base": "number", "age": "integer"}
     )
     assert expr.bounds({"base": (0.05, 0.15)}) == pytest.approx((0.09, 0.3))
+
+
+@pytest.mark.parametrize("module", ["expression", "service", "source"])
+def test_docstring_examples_run(module: str) -> None:
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(f"zhudai.decision.{module}"))
+    assert result.failed == 0

@@ -6,6 +6,7 @@ that compiles and walks the flow (:mod:`.compiler`, :mod:`.steps`, :mod:`.engine
 come through loaders (file, memory, store).
 """
 
+from zhudai.decision.backtest import BacktestReport, backtest
 from zhudai.decision.document import HitPolicy, Outcome, PolicyDocument
 from zhudai.decision.engine import CompiledPolicy, Decision, compile_policy
 from zhudai.decision.expression import EvaluationError, Expression, VarType, compile_expression
@@ -16,15 +17,21 @@ from zhudai.decision.loaders import (
     RegistryModelLoader,
     shipped_policy_files,
 )
+from zhudai.decision.replay import ReplayReport, replay
+from zhudai.decision.service import DecisionService, Experiment, bucket
 from zhudai.decision.source import PolicySource, read_policy_file, read_source
 from zhudai.decision.tables import DecisionTable
 from zhudai.decision.testing import PolicyTestReport, run_policy_tests
+from zhudai.decision.versions import PolicyInfo, PolicyStore
 
 __all__ = [
+    "BacktestReport",
     "CompiledPolicy",
     "Decision",
+    "DecisionService",
     "DecisionTable",
     "EvaluationError",
+    "Experiment",
     "Expression",
     "FilePolicyLoader",
     "HitPolicy",
@@ -32,14 +39,20 @@ __all__ = [
     "Outcome",
     "PinnedModel",
     "PolicyDocument",
+    "PolicyInfo",
     "PolicySource",
+    "PolicyStore",
     "PolicyTestReport",
     "RegistryModelLoader",
+    "ReplayReport",
     "VarType",
+    "backtest",
+    "bucket",
     "compile_expression",
     "compile_policy",
     "read_policy_file",
     "read_source",
+    "replay",
     "run_policy_tests",
     "shipped_policy_files",
 ]

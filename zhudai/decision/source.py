@@ -76,8 +76,22 @@ def _record_lines(node: yaml.Node, path: Path_, lines: dict[Path_, int]) -> None
             _record_lines(item, (*path, i), lines)
 
 
+MAX_POLICY_CHARS = 1_000_000
+
+
 def read_source(text: str, origin: str = "<memory>") -> PolicySource:
-    """Parse YAML text, keeping the line of every node."""
+    r"""Parse YAML text (safe loader, at most a million characters), keeping every node's line.
+
+    Examples
+    --------
+    >>> src = read_source("name: p\nsteps:\n  - {kind: rules, name: r, rules: []}\n", "p.yaml")
+    >>> src.where(("steps", 0, "rules"))
+    'p.yaml:3'
+    """
+    if len(text) > MAX_POLICY_CHARS:
+        raise DefinitionError(
+            "policy", f"is longer than {MAX_POLICY_CHARS:,} characters", source=origin
+        )
     try:
         loader = yaml.SafeLoader(text)
         try:
