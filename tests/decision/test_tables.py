@@ -138,7 +138,7 @@ def test_cells(raw, typ, inside, outside) -> None:
     assert cell.vtest(arr).tolist() == [True] * len(inside) + [False] * len(outside)
 
 
-@pytest.mark.parametrize(("raw", "typ"), [("< abc", VarType.NUMBER), ("[5, 3]", VarType.NUMBER), ("< 3", VarType.STRING), ([1, "a"], VarType.NUMBER)])  # fmt: skip
+@pytest.mark.parametrize(("raw", "typ"), [("< abc", VarType.NUMBER), ("[5, 3]", VarType.NUMBER), ("< 3", VarType.STRING), ([1, "a"], VarType.NUMBER), ([[1, 2]], VarType.NUMBER), ("== {'a': 1}", VarType.STRING), ({"a": 1}, VarType.STRING), ("not in A", VarType.STRING), ("abc", VarType.INTEGER)])  # fmt: skip
 def test_bad_cells(raw, typ) -> None:
     with pytest.raises(ValueError):
         parse_cell(raw, typ)

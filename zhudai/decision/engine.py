@@ -204,9 +204,7 @@ class CompiledPolicy:
             st.trace.append(("inputs", problems))
             outcome = Outcome(self.document.on_missing)
             st.outcome = outcome
-            st.reasons.extend(
-                f"{'MISSING' if p == 'missing' else 'INVALID'}_{n.upper()}" for n, p in problems
-            )
+            st.reasons.extend(_input_reasons(problems))
         else:
             run_steps(self.steps, st)
         return self._finish(st, prepared)
@@ -240,13 +238,14 @@ class CompiledPolicy:
                     reasons.extend(v for v in (value if isinstance(value, list) else [value]) if v)
         if outcome in (Outcome.REJECT, Outcome.REVIEW):
             reasons.extend(f"SC_{f}" for f, _ in st.adverse[:ADVERSE_REASONS])
-        token = prepared.get("customer_token") or next(
+        # the customer key of champion/challenger splits: the ID token, else one supplied
+        token = next(
             (
                 prepared[f"{n}_token"]
                 for n, s in self.inputs.items()
                 if s.pii == "id" and f"{n}_token" in prepared
             ),
-            None,
+            st.raw.get("customer_token"),
         )
         return Decision(
             outcome=outcome,
@@ -297,10 +296,7 @@ class CompiledPolicy:
         for i, (_, problems) in enumerate(prepared_rows):
             if problems:
                 fs.outcome[i] = on_missing
-                fs.reasons[i].extend(
-                    f"{'MISSING' if p == 'missing' else 'INVALID'}_{n_.upper()}"
-                    for n_, p in problems
-                )
+                fs.reasons[i].extend(_input_reasons(problems))
                 fs.active[i] = False
         run_steps_frame(self.steps, fs)
         return self._finish_frame(fs)
@@ -365,6 +361,10 @@ class CompiledPolicy:
                 "pd": pd_values,
             }
         )
+
+
+def _input_reasons(problems: list[tuple[str, str]]) -> list[str]:
+    return [f"{'MISSING' if p == 'missing' else 'INVALID'}_{name.upper()}" for name, p in problems]
 
 
 def _clean(value: Any) -> Any:

@@ -105,20 +105,15 @@ def parse_cell(raw: Any, typ: VarType) -> Cell:
     if raw is None or (isinstance(raw, str) and raw.strip() in ("-", "", "any")):
         return Cell("-", "any")
     if isinstance(raw, list):
-        values = frozenset(raw)
-        _check_values(values, typ, text)
-        return Cell(text, "set", values=values)
-    if isinstance(raw, bool) or (not isinstance(raw, str)):
-        values = frozenset([raw])
-        _check_values(values, typ, text)
+        return Cell(text, "set", values=_values(raw, typ, text))
+    if not isinstance(raw, str):
+        values = _values([raw], typ, text)
         if typ in NUMERIC:
             return Cell(text, "interval", float(raw), True, float(raw), True)
         return Cell(text, "set", values=values)
     s = raw.strip()
     if s.startswith("not in"):
-        values = frozenset(_items(s[6:].strip(), text))
-        _check_values(values, typ, text)
-        return Cell(text, "notset", values=values)
+        return Cell(text, "notset", values=_values(_items(s[6:].strip(), text), typ, text))
     m = _INTERVAL.match(s)
     if m and typ in NUMERIC:
         lo = float(m.group(2)) if m.group(2) else -math.inf
@@ -128,20 +123,19 @@ def parse_cell(raw: Any, typ: VarType) -> Cell:
         return Cell(s, "interval", lo, m.group(1) == "[", hi, m.group(4) == "]")
     m = _COMPARISON.match(s)
     if m:
-        op, value = m.group(1), _literal(m.group(2), text)
-        _check_values(frozenset([value]), typ, text)
+        op = m.group(1)
+        values = _values([_literal(m.group(2), text)], typ, text)
         if op in ("==", "!="):
-            return Cell(s, "set" if op == "==" else "notset", values=frozenset([value]))
+            return Cell(s, "set" if op == "==" else "notset", values=values)
         if typ not in NUMERIC:
             raise ValueError(f"{op} needs a numeric input; this input is {typ.value}")
-        v = float(value)
+        v = float(next(iter(values)))
         if op in ("<", "<="):
             return Cell(s, "interval", hi=v, hi_closed=op == "<=")
         return Cell(s, "interval", lo=v, lo_closed=op == ">=")
     if typ in NUMERIC:
         raise ValueError(f"cannot read {s!r} as a numeric cell (try '< 0.5', '[0.3, 0.5)' or 650)")
-    _check_values(frozenset([s]), typ, text)
-    return Cell(s, "set", values=frozenset([s]))
+    return Cell(s, "set", values=_values([s], typ, text))
 
 
 def _items(text: str, cell: str) -> list[Any]:
@@ -160,8 +154,9 @@ def _literal(text: str, cell: str) -> Any:
         raise ValueError(f"cannot read the value in cell {cell!r}") from None
 
 
-def _check_values(values: frozenset, typ: VarType, text: str) -> None:
-    for v in values if not isinstance(next(iter(values), None), list) else next(iter(values)):
+def _values(items: list[Any], typ: VarType, text: str) -> frozenset:
+    """The cell's values as a set, each checked against the input's type."""
+    for v in items:
         ok = (
             (typ in NUMERIC and isinstance(v, int | float) and not isinstance(v, bool))
             or (typ == VarType.STRING and isinstance(v, str))
@@ -169,6 +164,7 @@ def _check_values(values: frozenset, typ: VarType, text: str) -> None:
         )
         if not ok:
             raise ValueError(f"value {v!r} in cell {text!r} does not fit a {typ.value} input")
+    return frozenset(items)
 
 
 @dataclass(frozen=True)
