@@ -208,6 +208,8 @@ def main() -> None:
             timed(policy.decide, records, repeat),
         )
     )
+    full = [r for r in records if len(policy.decide(r).model_outputs) == 2]  # reached both models
+    results.append(row(f"  of which full flow, both models run ({len(full)} applicants)", timed(policy.decide, full, repeat)))  # fmt: skip
     results.append(
         row(
             "default policy: decide + audit record",
@@ -252,9 +254,9 @@ def main() -> None:
         )
     zen_cpu = zen_lat[1].mean()
     print(f"\ntable speed-up vs zen-engine: compiled table {zen_cpu / table_lat[1].mean():.1f}x, policy decide {zen_cpu / policy_lat[1].mean():.1f}x (goal >= 5x)")  # fmt: skip
-    full_p99_ms = results[0]["p99_us"] / 1000
-    wall_ms = results[0]["wall_p99_us"] / 1000
-    print(f"full decision p99 {full_p99_ms:.2f} ms CPU (goal < 2 ms): {'met' if full_p99_ms < 2 else 'NOT met'}; wall p99 {wall_ms:.2f} ms (load {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")  # fmt: skip
+    full_p99_ms = results[1]["p99_us"] / 1000
+    wall_ms = results[1]["wall_p99_us"] / 1000
+    print(f"full-flow decision p99 {full_p99_ms:.2f} ms CPU (goal < 2 ms): {'met' if full_p99_ms < 2 else 'NOT met'}; wall p99 {wall_ms:.2f} ms (load {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")  # fmt: skip
     print(
         "outcome mix of the default policy on the sample: "
         + ", ".join(f"{k} {v:.2f}" for k, v in outcomes.items())
