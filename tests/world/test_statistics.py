@@ -207,3 +207,12 @@ def test_weak_data_and_bureau_carry_risk_beyond_demographics(world: Path) -> Non
         return roc_auc_score(y, p)
 
     assert auc(weak) > auc(demo) + 0.05
+
+
+def test_spring_festival_raises_late_payments(world: Path) -> None:
+    inst = pl.read_parquet(world / "installments.parquet").filter(pl.col("paid_date").is_not_null())
+    late = inst.with_columns(late=pl.col("dpd") > 0, month=pl.col("due_date").dt.month())
+    rate = dict(late.group_by("month").agg(pl.col("late").mean()).iter_rows())
+    spring = rate[2]
+    ordinary = np.mean([rate[m] for m in (4, 5, 6, 7, 8)])
+    assert spring > 1.3 * ordinary
