@@ -140,3 +140,13 @@ def test_check_is_fast_enough_embedded(application):
         engine.check(app)
     per_check = (time.perf_counter() - started) / 500
     assert per_check < 2e-3  # generous for a busy CI box; the benchmark reports the real p99
+
+
+def test_probing_memory_forgets_old_rejections():
+    from zhudai.fraud.probing import _PRUNE_EVERY, ProbingDetector
+
+    detector = ProbingDetector()
+    attempt = {"amount": 1.0, "term": 1, "product": "p", "phone": "x", "card": "y"}
+    for i in range(_PRUNE_EVERY):
+        detector.record_rejection(i * 3600.0, (f"id:{i}",), attempt)
+    assert len(detector) <= 7 * 24 + 1  # only the last 7 days of rejections are kept

@@ -205,11 +205,15 @@ class TravelTracker:
     ----------
     keep : int
         Positions remembered per person.
+    forget_after : float
+        Seconds after a person's last application when their trail is dropped.
     """
 
-    def __init__(self, keep: int = 4) -> None:
+    def __init__(self, keep: int = 4, forget_after: float = 90 * 86_400.0) -> None:
         self.keep = keep
+        self.forget_after = forget_after
         self._trail: dict[str, list[tuple[float, float, float]]] = {}
+        self._calls = 0
 
     def speed_kmh(self, person: str, ts: float, lat: float, lon: float) -> tuple[float, float]:
         """Record a position; return ``(km from the previous position, implied km/h)``.
@@ -217,6 +221,11 @@ class TravelTracker:
         The speed assumes at least one minute between applications, so two applications
         seconds apart from distant places are not an infinite speed but a very large one.
         """
+        self._calls += 1
+        if self._calls % 8192 == 0:  # forget people not seen for ``forget_after`` seconds
+            self._trail = {
+                p: t for p, t in self._trail.items() if t[-1][0] >= ts - self.forget_after
+            }
         trail = self._trail.setdefault(person, [])
         prev = None
         for point in trail:

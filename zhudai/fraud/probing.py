@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from zhudai.fraud.velocity import DAY
 
+_PRUNE_EVERY = 4096
+
 
 @dataclass(frozen=True)
 class _Attempt:
@@ -71,6 +73,7 @@ class ProbingDetector:
     def __init__(self, thresholds: ProbingThresholds | None = None) -> None:
         self.thresholds = thresholds or ProbingThresholds()
         self._rejected: dict[str, _Attempt] = {}
+        self._recorded = 0
 
     def assess(
         self,
@@ -143,3 +146,11 @@ class ProbingDetector:
             old = self._rejected.get(key)
             if old is None or old.ts <= ts:
                 self._rejected[key] = got
+        self._recorded += 1
+        if self._recorded % _PRUNE_EVERY == 0:  # forget rejections no retry can refer to
+            horizon = ts - self.thresholds.retry_window
+            self._rejected = {k: a for k, a in self._rejected.items() if a.ts >= horizon}
+
+    def __len__(self) -> int:
+        """Keys with a remembered rejection."""
+        return len(self._rejected)
