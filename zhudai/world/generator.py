@@ -499,8 +499,8 @@ def _collections(
         w.promise[calls],
         w.action_dpd[calls],
         owed,
-        ident.masks["name"].gather(pl.Series(cust)).to_list(),
-        ident.masks["phone"].gather(pl.Series(cust)).to_list(),
+        ident.masks["name"].gather(pl.Series(cust)),
+        ident.masks["phone"].gather(pl.Series(cust)),
     )
     call_order = sort_order(started // 1_000_000, action_id[calls])
     call_id = np.arange(1, len(calls) + 1, dtype=np.int64)
@@ -513,9 +513,7 @@ def _collections(
                 "collector_id": collector[call_order],
                 "started_at": as_datetime(started[call_order]),
                 "duration_s": durations(r, w.contacted[calls], violation)[call_order],
-                "text": pl.Series(text, dtype=pl.Utf8)[pl.Series(call_order)]
-                if len(text)
-                else pl.Series([], dtype=pl.Utf8),
+                "text": text.gather(pl.Series(call_order, dtype=pl.Int64)),
             }
         ),
         out / "call_transcripts.parquet",

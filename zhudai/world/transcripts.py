@@ -10,9 +10,11 @@ reminders, so a keyword match alone does not find violations.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
+import polars as pl
 
 from zhudai.world.timeutil import US_PER_DAY, US_PER_HOUR
 
@@ -129,53 +131,97 @@ def transcript_texts(
     promise: np.ndarray,
     dpd: np.ndarray,
     amount: np.ndarray,
-    name_masked: list[str],
-    phone_masked: list[str],
-) -> list[str]:
-    """Assemble each transcript from templates (only the calls of loans in collection)."""
+    name_masked: pl.Series,
+    phone_masked: pl.Series,
+) -> pl.Series:
+    """Assemble each transcript from templates, column-wise (one Polars expression per line)."""
     m = len(violation)
     picks = {
         k: rng.integers(0, 6, m)
         for k in ("open", "confirm", "body", "lawful", "bad", "reply", "close")
     }
-    texts = []
-    for i in range(m):
-        fields = {
-            "co": _COMPANY,
-            "name": name_masked[i],
-            "dpd": int(dpd[i]),
-            "amount": f"{amount[i]:,.2f}",
-            "phone": phone_masked[i],
+    cents = np.round(np.asarray(amount, dtype=np.float64) * 100).astype(np.int64)
+    df = pl.DataFrame(
+        {
+            "name": name_masked,
+            "phone": phone_masked,
+            "dpd": pl.Series(dpd.astype(np.int64)).cast(pl.Utf8),
+            "yuan": cents // 100,
+            "fen": pl.Series(cents % 100).cast(pl.Utf8).str.zfill(2),
+            "v": violation.astype(np.int64),
+            "contacted": contacted.astype(bool),
+            "promise": promise.astype(bool),
+            "co": pl.Series([_COMPANY] * m, dtype=pl.Utf8),
+            **{f"p_{k}": v for k, v in picks.items()},
         }
-        v = int(violation[i])
-        if v == 3:
-            texts.append(
-                "催收员："
-                + _DISCLOSURE[picks["bad"][i] % 2].format(**fields)
-                + "\n"
-                + _CLOSING[picks["close"][i] % 2]
-            )
-            continue
-        if not contacted[i]:
-            third = picks["lawful"][i] % 2 == 0
-            line = ("催收员：" + _THIRD_PARTY_CLEAN[0].format(**fields)) if third else _UNANSWERED
-            texts.append(line)
-            continue
-        parts = [
-            "催收员：" + _OPENING[picks["open"][i] % 3].format(**fields),
-            _CONFIRM[picks["confirm"][i] % 3],
-            "催收员："
-            + _BODY[picks["body"][i] % 2].format(**fields)
-            + _LAWFUL[picks["lawful"][i] % 4],
-        ]
-        if v == 1:
-            parts.append("催收员：" + _ABUSE[picks["bad"][i] % 3])
-        elif v == 2:
-            parts.append("催收员：" + _THREAT[picks["bad"][i] % 3])
-        parts.append((_PROMISE if promise[i] else _NO_PROMISE)[picks["reply"][i] % 3])
-        parts.append(_CLOSING[picks["close"][i] % 2])
-        texts.append("\n".join(parts))
-    return texts
+    ).with_columns(
+        amount=pl.concat_str(
+            pl.col("yuan").map_batches(_thousands, return_dtype=pl.Utf8), pl.lit("."), pl.col("fen")
+        )
+    )
+    agent = "催收员："
+    bad_line = (
+        pl.when(pl.col("v") == 1)
+        .then(pl.concat_str(pl.lit(agent), _choose(_ABUSE, "p_bad")))
+        .when(pl.col("v") == 2)
+        .then(pl.concat_str(pl.lit(agent), _choose(_THREAT, "p_bad")))
+    )
+    conversation = pl.concat_str(
+        [
+            pl.concat_str(pl.lit(agent), _choose(_OPENING, "p_open")),
+            _choose(_CONFIRM, "p_confirm"),
+            pl.concat_str(pl.lit(agent), _choose(_BODY, "p_body"), _choose(_LAWFUL, "p_lawful")),
+            bad_line,
+            pl.when(pl.col("promise"))
+            .then(_choose(_PROMISE, "p_reply"))
+            .otherwise(_choose(_NO_PROMISE, "p_reply")),
+            _choose(_CLOSING, "p_close"),
+        ],
+        separator="\n",
+        ignore_nulls=True,
+    )
+    disclosure = pl.concat_str(
+        pl.lit(agent), _choose(_DISCLOSURE, "p_bad"), pl.lit("\n"), _choose(_CLOSING, "p_close")
+    )
+    not_reached = (
+        pl.when(pl.col("p_lawful") % 2 == 0)
+        .then(pl.concat_str(pl.lit(agent), _choose(_THIRD_PARTY_CLEAN, "p_lawful")))
+        .otherwise(pl.lit(_UNANSWERED))
+    )
+    text = (
+        pl.when(pl.col("v") == 3)
+        .then(disclosure)
+        .when(~pl.col("contacted"))
+        .then(not_reached)
+        .otherwise(conversation)
+    )
+    return df.select(text.alias("text"))["text"]
+
+
+def _choose(templates: tuple[str, ...], pick: str) -> pl.Expr:
+    """The template ``templates[pick % len]`` of each row, with ``{field}`` filled from columns."""
+    k = len(templates)
+    expr = _fill(templates[-1])
+    for idx in range(k - 2, -1, -1):
+        expr = pl.when(pl.col(pick) % k == idx).then(_fill(templates[idx])).otherwise(expr)
+    return expr
+
+
+def _fill(template: str) -> pl.Expr:
+    parts = re.split(r"\{(\w+)\}", template)
+    pieces = [pl.lit(p) if i % 2 == 0 else pl.col(p) for i, p in enumerate(parts) if p or i % 2]
+    return pl.concat_str(pieces) if pieces else pl.lit("")
+
+
+def _thousands(yuan: pl.Series) -> pl.Series:
+    """``1234567`` -> ``1,234,567`` (collection amounts read as they are said)."""
+    text = yuan.cast(pl.Utf8)
+    return (
+        text.str.reverse()
+        .str.replace_all(r"(\d{3})", "$1,")
+        .str.reverse()
+        .str.strip_chars_start(",")
+    )
 
 
 def durations(rng: np.random.Generator, contacted: np.ndarray, violation: np.ndarray) -> np.ndarray:
