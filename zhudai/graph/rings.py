@@ -173,7 +173,7 @@ class RingScorer:
     bias: float = -13.2
     weights: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
     max_ring_ids: int = 40
-    w_oversize: float = 2.0
+    w_oversize: float = 4.0
 
     def score(self, counts: Mapping[str, Any]) -> Any:
         """Ring score of the group(s) described by ``counts`` (keys :data:`GROUP_COUNTS`):
