@@ -1,10 +1,11 @@
 """Batch features for many applications at once: polars for the point-in-time join, the age
-buckets and the filters; numpy segment reductions for the accumulators.
+buckets and the filters; numpy keyed reductions for the accumulators.
 
 For each event table the engine joins every application to its entity's events, keeps those
-strictly before ``applied_at`` and inside the longest window, sorts them by (application, age
-bucket) and reduces each accumulator over those segments with one ``ufunc.reduceat`` call.
-One scan of a table serves every window (see :mod:`zhudai.features.plan`).
+strictly before ``applied_at`` and inside the longest window, and reduces each accumulator
+over (application, age bucket) keys in one unsorted numpy pass (``bincount`` for sums,
+``ufunc.at`` for extremes). One scan of a table serves every window (see
+:mod:`zhudai.features.plan`).
 """
 
 from __future__ import annotations
@@ -169,6 +170,7 @@ class BatchFeatureEngine:
                 .select(tp.columns)
                 .with_columns(pl.col(t.time).cast(pl.Datetime("us"))),
                 on=t.entity,
+                maintain_order="left_right",  # a fixed summation order: reproducible floats
             )
             .with_columns(age.alias(_AGE))
             .filter((pl.col(_AGE) > 0) & (pl.col(_AGE) <= edges[-1]))
@@ -178,23 +180,32 @@ class BatchFeatureEngine:
                 ).alias(_BUCKET),
                 *[expr.alias(f"__f_{f}") for f, expr in filters.items()],
             )
-            .sort(ROW, _BUCKET, t.time, maintain_order=True)
             .collect()
         )
         if joined.height == 0:
             return
         masks = {f: joined[f"__f_{f}"].fill_null(False).to_numpy() for f in filters}
-        key = joined[ROW].to_numpy().astype(np.int64) * len(edges) + joined[_BUCKET].to_numpy()
-        starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
-        rows, buckets = key[starts] // len(edges), key[starts] % len(edges)
+        n_buckets = len(edges)
+        key = joined[ROW].to_numpy().astype(np.int64) * n_buckets + joined[_BUCKET].to_numpy()
+        size = a.shape[0] * n_buckets
         ages = joined[_AGE].to_numpy()
         cache: dict[tuple[Value, str | None], np.ndarray] = {}
         for acc in tp.accumulators:
+            # one unsorted pass per accumulator: bincount for sums, ufunc.at for extremes
             per_event = self._value(joined, ages, acc, cache)
-            if acc.filter != "all":
-                per_event = np.where(masks[acc.filter], per_event, _IDENTITY[acc.reduce])
-            reduced = _REDUCERS[acc.reduce].reduceat(per_event, starts)
-            self.plan.store_groups(a, t.name, acc, rows, buckets, reduced)
+            if acc.reduce is Reduce.SUM:
+                weights = (
+                    per_event
+                    if acc.filter == "all"
+                    else np.where(masks[acc.filter], per_event, 0.0)
+                )
+                per_bucket = np.bincount(key, weights=weights, minlength=size)
+            else:
+                per_bucket = np.full(size, _IDENTITY[acc.reduce])
+                keys = key if acc.filter == "all" else key[masks[acc.filter]]
+                values = per_event if acc.filter == "all" else per_event[masks[acc.filter]]
+                _REDUCERS[acc.reduce].at(per_bucket, keys, values)
+            self.plan.store_buckets(a, t.name, acc, per_bucket.reshape(-1, n_buckets))
         self._direct(a, joined, tp)
 
     @staticmethod
@@ -214,37 +225,66 @@ class BatchFeatureEngine:
         return cache[key]
 
     def _direct(self, a: np.ndarray, joined: pl.DataFrame, tp: TablePlan) -> None:
-        """Distinct counts and daily bursts: computed per window, they do not merge."""
+        """Distinct counts and daily bursts: they do not merge across buckets like sums do.
 
-        def mask(slot: Slot) -> pl.Expr:
-            inside = pl.col(_AGE) <= slot.window
-            return inside if slot.filter == "all" else inside & pl.col(f"__f_{slot.filter}")
-
-        distinct = [s for s in tp.direct if s.stat is Stat.DISTINCT]
-        daily = [s for s in tp.direct if s.stat is Stat.MAX_DAILY]
-        results = []
-        if distinct:
-            results.append(
-                joined.group_by(ROW).agg(
-                    pl.col(str(s.column))
-                    .filter(mask(s))
-                    .drop_nulls()
-                    .n_unique()
-                    .alias(str(self.plan.slot_index[s]))
-                    for s in distinct
+        Both group events by (application, something); the pair is packed into one int64 key,
+        which polars groups several times faster than two columns.
+        """
+        n = a.shape[0]
+        row = pl.col(ROW).cast(pl.Int64)
+        distinct: dict[tuple[str, str], list[Slot]] = {}
+        for s in tp.direct:
+            if s.stat is Stat.DISTINCT:
+                distinct.setdefault((str(s.column), s.filter), []).append(s)
+        for (column, fname), slots in distinct.items():
+            # the youngest bucket each value appears in: counted by every window reaching it
+            events = (
+                joined.lazy() if fname == "all" else joined.lazy().filter(pl.col(f"__f_{fname}"))
+            )
+            if joined.schema[column] == pl.String:  # hashed dictionary codes: no sort
+                code = pl.col(column).cast(pl.Categorical).to_physical().cast(pl.Int64)
+            else:
+                code = pl.col(column).rank("dense").cast(pl.Int64)
+            first = (
+                events.filter(pl.col(column).is_not_null())
+                .with_columns(code.alias("__code"))
+                .select(
+                    (row * (pl.col("__code").max() + 1) + pl.col("__code")).alias("__key"),
+                    _BUCKET,
+                    ROW,
                 )
+                .group_by("__key")
+                .agg(pl.col(_BUCKET).min(), pl.col(ROW).first())
+                .collect()
             )
+            rows, bucket = first[ROW].to_numpy(), first[_BUCKET].to_numpy()
+            for s in slots:
+                inside = bucket <= tp.edges.index(s.window)
+                a[:, self.plan.slot_index[s]] = np.bincount(rows[inside], minlength=n)
+        daily = [s for s in tp.direct if s.stat is Stat.MAX_DAILY]
         if daily:
-            per_day = joined.group_by(ROW, pl.col(tp.table.time).dt.date()).agg(
-                mask(s).sum().alias(str(self.plan.slot_index[s])) for s in daily
+            names = [str(self.plan.slot_index[s]) for s in daily]
+            masks = [
+                (pl.col(_AGE) <= s.window)
+                & (pl.lit(True) if s.filter == "all" else pl.col(f"__f_{s.filter}"))
+                for s in daily
+            ]
+            day = pl.col(tp.table.time).dt.epoch("d").cast(pl.Int64)
+            per_day = (
+                joined.lazy()
+                .select(
+                    (row * 1_000_000 + day - day.min()).alias("__key"),
+                    *[m.cast(pl.Int32).alias(c) for m, c in zip(masks, names, strict=True)],
+                )
+                .group_by("__key")
+                .agg(pl.col(names).sum())
+                .collect()
             )
-            results.append(
-                per_day.group_by(ROW).agg(pl.col(str(self.plan.slot_index[s])).max() for s in daily)
-            )
-        for frame in results:
-            rows = frame[ROW].to_numpy()
-            for col in frame.columns[1:]:
-                a[rows, int(col)] = frame[col].cast(pl.Float64).to_numpy()
+            rows = per_day["__key"].to_numpy() // 1_000_000
+            for col in names:
+                best = np.zeros(n)
+                np.maximum.at(best, rows, per_day[col].to_numpy().astype(float))
+                a[:, int(col)] = best
 
     def _fields(
         self, a: np.ndarray, apps: pl.DataFrame, tables: Mapping[str, pl.DataFrame]
