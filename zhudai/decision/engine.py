@@ -149,6 +149,15 @@ class CompiledPolicy:
     def coverage_ids(self) -> list[str]:
         return [i for step in self.steps for i in step.coverage_ids()]
 
+    def customer_token(self, application: Mapping[str, Any]) -> str | None:
+        """The customer key of champion/challenger splits: the ID token, else one supplied."""
+        for name, spec in self.inputs.items():
+            if spec.pii == "id":
+                pii = _prepare_pii(name, spec.pii, application)
+                if pii is not None:
+                    return pii[f"{name}_token"]
+        return application.get("customer_token")
+
     # -- inputs ---------------------------------------------------------------------------
     def prepare(
         self, application: Mapping[str, Any]
@@ -156,24 +165,13 @@ class CompiledPolicy:
         """Typed, tokenised inputs and the problems found: ``(input, "missing" | reason)``."""
         prepared: dict[str, Any] = {}
         problems: list[tuple[str, str]] = []
-        tok = None
         for name, spec in self.inputs.items():
             if spec.pii:
-                if name not in application and f"{name}_valid" in application:
-                    prepared[f"{name}_token"] = application.get(f"{name}_token")
-                    prepared[f"{name}_valid"] = bool(application[f"{name}_valid"])
-                    continue
-                value = _clean(application.get(name))
-                if value is None:
+                pii = _prepare_pii(name, spec.pii, application)
+                if pii is None:
                     problems.append((name, "missing"))
-                    continue
-                tok = tok or tokenizer()
-                try:
-                    normal, valid = _PII[spec.pii](str(value), name), True
-                except ValueError:
-                    normal, valid = str(value).strip(), False
-                prepared[f"{name}_token"] = tok.token(spec.pii, normal)
-                prepared[f"{name}_valid"] = valid
+                else:
+                    prepared.update(pii)
                 continue
             value = _clean(application.get(name))
             if value is None:
@@ -238,7 +236,6 @@ class CompiledPolicy:
                     reasons.extend(v for v in (value if isinstance(value, list) else [value]) if v)
         if outcome in (Outcome.REJECT, Outcome.REVIEW):
             reasons.extend(f"SC_{f}" for f, _ in st.adverse[:ADVERSE_REASONS])
-        # the customer key of champion/challenger splits: the ID token, else one supplied
         token = next(
             (
                 prepared[f"{n}_token"]
@@ -246,7 +243,7 @@ class CompiledPolicy:
                 if s.pii == "id" and f"{n}_token" in prepared
             ),
             st.raw.get("customer_token"),
-        )
+        )  # the same key as customer_token()
         return Decision(
             outcome=outcome,
             credit_limit=limit,
@@ -361,6 +358,20 @@ class CompiledPolicy:
                 "pd": pd_values,
             }
         )
+
+
+def _prepare_pii(name: str, kind: str, application: Mapping[str, Any]) -> dict[str, Any] | None:
+    """``<name>_token`` and ``<name>_valid`` from the raw value (or an already prepared pair)."""
+    if name not in application and f"{name}_valid" in application:
+        return {f"{name}_token": application.get(f"{name}_token"), f"{name}_valid": bool(application[f"{name}_valid"])}  # fmt: skip
+    value = _clean(application.get(name))
+    if value is None:
+        return None
+    try:
+        normal, valid = _PII[kind](str(value), name), True
+    except ValueError:
+        normal, valid = str(value).strip(), False
+    return {f"{name}_token": tokenizer().token(kind, normal), f"{name}_valid": valid}
 
 
 def _input_reasons(problems: list[tuple[str, str]]) -> list[str]:

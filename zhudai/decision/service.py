@@ -123,13 +123,13 @@ class DecisionService:
         """Decide with the champion (or the challenger for its share) and store the record."""
         champion = self.policy(name)
         experiment = self._experiments.get(name)
-        decision = champion.decide(application)
         shadow = None
-        if experiment is not None:
-            if experiment.takes(decision.customer_token):
-                decision = experiment.challenger.decide(application)
-                decision.variant = "challenger"
-            elif experiment.mode == "shadow":
+        if experiment is not None and experiment.takes(champion.customer_token(application)):
+            decision = experiment.challenger.decide(application)
+            decision.variant = "challenger"
+        else:
+            decision = champion.decide(application)
+            if experiment is not None and experiment.mode == "shadow":
                 shadow = experiment.challenger.decide(application)
         if persist:
             self.save(decision, application_id=application_id, shadow=shadow)
