@@ -132,3 +132,19 @@ def test_policy_test_reports_a_policy_that_does_not_load() -> None:
     result = runner.invoke(policy_app, ["test", str(CUTOFF), str(FIXTURES / "error-apr-cap.yaml")])
     assert result.exit_code == 1
     assert "FAIL error-apr-cap.yaml: error-apr-cap.yaml:21: apr_cap: all-in APR" in result.output
+
+
+def test_decide_prints_the_record_without_personal_data(tmp_path: Path) -> None:
+    import json
+
+    app = tmp_path / "app.json"
+    app.write_text(json.dumps({"score": 620, "pd": 0.06, "income": 3000}))
+    result = runner.invoke(decision_app, ["decide", "--policy", str(CUTOFF), "--input", str(app)])
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.output)
+    assert (record["outcome"], record["credit_limit"], record["term_months"]) == (
+        "approve",
+        3000.0,
+        6,
+    )
+    assert record["trace"][0]["why"] == "row 1 failed: score 620 < 650"

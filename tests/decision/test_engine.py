@@ -193,3 +193,34 @@ def test_model_not_loaded_is_a_configuration_error(models) -> None:
 
     with pytest.raises(ConfigurationError, match="model 'acard'"):
         bare.decide(PRIME)
+
+
+RATIO = """
+name: ratio
+inputs:
+  debt: {type: number, min: 0}
+  income: {type: number, min: 0}
+steps:
+  - {kind: assign, name: affordability, set: {dti: debt / income}}
+  - kind: table
+    name: cut
+    inputs: [dti]
+    outputs: [decision]
+    rows:
+      - {when: {dti: "<= 0.5"}, then: {decision: approve}}
+      - {when: {dti: "> 0.5"}, then: {decision: reject}}
+decision: {outcome: decision}
+"""
+
+
+def test_evaluation_error_is_an_error_outcome_in_both_modes() -> None:
+    from zhudai.decision import read_source
+    from zhudai.decision.source import parse_document
+
+    source = read_source(RATIO, "ratio.yaml")
+    policy = compile_policy(source, parse_document(source), apr_cap=0.24)
+    d = policy.decide({"debt": 100.0, "income": 0.0})
+    assert (d.outcome.value, d.reason_codes) == ("error", ["ERR_EVAL"])
+    assert d.error == "affordability: division by zero in 'debt / income'"
+    frame = pd.DataFrame({"debt": [100.0, 100.0, 900.0], "income": [0.0, 1000.0, 1000.0]})
+    assert policy.decide_frame(frame).outcome.tolist() == ["error", "approve", "reject"]

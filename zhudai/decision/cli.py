@@ -215,6 +215,22 @@ def replay_cmd(
         raise typer.Exit(1)
 
 
+@decision_app.command("decide")
+def decide_cmd(
+    policy: str = typer.Option(..., "--policy", help="File or name[@version] of the policy."),
+    input_path: Path = typer.Option(..., "--input", help="JSON file: one application (object)."),
+    models: list[str] = ModelOpt,
+    db: str | None = DbOpt,
+) -> None:
+    """Decide one application (nothing is stored) and print the record as JSON."""
+    if not input_path.is_file():
+        raise InvalidInputError("--input", f"{input_path} does not exist")
+    application = json.loads(input_path.read_text(encoding="utf-8"))
+    if not isinstance(application, dict):
+        raise InvalidInputError("--input", "must hold one JSON object")
+    typer.echo(json.dumps(_policy(policy, models, db).decide(application).record(), ensure_ascii=False, indent=1))  # fmt: skip
+
+
 @decision_app.command("show")
 def show_cmd(decision_id: str, db: str | None = DbOpt) -> None:
     """A stored decision: outcome, reasons and the explanation of every rule and row."""
