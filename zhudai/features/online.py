@@ -129,9 +129,14 @@ class _TableKernel:
         self.filters = tp.filters
         unique = list(dict.fromkeys(c for f in self.filters for c in table.filters[f].conditions))
         self.conditions = [numpy_condition(c, table.time) for c in unique]
-        self.filter_conditions = [
-            [unique.index(c) for c in table.filters[f].conditions] for f in self.filters
+        # filter i = AND of rows cond_index[:, i] of [all-true row, condition rows ...]
+        per_filter = [
+            [unique.index(c) + 1 for c in table.filters[f].conditions] for f in self.filters
         ]
+        depth = max(1, *map(len, per_filter))
+        self.cond_index = np.array(
+            [p + [0] * (depth - len(p)) for p in per_filter], dtype=np.intp
+        ).T
         n_f, n_w = len(self.filters), len(tp.edges)
         f_pos = {f: i for i, f in enumerate(self.filters)}
         w_pos = {w: i for i, w in enumerate(tp.edges)}
@@ -205,11 +210,8 @@ class _TableKernel:
             cols = {c: v[keep] for c, v in cols.items()}
         cols[self.time] = ts
         n = len(age)
-        tested = [cond(cols) for cond in self.conditions]
-        masks = np.ones((len(self.filters), n), dtype=bool)
-        for i, conditions in enumerate(self.filter_conditions):
-            for c in conditions:
-                masks[i] &= tested[c]
+        tested = np.array([np.ones(n, dtype=bool), *[cond(cols) for cond in self.conditions]])
+        masks = np.logical_and.reduce(tested[self.cond_index], axis=0)
         in_window = age[None, :] <= self.edges[:, None]
         fw = (masks[:, None, :] & in_window[None, :, :]).reshape(self.n_fw, n)
         values = np.empty((n, len(self.sum_values)))
