@@ -30,8 +30,7 @@ def tree_cuts(total: np.ndarray, bad: np.ndarray, max_leaves: int, min_count: fl
     """
 
     def impurity(n: np.ndarray, b: np.ndarray) -> np.ndarray:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(n > 0, 2.0 * b * (n - b) / n, 0.0)
+        return 2.0 * b * (n - b) / np.maximum(n, 1.0)  # an empty node (n = b = 0) is pure
 
     def best(lo: int, hi: int) -> tuple[float, int] | None:
         if hi - lo < 2:
@@ -124,7 +123,7 @@ def _group_stats(
     return n_g, np.minimum(g_g, b_g), rate, iv
 
 
-def optimal_groups(
+def _solve(
     total: np.ndarray,
     bad: np.ndarray,
     total_good: float,
@@ -132,17 +131,14 @@ def optimal_groups(
     trend: str,
     min_count: float,
     max_groups: int | None,
-    min_class: float = 0,
-) -> tuple[list[int], float]:
-    """Max-IV merge of adjacent bins under a bad-rate trend; returns (cut positions, IV).
+    min_class: float,
+) -> dict[str, tuple[list[int], float]]:
+    """Run one dynamic programme; return the best partition per trend it decides.
 
-    ``trend`` is one of ``ascending`` (bad rate rises with the bin order), ``descending``,
-    ``peak`` (rises then falls), ``valley`` (falls then rises) or ``none``. When no partition
-    satisfies the constraints, everything is one group.
+    ``peak`` also yields ``ascending`` (partitions that never turned, phase 0) and ``valley``
+    also yields ``descending``, so all four trends cost two programmes.
     """
     n = len(total)
-    if n <= 1:
-        return [], 0.0
     n_g, n_class, rate, iv = _group_stats(total, bad, total_good, total_bad)
     upper = np.triu(np.ones((n + 1, n + 1), dtype=bool), k=1)
     valid = upper & (n_g >= min_count) & (n_g > 0) & (n_class >= min_class)
@@ -160,6 +156,7 @@ def optimal_groups(
     arg_h = np.zeros((phases, k_max, n + 1, n + 1), dtype=np.int32)
     arg_p = np.zeros((phases, k_max, n + 1, n + 1), dtype=np.int8)
     best[0, 0, 0, :] = np.where(valid[0], iv[0], neg)
+    everything = np.ones((n, n + 1), dtype=bool)
 
     for i in range(1, n):
         if k_max < 2 and bounded:
@@ -170,7 +167,7 @@ def optimal_groups(
         r_prev = r[:i, i][:, None]  # bad rate of [h, i)
         r_next = r[i, :][None, :]  # bad rate of [i, j)
         with np.errstate(invalid="ignore"):
-            rising = r_prev < r_next if trend != "none" else np.ones((i, n + 1), dtype=bool)
+            rising = r_prev < r_next if trend != "none" else everything[:i]
             falling = r_prev > r_next
         gain = np.where(valid[i], iv[i], neg)  # (j,)
         # phase 0: every step so far rises (or any step, for "none")
@@ -186,16 +183,51 @@ def optimal_groups(
             arg_h[1, dst, i, :] = a % i
             arg_p[1, dst, i, :] = a // i
 
-    final = best[:, :, :, n]
-    if not np.isfinite(final).any():
-        return [], float(iv[0, n])
-    p, c, i = (int(v) for v in np.unravel_index(int(np.argmax(final)), final.shape))
-    value = float(final[p, c, i])
-    cuts: list[int] = []
-    j = n
-    while i > 0:
-        cuts.append(i)
-        h, pp = int(arg_h[p, c, i, j]), int(arg_p[p, c, i, j])
-        j, i, p = i, h, pp
-        c = c - 1 if bounded else 0
-    return sorted(cuts), value
+    def backtrack(final: np.ndarray, phase_offset: int) -> tuple[list[int], float]:
+        if not np.isfinite(final).any():
+            return [], float(iv[0, n])
+        p, c, i = (int(v) for v in np.unravel_index(int(np.argmax(final)), final.shape))
+        p += phase_offset
+        value = float(final.max())
+        cuts: list[int] = []
+        j = n
+        while i > 0:
+            cuts.append(i)
+            h, pp = int(arg_h[p, c, i, j]), int(arg_p[p, c, i, j])
+            j, i, p = i, h, pp
+            c = c - 1 if bounded else 0
+        return sorted(cuts), value
+
+    out = {trend: backtrack(best[:, :, :, n], 0)}
+    if phases == 2:
+        out["ascending" if trend == "peak" else "descending"] = backtrack(best[:1, :, :, n], 0)
+    return out
+
+
+def optimal_groups(
+    total: np.ndarray,
+    bad: np.ndarray,
+    total_good: float,
+    total_bad: float,
+    trend: str,
+    min_count: float,
+    max_groups: int | None,
+    min_class: float = 0,
+) -> dict[str, tuple[list[int], float]]:
+    """Max-IV merge of adjacent bins under a bad-rate trend: ``{trend: (cut positions, IV)}``.
+
+    ``trend`` is ``ascending`` (bad rate rises with the bin order), ``descending``, ``peak``
+    (rises then falls), ``valley`` (falls then rises), ``none``, or ``auto`` (all four
+    monotone/turning trends from two programmes). When no partition satisfies the
+    constraints, everything is one group.
+    """
+    if len(total) <= 1:
+        return dict.fromkeys(
+            ("ascending", "descending", "peak", "valley") if trend == "auto" else (trend,),
+            ([], 0.0),
+        )
+    args = (total, bad, total_good, total_bad)
+    limits = (min_count, max_groups, min_class)
+    if trend == "auto":
+        return _solve(*args, "peak", *limits) | _solve(*args, "valley", *limits)
+    return {trend: _solve(*args, trend, *limits)[trend]}

@@ -230,7 +230,7 @@ def bin_index(edges: np.ndarray, x: np.ndarray) -> np.ndarray:
     >>> bin_index(e, np.array([0.5, 1.0, 2.5, 9.0])).tolist()
     [0, 1, 2, 3]
     """
-    if len(edges) < 2 or len(x) < 20_000 or not edges[-1] > edges[0]:
+    if len(edges) < 2 or len(x) < 4 * LUT_CELLS or not edges[-1] > edges[0]:
         return np.searchsorted(edges, x, side="right")
     lo, hi = float(edges[0]), float(edges[-1])
     scale = LUT_CELLS / (hi - lo)
@@ -425,20 +425,16 @@ class Binner:
         else:
             share = float(self.min_bin_share)
         min_count = share * n_rows
-        tried = ("ascending", "descending", "peak", "valley") if trend == "auto" else (trend,)
-        results = {
-            t: optimal_groups(
-                total,
-                bad,
-                self._total_good,
-                self._total_bad,
-                t,
-                min_count,
-                self.max_n_bins,
-                self.min_bin_bads,
-            )
-            for t in tried
-        }
+        results = optimal_groups(
+            total,
+            bad,
+            self._total_good,
+            self._total_bad,
+            trend,
+            min_count,
+            self.max_n_bins,
+            self.min_bin_bads,
+        )
         chosen = max(results, key=lambda t: results[t][1])
         if trend == "auto" and chosen in ("peak", "valley"):
             monotone = max(("ascending", "descending"), key=lambda t: results[t][1])
