@@ -224,3 +224,9 @@ def test_evaluation_error_is_an_error_outcome_in_both_modes() -> None:
     assert d.error == "affordability: division by zero in 'debt / income'"
     frame = pd.DataFrame({"debt": [100.0, 100.0, 900.0], "income": [0.0, 1000.0, 1000.0]})
     assert policy.decide_frame(frame).outcome.tolist() == ["error", "approve", "reject"]
+
+
+def test_branch_explains_cases_not_taken(acard: CompiledPolicy) -> None:
+    d = acard.decide(PRIME)
+    whys = [t["why"] for t in d.trace if t["step"] == "segment"]
+    assert whys == ["case 1 not taken: open_loans 1 != 0", "no case held -> otherwise"]

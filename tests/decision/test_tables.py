@@ -73,6 +73,17 @@ def test_priority_and_collect(hits, score, dti, channel, outcome, reasons) -> No
     assert [r for r in d.reason_codes if r != "NONE"] == reasons
 
 
+def test_priority_explains_the_rows_it_overruled(hits) -> None:
+    d = hits.decide({"score": 700, "dti": 0.9, "channel": "app"})
+    whys = [t["why"] for t in d.trace if t["step"] == "verdict"]
+    assert whys == [
+        "row 2 failed: dti 0.9 not in (0.5, 0.8]",
+        "row 3 failed: score 700 >= 600",
+        "row 4 matched (dti 0.9) -> decision='reject'",
+        "row 1 matched but row 4 has priority",
+    ]
+
+
 def test_collect_default_when_nothing_matches(hits) -> None:
     d = hits.decide({"score": 700, "dti": 0.1, "channel": "app"})
     assert d.reason_codes == ["NONE"]

@@ -466,7 +466,7 @@ def render_trace(st: RowState, policy: CompiledPolicy) -> list[dict[str, Any]]:
                     "why": f"{rule.name} {'fired' if hit else 'not fired'}: {why}" + (f" -> {rule.outcome.value} {rule.reason}" if hit else ""),
                 })  # fmt: skip
         elif kind == "table":
-            step, matched, failures = entry[1], entry[2], entry[3]
+            step, matched, failures, candidates = entry[1], entry[2], entry[3], entry[4]
             table = step.table
             for r, j in failures:
                 out.append(
@@ -497,6 +497,9 @@ def render_trace(st: RowState, policy: CompiledPolicy) -> list[dict[str, Any]]:
                         "why": f"row {r + 1} matched ({values or 'any'}) -> {outs}",
                     }
                 )
+            for r in candidates:
+                if r not in matched:
+                    out.append({"step": table.name, "row": r + 1, "hit": False, "why": f"row {r + 1} matched but row {matched[0] + 1} has priority"})  # fmt: skip
             if not matched:
                 out.append(
                     {
@@ -519,6 +522,8 @@ def render_trace(st: RowState, policy: CompiledPolicy) -> list[dict[str, Any]]:
                 )
         elif kind == "branch":
             step, chosen = entry[1], entry[2]
+            for i, case in enumerate(step.cases[: len(step.cases) if chosen is None else chosen]):
+                out.append({"step": step.name, "hit": False, "why": f"case {i + 1} not taken: {case.expr.explain(env)}"})  # fmt: skip
             if chosen is None:
                 out.append(
                     {

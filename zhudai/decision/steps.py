@@ -192,8 +192,9 @@ class TableStep(Step):
 
     def run(self, st: RowState) -> None:
         t = self.table
-        matched, failures = t.match(st.env)
-        st.trace.append(("table", self, tuple(matched), tuple(failures)))
+        candidates, failures = t.match(st.env)
+        matched = t.choose(candidates)
+        st.trace.append(("table", self, tuple(matched), tuple(failures), tuple(candidates)))
         if t.hit == HitPolicy.UNIQUE and len(matched) > 1:
             raise EvaluationError(f"rows {[m + 1 for m in matched]} all match a unique table")
         if not matched:

@@ -214,7 +214,8 @@ class DecisionTable:
 
     # -- one applicant -------------------------------------------------------------------
     def match(self, env: Mapping[str, Any]) -> tuple[list[int], list[tuple[int, int]]]:
-        """Matching rows (0-based) under the hit policy and the failures seen (row, input)."""
+        """Matching rows (0-based; only the first for a first-hit table) and the failures seen
+        as (row, input position). :meth:`choose` applies a priority table's order."""
         failures: list[tuple[int, int]] = []
         matched: list[int] = []
         for i, tests in enumerate(self._tests):
@@ -226,12 +227,16 @@ class DecisionTable:
                 matched.append(i)
                 if self.hit == HitPolicy.FIRST:
                     break
-        if self.hit == HitPolicy.PRIORITY and len(matched) > 1:
-            best = min(
-                matched, key=lambda r: (self._rank.get(self.results[r][0], len(self._rank)), r)
-            )
-            matched = [best]
         return matched, failures
+
+    def choose(self, matched: list[int]) -> list[int]:
+        """The rows that decide: the best-ranked one for a priority table, else all matched."""
+        if self.hit == HitPolicy.PRIORITY and len(matched) > 1:
+            return [min(matched, key=self._priority)]
+        return matched
+
+    def _priority(self, row: int) -> tuple[int, int]:
+        return self._rank.get(self.results[row][0], len(self._rank)), row
 
     def explain_failure(self, row: int, position: int, env: Mapping[str, Any]) -> str:
         name = self.inputs[position]
@@ -253,10 +258,7 @@ class DecisionTable:
                 m &= ~taken
                 taken |= m
         elif self.hit == HitPolicy.PRIORITY:
-            order = sorted(
-                range(len(masks)),
-                key=lambda r: (self._rank.get(self.results[r][0], len(self._rank)), r),
-            )
+            order = sorted(range(len(masks)), key=self._priority)
             taken = np.zeros_like(active)
             for r in order:
                 masks[r] &= ~taken
