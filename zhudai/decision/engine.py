@@ -97,15 +97,15 @@ class Decision:
             "apr": self.apr,
             "term_months": self.term_months,
             "reason_codes": list(self.reason_codes),
-            "inputs": self.inputs,
-            "features": self.features,
+            "inputs": _jsonable(self.inputs),
+            "features": _jsonable(self.features),
             "model_versions": self.model_versions,
             "model_sources": self._policy.model_sources if self._policy else {},
-            "model_outputs": self.model_outputs,
+            "model_outputs": _jsonable(self.model_outputs),
             "adverse_reasons": [[f, p] for f, p in self.adverse_reasons],
             "pd": self.pd,
             "error": self.error,
-            "extras": self.extras,
+            "extras": _jsonable(self.extras),
             "trace": self.trace,
         }
 
@@ -253,14 +253,14 @@ class CompiledPolicy:
             policy_name=self.name,
             policy_version=self.version,
             policy_hash=self.content_hash,
-            inputs=_jsonable(prepared),
-            features=_jsonable(st.features),
+            inputs=prepared,
+            features=st.features,
             model_versions=st.model_versions,
-            model_outputs=_jsonable(st.model_outputs),
+            model_outputs=st.model_outputs,
             adverse_reasons=list(st.adverse),
             pd=pd_value,
             error=st.error,
-            extras=_jsonable({v: env.get(v) for v in spec.extras}) if spec is not None else {},
+            extras={v: env.get(v) for v in spec.extras} if spec is not None else {},
             customer_token=token,
             _state=st,
             _policy=self,
@@ -378,7 +378,13 @@ def _input_reasons(problems: list[tuple[str, str]]) -> list[str]:
     return [f"{'MISSING' if p == 'missing' else 'INVALID'}_{name.upper()}" for name, p in problems]
 
 
+_PLAIN = (int, float, bool)
+
+
 def _clean(value: Any) -> Any:
+    """``None`` for every spelling of missing (None, NaN, NA, NaT, blank text), else the value."""
+    if type(value) in _PLAIN:
+        return None if value != value else value  # NaN is the only value unequal to itself
     if isinstance(value, np.generic):
         value = value.item()
     if value is None or (isinstance(value, float) and math.isnan(value)):
