@@ -115,8 +115,7 @@ def report(
     world: Path | None = typer.Option(None, help="World folder: derive the credit labels from it."),
     definitions: Path | None = _DEFINITIONS,
 ) -> None:
-    """Missing rate, IV against the label and PSI between two periods of every feature, plus the
-    weak-data vs demographics AUC comparison."""
+    """Write missing rate, IV and PSI of every feature, and the weak-data vs demographics AUC."""
     if (labels is None) == (world is None):
         raise InvalidInputError("labels", "give exactly one of --labels FILE or --world DIR")
     if not features.exists():

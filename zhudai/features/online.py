@@ -129,11 +129,11 @@ class _TableKernel:
         self.filters = tp.filters
         unique = list(dict.fromkeys(c for f in self.filters for c in table.filters[f].conditions))
         self.conditions = [numpy_condition(c, table.time) for c in unique]
-        # filter i = AND of rows cond_index[:, i] of [all-true row, condition rows ...]
+        # filter i = AND of rows cond_index[:, i] of [in-range row, condition rows ...]
         per_filter = [
-            [unique.index(c) + 1 for c in table.filters[f].conditions] for f in self.filters
+            [0, *(unique.index(c) + 1 for c in table.filters[f].conditions)] for f in self.filters
         ]
-        depth = max(1, *map(len, per_filter))
+        depth = max(map(len, per_filter))
         self.cond_index = np.array(
             [p + [0] * (depth - len(p)) for p in per_filter], dtype=np.intp
         ).T
@@ -204,13 +204,12 @@ class _TableKernel:
         """Write this table's accumulators for one applicant into the slot vector ``a``."""
         ts, cols = self.read(events)
         age = (as_of_us - ts) / US_PER_DAY
-        keep = (age > 0) & (age <= self.edges[-1])
-        if not keep.all():
-            age, ts = age[keep], ts[keep]
-            cols = {c: v[keep] for c, v in cols.items()}
         cols[self.time] = ts
         n = len(age)
-        tested = np.array([np.ones(n, dtype=bool), *[cond(cols) for cond in self.conditions]])
+        # row 0: inside the longest window and strictly before as-of; filters AND it in
+        tested = np.array(
+            [(age > 0) & (age <= self.edges[-1]), *[cond(cols) for cond in self.conditions]]
+        )
         masks = np.logical_and.reduce(tested[self.cond_index], axis=0)
         in_window = age[None, :] <= self.edges[:, None]
         fw = (masks[:, None, :] & in_window[None, :, :]).reshape(self.n_fw, n)

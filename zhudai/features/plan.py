@@ -336,29 +336,32 @@ class Plan:
         Missing values are NaN: a mean, extreme, std, recency or slope of no events, a ratio
         whose denominator is 0 or missing, a field whose value is missing.
         """
-        n = a.shape[0]
-        out = np.full((n, len(self.names)), np.nan)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            for kind, (idx, s) in self._recipes.items():
-                cols = [a[:, s[:, j]] for j in range(s.shape[1])]
-                if kind == "copy":
-                    out[:, idx] = cols[0]
-                elif kind == "mean":
-                    total, count = cols
-                    out[:, idx] = np.where(count > 0, total / count, np.nan)
-                elif kind == "std":
-                    count, total, sq = cols
-                    var = (sq - total * total / count) / (count - 1)
-                    out[:, idx] = np.where(count >= 2, np.sqrt(np.maximum(var, 0.0)), np.nan)
-                elif kind == "share":
-                    part, whole = cols
-                    out[:, idx] = np.where(whole > 0, part / whole, np.nan)
-                else:  # trend: slope of x against time (= minus the slope against age)
-                    count, sa, saa, sx, sax = cols
-                    denom = count * saa - sa * sa
-                    ok = (count >= 2) & (denom > 1e-9 * count * saa)
-                    out[:, idx] = np.where(ok, -(count * sax - sa * sx) / denom, np.nan)
-            for idx, num, den in self._ratio_layers:
-                d = out[:, den]
-                out[:, idx] = np.where((d != 0) & ~np.isnan(d), out[:, num] / d, np.nan)
+        out = np.full((a.shape[0], len(self.names)), np.nan)
+        for kind, (idx, s) in self._recipes.items():
+            cols = [a[:, s[:, j]] for j in range(s.shape[1])]
+            if kind == "copy":
+                out[:, idx] = cols[0]
+            elif kind == "mean":
+                total, count = cols
+                out[:, idx] = _divide(total, count, count > 0)
+            elif kind == "std":
+                count, total, sq = cols
+                spread = sq - total * _divide(total, count, count > 0)
+                out[:, idx] = np.sqrt(np.maximum(_divide(spread, count - 1, count >= 2), 0.0))
+            elif kind == "share":
+                part, whole = cols
+                out[:, idx] = _divide(part, whole, whole > 0)
+            else:  # trend: slope of x against time (= minus the slope against age)
+                count, sa, saa, sx, sax = cols
+                denom = count * saa - sa * sa
+                ok = (count >= 2) & (denom > 1e-9 * count * saa)
+                out[:, idx] = _divide(sa * sx - count * sax, denom, ok)
+        for idx, num, den in self._ratio_layers:
+            d = out[:, den]
+            out[:, idx] = _divide(out[:, num], d, (d != 0) & ~np.isnan(d))
         return out
+
+
+def _divide(num: np.ndarray, den: np.ndarray, ok: np.ndarray) -> np.ndarray:
+    """``num / den`` where ``ok``, NaN elsewhere (no division happens there: no warnings)."""
+    return np.divide(num, den, out=np.full(num.shape, np.nan), where=ok)
