@@ -134,17 +134,40 @@ def test_no_plaintext_identifiers(world: Path) -> None:
 
 
 def test_encrypted_columns_decrypt_to_valid_identifiers(world: Path) -> None:
-    import base64
-
-    from zhudai.privacy import FieldCipher, validate_bank_card, validate_id_number, validate_phone
+    from zhudai.privacy import (
+        FieldCipher,
+        birth_date_of,
+        validate_bank_card,
+        validate_id_number,
+        validate_phone,
+    )
 
     customers = pl.read_parquet(world / "customers.parquet").head(50)
-    cipher = FieldCipher(b"e" * 32)
-    assert base64.b64encode(b"e" * 32)  # the conftest key
+    cipher = FieldCipher(b"e" * 32)  # the key the conftest generates under
     for row in customers.iter_rows(named=True):
         id_number = cipher.decrypt(row["id_enc"], "id_enc")
         assert validate_id_number(id_number)[:3] == row["id_masked"][:3]
         assert id_number[-4:] == row["id_masked"][-4:]
+        assert birth_date_of(id_number) == row["birth_date"]
+        assert (int(id_number[16]) % 2 == 1) == (row["gender"] == "M")
         validate_phone(cipher.decrypt(row["phone_enc"], "phone_enc"))
         validate_bank_card(cipher.decrypt(row["card_enc"], "card_enc"))
         assert cipher.decrypt(row["name_enc"], "name_enc")[0] == row["name_masked"][0]
+
+
+def test_age_matches_birth_date_and_id(world: Path) -> None:
+    from datetime import date
+
+    customers = pl.read_parquet(world / "customers.parquet")
+    first = (
+        pl.read_parquet(world / "applications.parquet")
+        .group_by("customer_id")
+        .agg(pl.col("applied_at").min())
+    )
+    for row in customers.join(first, on="customer_id").head(400).iter_rows(named=True):
+        born: date = row["birth_date"]
+        on = row["applied_at"].date()
+        age = on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+        assert age == row["age_at_application"]
+        assert 18 <= age <= 66
+        assert row["id_masked"][:3].isdigit()

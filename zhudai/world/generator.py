@@ -237,7 +237,7 @@ def _customers(pop: Population, ident: _Identity, registered_at: np.ndarray) -> 
             "phone_masked": ident.masks["phone"],
             "gender": label_column(("F", "M"), pop.male),
             "birth_date": pl.Series(birth.astype(np.int32)).cast(pl.Date),
-            "age_at_application": pop.age.astype(np.int64),
+            "age_at_application": _age_on(birth, pop.applied_at // US_PER_DAY),
             "province": label_column(_PROVINCES, pop.city),
             "city": label_column(_CITY_NAMES, pop.city),
             "occupation": label_column([o[0] for o in OCCUPATIONS], pop.occupation),
@@ -247,6 +247,21 @@ def _customers(pop: Population, ident: _Identity, registered_at: np.ndarray) -> 
             "registered_at": as_datetime(registered_at),
         }
     )
+
+
+def _age_on(birth_day: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """Completed years between two day numbers (calendar exact, as on an ID check)."""
+
+    def parts(d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Year, and month and day packed so that later in the year compares larger."""
+        dd = d.astype("datetime64[D]")
+        month = dd.astype("datetime64[M]")
+        dom = (dd - month).astype(np.int64)
+        return dd.astype("datetime64[Y]").astype(np.int64), (month.astype(np.int64) % 12) * 32 + dom
+
+    by, bmd = parts(birth_day)
+    ay, amd = parts(day)
+    return (ay - by - (amd < bmd)).astype(np.int64)
 
 
 def _device_ids(rng: np.random.Generator, used: np.ndarray, n_devices: int) -> np.ndarray:
