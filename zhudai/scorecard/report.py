@@ -24,6 +24,8 @@ from zhudai.scorecard.runtime import ScorecardModel
 if TYPE_CHECKING:
     from zhudai.scorecard.training import TrainResult
 
+MAX_FEATURE_CHARTS = 30  # WOE charts for the highest-IV features; every feature is in the table
+
 _CSS = """
 body{font-family:system-ui,sans-serif;margin:2em;color:#222;max-width:1200px}
 table{border-collapse:collapse;margin:0.5em 0 1.5em;font-size:13px}
@@ -82,7 +84,8 @@ def _figures(result: TrainResult) -> list[tuple[str, go.Figure]]:
     figs.append(("distribution", dist))
 
     model = result.model
-    for f in model.features:
+    charted = sorted(model.features, key=lambda f: -model.bins[f].iv)[:MAX_FEATURE_CHARTS]
+    for f in charted:
         t = model.bins[f].table()
         t = t[t["count"] > 0]
         fig = make_subplots(specs=[[{"secondary_y": True}]])
@@ -194,7 +197,7 @@ def write_excel(result: TrainResult, path: str | Path) -> Path:
             )
             scaling.to_excel(xl, sheet_name="scaling", index=False)
         for ws in xl.book.worksheets:
-            for col in ws.columns:
+            for col in ws.iter_cols(max_row=min(ws.max_row, 200)):  # widths from the top rows
                 width = max(len(str(c.value)) if c.value is not None else 0 for c in col)
                 ws.column_dimensions[col[0].column_letter].width = min(60, max(10, width + 2))
     return out

@@ -1,4 +1,4 @@
-"""Feature selection for WOE scorecards: missing rate, IV, correlation, VIF and stepwise.
+"""Feature selection for WOE scorecards: missing rate, IV, correlation, count cap, VIF, stepwise.
 
 Filters run in that order; each dropped feature keeps the first reason that removed it, so a
 model's metadata explains every absent candidate. Stepwise forward selection scores a
@@ -72,8 +72,8 @@ class FeatureSelector:
     max_missing_rate : drop features missing in more than this share of rows.
     min_iv : drop features whose IV is below this (0.02 = "useless" by convention).
     max_corr : of two features correlated above this (absolute, on WOE), drop the lower-IV one.
-    max_vif : then drop the highest-VIF feature while any VIF exceeds this (``None``: skip).
     max_features : then keep at most this many, highest IV first (``None``: no cap).
+    max_vif : then drop the highest-VIF feature while any VIF exceeds this (``None``: skip).
     stepwise : ``None``, ``"aic"``, ``"bic"`` or ``"ks"`` forward selection on what remains.
     """
 
@@ -125,6 +125,10 @@ class FeatureSelector:
                     if d not in dropped and corr.loc[c, d] > self.max_corr:
                         dropped[d] = f"|corr| {corr.loc[c, d]:.2f} with {c} > {self.max_corr}"
             kept = [c for c in kept if c not in dropped]
+        if self.max_features is not None:
+            for c in kept[self.max_features :]:
+                dropped[c] = f"beyond the {self.max_features} highest-IV features"
+            kept = kept[: self.max_features]
         while self.max_vif is not None and len(kept) > 1:
             v = vif(woe[kept])
             worst = str(v.idxmax())
@@ -132,10 +136,6 @@ class FeatureSelector:
                 break
             dropped[worst] = f"VIF {v[worst]:.1f} > {self.max_vif}"
             kept.remove(worst)
-        if self.max_features is not None:
-            for c in kept[self.max_features :]:
-                dropped[c] = f"beyond the {self.max_features} highest-IV features"
-            kept = kept[: self.max_features]
         if self.stepwise is not None and kept:
             kept = self._forward(woe, yy, kept, dropped)
         if not kept:
