@@ -8,6 +8,8 @@ keyed tokens, masks and deterministic ciphertexts before anything is written.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import polars as pl
 
@@ -20,7 +22,9 @@ from zhudai.privacy import (
     mask_phone,
 )
 from zhudai.settings import Settings, get_settings
-from zhudai.world.catalog import CARD_BINS, GIVEN_CHARS, PHONE_PREFIXES, SURNAMES
+from zhudai.world.catalog import CARD_BINS, CITIES, GIVEN_CHARS, PHONE_PREFIXES, SURNAMES
+from zhudai.world.population import Population
+from zhudai.world.timeutil import US_PER_DAY
 
 _ID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], dtype=np.int64)
 _ID_CHECK = np.array(list("10X98765432"))
@@ -131,3 +135,49 @@ class IdentityProtector:
         """Deterministic AES-GCM ciphertext of each value, bound to ``column``."""
         enc = self._cipher.encrypt_deterministic
         return [enc(str(v), column) for v in values]
+
+
+@dataclass
+class ProtectedIdentities:
+    """Protected identifier columns (plaintext never leaves :func:`_identities`)."""
+
+    tokens: dict[str, pl.Series]
+    phone_tokens: pl.Series  # one per phone index (own, extra, contacts)
+    masks: dict[str, pl.Series]
+    encrypted: dict[str, pl.Series]
+    birth_day: np.ndarray
+
+
+def protected_identities(
+    rng: np.random.Generator, pop: Population, n_phones: int
+) -> ProtectedIdentities:
+    """Plaintext identifiers, turned into tokens, masks and ciphertexts at once."""
+    region = np.array([c[2] for c in CITIES])[pop.hukou_city]
+    applied_day = pop.applied_at // US_PER_DAY
+    birth = applied_day - (pop.age * 365.25 + rng.uniform(0, 364, pop.n)).astype(np.int64)
+    ids = id_numbers(rng, region, birth.astype("datetime64[D]"), pop.male)
+    phones = phone_numbers(rng, n_phones)
+    cards = card_numbers(rng, pop.n)
+    names = chinese_names(rng, pop.n)
+    own_phones = phones[: pop.n]
+    protect = IdentityProtector()
+
+    def col(values: list[str]) -> pl.Series:
+        return pl.Series(values, dtype=pl.Utf8)
+
+    return ProtectedIdentities(
+        tokens={"id": col(protect.tokens("id", ids)), "card": col(protect.tokens("card", cards))},
+        phone_tokens=col(protect.tokens("phone", phones)),
+        masks={
+            "id": col(protect.masks("id", ids)),
+            "phone": col(protect.masks("phone", own_phones)),
+            "name": col(protect.masks("name", names)),
+        },
+        encrypted={
+            "id_enc": col(protect.encrypted("id_enc", ids)),
+            "phone_enc": col(protect.encrypted("phone_enc", own_phones)),
+            "card_enc": col(protect.encrypted("card_enc", cards)),
+            "name_enc": col(protect.encrypted("name_enc", names)),
+        },
+        birth_day=birth,
+    )
