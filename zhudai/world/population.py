@@ -200,13 +200,14 @@ def _first_of_group(group: np.ndarray) -> np.ndarray:
 def _employers(
     rng: np.random.Generator, n: int, occupation: np.ndarray, ring_id: np.ndarray, n_rings: int
 ) -> np.ndarray:
-    """Real employers (Zipf-sized) for employees; ring members mostly share a shell company."""
+    """Real employers (a few large, many small) for employees; rings mostly share a shell company."""
     names = [o[0] for o in OCCUPATIONS]
     no_employer = np.isin(
         occupation, [names.index(x) for x in ("self_employed", "freelancer", "student")]
     )
     n_firms = max(10, n // 25)
-    firm = np.minimum(rng.zipf(1.6, n), n_firms) - 1
+    # Skewed firm sizes: the largest firm holds about n_firms ** (-1 / 1.8) of employees.
+    firm = (n_firms * rng.random(n) ** 1.8).astype(np.int64)
     firm = rng.permutation(n_firms)[firm] + 1
     employer = np.where(no_employer, -1, firm)
     in_ring = ring_id >= 0
