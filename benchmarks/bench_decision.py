@@ -189,7 +189,14 @@ def main() -> None:
     data = synthetic(n_train, 0)
     with tempfile.TemporaryDirectory() as tmp:
         lr = train(data, "bad", model="lr", name="bench_acard", seed=0)
-        gbm = train(data, "bad", model="lgbm", name="bench_gbm", seed=0, estimator=GradientBoostedModel(engine="lgbm", n_estimators=200, random_state=0))  # fmt: skip
+        gbm = train(
+            data,
+            "bad",
+            model="lgbm",
+            name="bench_gbm",
+            seed=0,
+            estimator=GradientBoostedModel(engine="lgbm", n_estimators=200, random_state=0),
+        )
         models = {}
         for key, result in (("acard", lr), ("gbm", gbm)):
             models[key] = load_model(save_model(Path(tmp) / key, result.meta, **result.files))
@@ -209,7 +216,12 @@ def main() -> None:
         )
     )
     full = [r for r in records if len(policy.decide(r).model_outputs) == 2]  # reached both models
-    results.append(row(f"  of which full flow, both models run ({len(full)} applicants)", timed(policy.decide, full, repeat)))  # fmt: skip
+    results.append(
+        row(
+            f"  of which full flow, both models run ({len(full)} applicants)",
+            timed(policy.decide, full, repeat),
+        )
+    )
     results.append(
         row(
             "default policy: decide + audit record",
@@ -220,14 +232,30 @@ def main() -> None:
     policy.decide_frame(apps)
     frame_s = time.perf_counter() - t0
     nan = float("nan")
-    results.append({"what": f"default policy: frame of {n_frame:,} (vectorised)", "per_s": n_frame / frame_s, "p50_us": nan, "p99_us": nan, "wall_p99_us": nan})  # fmt: skip
+    results.append(
+        {
+            "what": f"default policy: frame of {n_frame:,} (vectorised)",
+            "per_s": n_frame / frame_s,
+            "p50_us": nan,
+            "p99_us": nan,
+            "wall_p99_us": nan,
+        }
+    )
 
     # -- 2. the five-rule table: zhudai vs zen-engine ----------------------------------------
     table_src = read_source(TABLE_POLICY, "five_rules.yaml")
     table_policy = compile_policy(table_src, parse_document(table_src), apr_cap=0.24)
     table = table_policy.steps[0].table  # type: ignore[attr-defined]
     rng = np.random.default_rng(3)
-    inputs = [{"score": float(s), "dti": float(d), "multi_lending_30d": int(m)} for s, d, m in zip(rng.uniform(500, 700, 5000), rng.uniform(0, 0.9, 5000), rng.integers(0, 9, 5000), strict=True)]  # fmt: skip
+    inputs = [
+        {"score": float(s), "dti": float(d), "multi_lending_30d": int(m)}
+        for s, d, m in zip(
+            rng.uniform(500, 700, 5000),
+            rng.uniform(0, 0.9, 5000),
+            rng.integers(0, 9, 5000),
+            strict=True,
+        )
+    ]
     zen_decision = zen.ZenEngine().create_decision(json.dumps(zen_graph()))
 
     def ours_table(env: dict[str, Any]) -> Any:
@@ -253,10 +281,14 @@ def main() -> None:
             f"{r['what']:58s} {r['per_s']:12,.0f} {r['p50_us']:9.1f} {r['p99_us']:9.1f} {r['wall_p99_us']:9.1f}"
         )
     zen_cpu = zen_lat[1].mean()
-    print(f"\ntable speed-up vs zen-engine: compiled table {zen_cpu / table_lat[1].mean():.1f}x, policy decide {zen_cpu / policy_lat[1].mean():.1f}x (goal >= 5x)")  # fmt: skip
+    print(
+        f"\ntable speed-up vs zen-engine: compiled table {zen_cpu / table_lat[1].mean():.1f}x, policy decide {zen_cpu / policy_lat[1].mean():.1f}x (goal >= 5x)"
+    )
     full_p99_ms = results[1]["p99_us"] / 1000
     wall_ms = results[1]["wall_p99_us"] / 1000
-    print(f"full-flow decision p99 {full_p99_ms:.2f} ms CPU (goal < 2 ms): {'met' if full_p99_ms < 2 else 'NOT met'}; wall p99 {wall_ms:.2f} ms (load {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")  # fmt: skip
+    print(
+        f"full-flow decision p99 {full_p99_ms:.2f} ms CPU (goal < 2 ms): {'met' if full_p99_ms < 2 else 'NOT met'}; wall p99 {wall_ms:.2f} ms (load {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)"
+    )
     print(
         "outcome mix of the default policy on the sample: "
         + ", ".join(f"{k} {v:.2f}" for k, v in outcomes.items())

@@ -91,8 +91,18 @@ def test_backtest_reports_rates_swaps_and_profit(tmp_path: Path) -> None:
     frame = _history()
     frame.to_csv(data, index=False)
     stricter = tmp_path / "strict.yaml"
-    stricter.write_text(CUTOFF.read_text().replace("name: cutoff", "name: strict").replace('score: "[600, 650)"}, then: {grade: B, decision: approve}', 'score: "[600, 650)"}, then: {grade: B, decision: reject}'))  # fmt: skip
-    result = runner.invoke(policy_app, ["backtest", "--policy", str(CUTOFF), "--against", str(stricter), "--data", str(data)])  # fmt: skip
+    stricter.write_text(
+        CUTOFF.read_text()
+        .replace("name: cutoff", "name: strict")
+        .replace(
+            'score: "[600, 650)"}, then: {grade: B, decision: approve}',
+            'score: "[600, 650)"}, then: {grade: B, decision: reject}',
+        )
+    )
+    result = runner.invoke(
+        policy_app,
+        ["backtest", "--policy", str(CUTOFF), "--against", str(stricter), "--data", str(data)],
+    )
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     approved = frame[frame.score >= 600]

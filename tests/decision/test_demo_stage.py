@@ -24,10 +24,17 @@ def _train_small_models(ctx: DemoContext) -> None:
     from zhudai.world.labels import credit_labels
 
     features = pd.read_parquet(ctx.artifacts["features_path"])
-    columns = [c for c in features.columns if c.startswith(("bureau_", "card_txns_count", "orders_count"))][:12]  # fmt: skip
-    frame = features[["application_id", *columns]].merge(credit_labels(ctx.artifacts["world_dir"]).to_pandas(), on="application_id")  # fmt: skip
+    columns = [
+        c for c in features.columns if c.startswith(("bureau_", "card_txns_count", "orders_count"))
+    ][:12]
+    frame = features[["application_id", *columns]].merge(
+        credit_labels(ctx.artifacts["world_dir"]).to_pandas(), on="application_id"
+    )
     frame = frame.drop(columns="application_id")
-    for key, model, estimator in (("acard", "lr", None), ("gbm", "lgbm", GradientBoostedModel(engine="lgbm", n_estimators=30, random_state=0))):  # fmt: skip
+    for key, model, estimator in (
+        ("acard", "lr", None),
+        ("gbm", "lgbm", GradientBoostedModel(engine="lgbm", n_estimators=30, random_state=0)),
+    ):
         result = train(frame, "bad", model=model, name=f"test_{key}", seed=0, estimator=estimator)
         ctx.artifacts[f"{key}_model_dir"] = save_model(
             ctx.out_dir / key, result.meta, **result.files
@@ -35,7 +42,9 @@ def _train_small_models(ctx: DemoContext) -> None:
 
 
 @pytest.mark.slow
-def test_demo_stage_decides_stores_and_reproduces(tmp_path: Path, isolated_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+def test_demo_stage_decides_stores_and_reproduces(
+    tmp_path: Path, isolated_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from zhudai.features.demo_stage import run_stage as features_stage
     from zhudai.world.demo_stage import run_stage as world_stage
 

@@ -74,7 +74,9 @@ def test_invalid_input_is_explicit(acard: CompiledPolicy) -> None:
 def test_error_policy_outcome_for_missing(models) -> None:
     loader = FilePolicyLoader()
     source, doc = loader.load("acard_default")
-    strict = compile_policy(source, doc.model_copy(update={"on_missing": "error"}), resolve=loader.load, models=models)  # fmt: skip
+    strict = compile_policy(
+        source, doc.model_copy(update={"on_missing": "error"}), resolve=loader.load, models=models
+    )
     assert strict.decide({**PRIME, "age": None}).outcome.value == "error"
 
 
@@ -155,7 +157,13 @@ def _pinned(score: float, pd_value: float) -> dict[str, PinnedModel]:
 def test_limit_never_falls_as_score_rises(
     acard, low, gain, pd_value, income, open_loans, ml30
 ) -> None:
-    app = {**PRIME, "income_monthly": income, "open_loans": open_loans, "multi_lending_180d": open_loans, "multi_lending_30d": ml30}  # fmt: skip
+    app = {
+        **PRIME,
+        "income_monthly": income,
+        "open_loans": open_loans,
+        "multi_lending_180d": open_loans,
+        "multi_lending_30d": ml30,
+    }
     worse = acard.decide(app, models=_pinned(low, pd_value))
     better = acard.decide(app, models=_pinned(low + gain, pd_value))
     order = {"reject": 0, "review": 1, "approve": 2}

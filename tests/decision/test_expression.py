@@ -10,7 +10,15 @@ import pytest
 from zhudai.decision.expression import EvaluationError, VectorContext, compile_expression
 from zhudai.exceptions import DefinitionError
 
-TYPES = {"dti": "number", "age": "integer", "province": "string", "rooted": "boolean", "fraud.score": "number", "income": "number", "debt": "number"}  # fmt: skip
+TYPES = {
+    "dti": "number",
+    "age": "integer",
+    "province": "string",
+    "rooted": "boolean",
+    "fraud.score": "number",
+    "income": "number",
+    "debt": "number",
+}
 
 
 @pytest.mark.parametrize(
@@ -119,7 +127,12 @@ def test_vector_equals_row_on_random_values() -> None:
     expr = compile_expression(
         "(dti * 2 + max(age, 30) / 10 if province == 'A' else -dti) >= 3.1 or rooted", TYPES
     )
-    env = {"dti": rng.random(200) * 3, "age": rng.integers(18, 70, 200), "province": rng.choice(["A", "B"], 200).astype(object), "rooted": rng.random(200) < 0.1}  # fmt: skip
+    env = {
+        "dti": rng.random(200) * 3,
+        "age": rng.integers(18, 70, 200),
+        "province": rng.choice(["A", "B"], 200).astype(object),
+        "rooted": rng.random(200) < 0.1,
+    }
     vec = expr.vector(env, VectorContext(200))
     rows = [
         expr({k: v[i].item() if hasattr(v[i], "item") else v[i] for k, v in env.items()})

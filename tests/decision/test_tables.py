@@ -91,7 +91,13 @@ def test_collect_default_when_nothing_matches(hits) -> None:
 
 def test_hit_policies_frame_equals_rows(hits) -> None:
     rng = np.random.default_rng(1)
-    frame = pd.DataFrame({"score": rng.integers(500, 700, 300).astype(float), "dti": rng.random(300), "channel": rng.choice(["app", "partner", "agent"], 300)})  # fmt: skip
+    frame = pd.DataFrame(
+        {
+            "score": rng.integers(500, 700, 300).astype(float),
+            "dti": rng.random(300),
+            "channel": rng.choice(["app", "partner", "agent"], 300),
+        }
+    )
     vec = hits.decide_frame(frame)
     for i, row in enumerate(frame.to_dict("records")):
         d = hits.decide(row)
@@ -149,7 +155,20 @@ def test_cells(raw, typ, inside, outside) -> None:
     assert cell.vtest(arr).tolist() == [True] * len(inside) + [False] * len(outside)
 
 
-@pytest.mark.parametrize(("raw", "typ"), [("< abc", VarType.NUMBER), ("[5, 3]", VarType.NUMBER), ("< 3", VarType.STRING), ([1, "a"], VarType.NUMBER), ([[1, 2]], VarType.NUMBER), ("== {'a': 1}", VarType.STRING), ({"a": 1}, VarType.STRING), ("not in A", VarType.STRING), ("abc", VarType.INTEGER)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("raw", "typ"),
+    [
+        ("< abc", VarType.NUMBER),
+        ("[5, 3]", VarType.NUMBER),
+        ("< 3", VarType.STRING),
+        ([1, "a"], VarType.NUMBER),
+        ([[1, 2]], VarType.NUMBER),
+        ("== {'a': 1}", VarType.STRING),
+        ({"a": 1}, VarType.STRING),
+        ("not in A", VarType.STRING),
+        ("abc", VarType.INTEGER),
+    ],
+)
 def test_bad_cells(raw, typ) -> None:
     with pytest.raises(ValueError):
         parse_cell(raw, typ)

@@ -108,7 +108,15 @@ def test_activation_that_cannot_compile_changes_nothing(
     from zhudai.store.models import PolicyVersion
 
     with session_scope(db_url) as s:  # a corrupt row slipped into the table by hand
-        s.add(PolicyVersion(name="acard_default", version=9, content_hash="x", document="name: acard_default\nsteps: []", status=PolicyStatus.DRAFT))  # fmt: skip
+        s.add(
+            PolicyVersion(
+                name="acard_default",
+                version=9,
+                content_hash="x",
+                document="name: acard_default\nsteps: []",
+                status=PolicyStatus.DRAFT,
+            )
+        )
     with pytest.raises(DefinitionError):
         service.activate("acard_default", 9)
     assert service.policy("acard_default").version == 1
@@ -194,7 +202,13 @@ def test_champion_challenger_split_and_shadow(service: DecisionService, store: P
     v2 = store.publish(ACARD_V2)
     challenger = store.compiled("acard_default", v2.version)
     service.start_experiment("acard_default", Experiment(challenger, share=0.5, salt="s1"))
-    ids = ["11010519491231002X", "110101199003074477", "110101199003078955", "440301198507150019", "110105198001011233"]  # fmt: skip
+    ids = [
+        "11010519491231002X",
+        "110101199003074477",
+        "110101199003078955",
+        "440301198507150019",
+        "110105198001011233",
+    ]
     variants = {}
     for id_number in ids:
         app = {**PRIME, "id_number": id_number}

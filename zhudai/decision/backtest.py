@@ -127,7 +127,11 @@ def backtest(
     frame = data if isinstance(data, pd.DataFrame) else data.to_pandas()
     if not 0 <= lgd <= 1:
         raise InvalidInputError("lgd", f"must be in [0, 1]; got {lgd}")
-    y = pd.to_numeric(frame[target], errors="coerce").to_numpy(dtype=float) if target in frame else np.full(len(frame), np.nan)  # fmt: skip
+    y = (
+        pd.to_numeric(frame[target], errors="coerce").to_numpy(dtype=float)
+        if target in frame
+        else np.full(len(frame), np.nan)
+    )
     ra = policy.decide_frame(frame)
     a = _stats(_label(policy), ra, y, lgd)
     if against is None:
@@ -137,10 +141,16 @@ def backtest(
     approved_a = (ra["outcome"] == "approve").to_numpy()
     approved_b = (rb["outcome"] == "approve").to_numpy()
     return BacktestReport(
-        a, b, _swap("swap-in (A approves, B does not)", approved_a & ~approved_b, ra, y),
+        a,
+        b,
+        _swap("swap-in (A approves, B does not)", approved_a & ~approved_b, ra, y),
         _swap("swap-out (B approves, A does not)", approved_b & ~approved_a, rb, y),
-    )  # fmt: skip
+    )
 
 
 def _label(policy: CompiledPolicy) -> str:
-    return f"{policy.name}@{policy.version}" if policy.version is not None else f"{policy.name} ({policy.content_hash[:8]})"  # fmt: skip
+    return (
+        f"{policy.name}@{policy.version}"
+        if policy.version is not None
+        else f"{policy.name} ({policy.content_hash[:8]})"
+    )

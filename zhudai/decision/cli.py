@@ -27,7 +27,9 @@ from zhudai.store.db import session_scope
 from zhudai.store.migrate import upgrade
 from zhudai.store.models import DecisionRecord
 
-policy_app = typer.Typer(help="Author, test, publish and back-test decision policies.", no_args_is_help=True)  # fmt: skip
+policy_app = typer.Typer(
+    help="Author, test, publish and back-test decision policies.", no_args_is_help=True
+)
 decision_app = typer.Typer(help="Inspect and replay stored decisions.", no_args_is_help=True)
 
 ModelOpt = typer.Option([], "--model", help="NAME=DIR of a model artefact (repeatable).")
@@ -111,7 +113,9 @@ def test_cmd(
 def validate_cmd(path: Path) -> None:
     """Schema, expression, table and APR-cap checks of one policy file (no models needed)."""
     policy = _compile_file(path, None)
-    typer.echo(f"ok: {policy.name} ({len(policy.steps)} steps, {len(policy.coverage_ids())} rules/rows, hash {policy.content_hash[:12]})")  # fmt: skip
+    typer.echo(
+        f"ok: {policy.name} ({len(policy.steps)} steps, {len(policy.coverage_ids())} rules/rows, hash {policy.content_hash[:12]})"
+    )
 
 
 @policy_app.command("publish")
@@ -228,7 +232,11 @@ def decide_cmd(
     application = json.loads(input_path.read_text(encoding="utf-8"))
     if not isinstance(application, dict):
         raise InvalidInputError("--input", "must hold one JSON object")
-    typer.echo(json.dumps(_policy(policy, models, db).decide(application).record(), ensure_ascii=False, indent=1))  # fmt: skip
+    typer.echo(
+        json.dumps(
+            _policy(policy, models, db).decide(application).record(), ensure_ascii=False, indent=1
+        )
+    )
 
 
 @decision_app.command("show")

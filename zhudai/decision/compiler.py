@@ -144,7 +144,17 @@ class _Compiler:
             hint = f"; {unknown[0]!r} is not set on every path before this step" if unknown else ""
             raise src.error(path, f"{exc.problem} in {text!r}{hint}") from None
 
-    def define(self, src: PolicySource, path: Path_, scope: Scope, var: str, typ: VarType, bounds: Bounds = _FULL, domain: frozenset | None = None, where: str = "") -> None:  # fmt: skip
+    def define(
+        self,
+        src: PolicySource,
+        path: Path_,
+        scope: Scope,
+        var: str,
+        typ: VarType,
+        bounds: Bounds = _FULL,
+        domain: frozenset | None = None,
+        where: str = "",
+    ) -> None:
         if var in self.inputs:
             raise src.error(path, f"{var!r} is an input and cannot be reassigned")
         old = scope.types.get(var)

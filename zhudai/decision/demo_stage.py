@@ -64,7 +64,7 @@ def applications_frame(
             "is_rooted",
             "id_token",
         ]
-    ].merge(  # fmt: skip
+    ].merge(
         customers[["customer_id", "age_at_application", "province", "income_declared"]],
         on="customer_id",
         how="left",

@@ -363,7 +363,10 @@ class CompiledPolicy:
 def _prepare_pii(name: str, kind: str, application: Mapping[str, Any]) -> dict[str, Any] | None:
     """``<name>_token`` and ``<name>_valid`` from the raw value (or an already prepared pair)."""
     if name not in application and f"{name}_valid" in application:
-        return {f"{name}_token": application.get(f"{name}_token"), f"{name}_valid": bool(application[f"{name}_valid"])}  # fmt: skip
+        return {
+            f"{name}_token": application.get(f"{name}_token"),
+            f"{name}_valid": bool(application[f"{name}_valid"]),
+        }
     value = _clean(application.get(name))
     if value is None:
         return None
@@ -467,10 +470,16 @@ def render_trace(st: RowState, policy: CompiledPolicy) -> list[dict[str, Any]]:
             for rule in step.rules:
                 hit = rule.name in fired
                 why = rule.expr.explain(env)
-                out.append({
-                    "step": step.name, "id": f"{step.name}.{rule.name}", "rule": rule.name, "hit": hit,
-                    "why": f"{rule.name} {'fired' if hit else 'not fired'}: {why}" + (f" -> {rule.outcome.value} {rule.reason}" if hit else ""),
-                })  # fmt: skip
+                out.append(
+                    {
+                        "step": step.name,
+                        "id": f"{step.name}.{rule.name}",
+                        "rule": rule.name,
+                        "hit": hit,
+                        "why": f"{rule.name} {'fired' if hit else 'not fired'}: {why}"
+                        + (f" -> {rule.outcome.value} {rule.reason}" if hit else ""),
+                    }
+                )
         elif kind == "table":
             step, matched, failures, candidates = entry[1], entry[2], entry[3], entry[4]
             table = step.table
@@ -505,7 +514,14 @@ def render_trace(st: RowState, policy: CompiledPolicy) -> list[dict[str, Any]]:
                 )
             for r in candidates:
                 if r not in matched:
-                    out.append({"step": table.name, "row": r + 1, "hit": False, "why": f"row {r + 1} matched but row {matched[0] + 1} has priority"})  # fmt: skip
+                    out.append(
+                        {
+                            "step": table.name,
+                            "row": r + 1,
+                            "hit": False,
+                            "why": f"row {r + 1} matched but row {matched[0] + 1} has priority",
+                        }
+                    )
             if not matched:
                 out.append(
                     {
@@ -529,7 +545,13 @@ def render_trace(st: RowState, policy: CompiledPolicy) -> list[dict[str, Any]]:
         elif kind == "branch":
             step, chosen = entry[1], entry[2]
             for i, case in enumerate(step.cases[: len(step.cases) if chosen is None else chosen]):
-                out.append({"step": step.name, "hit": False, "why": f"case {i + 1} not taken: {case.expr.explain(env)}"})  # fmt: skip
+                out.append(
+                    {
+                        "step": step.name,
+                        "hit": False,
+                        "why": f"case {i + 1} not taken: {case.expr.explain(env)}",
+                    }
+                )
             if chosen is None:
                 out.append(
                     {

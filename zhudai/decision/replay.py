@@ -45,8 +45,13 @@ class ReplayReport:
         return self.replayed == self.reproduced
 
     def lines(self, limit: int = 20) -> list[str]:
-        out = [f"replayed {self.replayed} decisions: {self.reproduced} reproduced exactly, {self.replayed - self.reproduced} differ"]  # fmt: skip
-        out += [f"  {d.decision_id} [{d.policy}] {d.field}: stored {d.stored!r} -> replayed {d.replayed!r}" for d in self.diffs[:limit]]  # fmt: skip
+        out = [
+            f"replayed {self.replayed} decisions: {self.reproduced} reproduced exactly, {self.replayed - self.reproduced} differ"
+        ]
+        out += [
+            f"  {d.decision_id} [{d.policy}] {d.field}: stored {d.stored!r} -> replayed {d.replayed!r}"
+            for d in self.diffs[:limit]
+        ]
         out += [f"  model changed: {m}" for m in self.model_mismatches[:limit]]
         return out
 
@@ -95,7 +100,11 @@ def replay(
             )
             scoped = PolicyStore(store.url, model_loader=loader, apr_cap=store.apr_cap)
             source, doc, number = scoped.get(name, v)
-            pinned = dict(p.split(":", 1) for p in record["policy"].get("sub_policies", [])) if v == stored_version else {}  # fmt: skip
+            pinned = (
+                dict(p.split(":", 1) for p in record["policy"].get("sub_policies", []))
+                if v == stored_version
+                else {}
+            )
             cache[key] = scoped.compile(source, doc, number, resolve=scoped.by_hash(pinned))
         policy = cache[key]
         application = {**record.get("features", {}), **record["inputs"]}
@@ -110,5 +119,7 @@ def replay(
             report.reproduced += 1
         report.diffs += [ReplayDiff(decision_id, f"{name}@{v}", f, a, b) for f, a, b in diffs]
         if decision.model_versions and decision.model_versions != record.get("model_versions"):
-            report.model_mismatches.append(f"{decision_id}: {record.get('model_versions')} -> {decision.model_versions}")  # fmt: skip
+            report.model_mismatches.append(
+                f"{decision_id}: {record.get('model_versions')} -> {decision.model_versions}"
+            )
     return report

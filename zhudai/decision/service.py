@@ -135,7 +135,14 @@ class DecisionService:
             self.save(decision, application_id=application_id, shadow=shadow)
         return decision
 
-    def save(self, decision: Decision, *, application_id: int | None = None, shadow: Decision | None = None, url: str | None = None) -> None:  # fmt: skip
+    def save(
+        self,
+        decision: Decision,
+        *,
+        application_id: int | None = None,
+        shadow: Decision | None = None,
+        url: str | None = None,
+    ) -> None:
         """Write the decision's audit record (and the shadow's summary) to the store."""
         save_decisions([(decision, application_id, shadow)], url or self.store.url)
 
@@ -147,10 +154,16 @@ def save_decisions(
     with session_scope(url) as s:
         for decision, application_id, shadow in items:
             if decision.policy_version is None:
-                raise NotFoundError("policy version", f"{decision.policy_name} (decide with a stored version to record it)")  # fmt: skip
+                raise NotFoundError(
+                    "policy version",
+                    f"{decision.policy_name} (decide with a stored version to record it)",
+                )
             record = decision.record()
             if shadow is not None:
-                record["shadow"] = {"policy": {"name": shadow.policy_name, "version": shadow.policy_version}, **shadow.summary()}  # fmt: skip
+                record["shadow"] = {
+                    "policy": {"name": shadow.policy_name, "version": shadow.policy_version},
+                    **shadow.summary(),
+                }
             s.add(
                 DecisionRecord(
                     decision_id=decision.decision_id,

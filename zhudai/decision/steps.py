@@ -244,9 +244,17 @@ class PricingStep(Step):
     """Grade x income-band grid: limit, APR and term for the applicant's cell."""
 
     def __init__(
-        self, name: str, grade: str, income: str, grades: Sequence[str], bands: Sequence[float],
-        limit: np.ndarray, apr: np.ndarray, term: np.ndarray, outputs: dict[str, str],
-    ) -> None:  # fmt: skip
+        self,
+        name: str,
+        grade: str,
+        income: str,
+        grades: Sequence[str],
+        bands: Sequence[float],
+        limit: np.ndarray,
+        apr: np.ndarray,
+        term: np.ndarray,
+        outputs: dict[str, str],
+    ) -> None:
         self.name = name
         self.grade, self.income = grade, income
         self.grade_index = {g: i for i, g in enumerate(grades)}

@@ -37,13 +37,30 @@ class PolicyInfo:
 
     @classmethod
     def of(cls, row: PolicyVersion) -> PolicyInfo:
-        return cls(row.name, row.version, PolicyStatus(row.status).value, row.content_hash, row.created_at, row.activated_at)  # fmt: skip
+        return cls(
+            row.name,
+            row.version,
+            PolicyStatus(row.status).value,
+            row.content_hash,
+            row.created_at,
+            row.activated_at,
+        )
+
+
+def _activated(row: PolicyVersion) -> datetime:
+    return row.activated_at or datetime.min
 
 
 class PolicyStore:
     """Versioned policies in the ``policy_versions`` table (also a loader for sub-policies)."""
 
-    def __init__(self, url: str | None = None, *, model_loader: ModelLoader | None = None, apr_cap: float | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        model_loader: ModelLoader | None = None,
+        apr_cap: float | None = None,
+    ) -> None:
         self.url = url
         self.model_loader = model_loader
         self.apr_cap = apr_cap
@@ -53,7 +70,11 @@ class PolicyStore:
     def _row(self, name: str, version: int | None) -> PolicyVersion:
         with session_scope(self.url) as s:
             q = select(PolicyVersion).where(PolicyVersion.name == name)
-            q = q.where(PolicyVersion.version == version) if version is not None else q.where(PolicyVersion.status == PolicyStatus.ACTIVE)  # fmt: skip
+            q = (
+                q.where(PolicyVersion.version == version)
+                if version is not None
+                else q.where(PolicyVersion.status == PolicyStatus.ACTIVE)
+            )
             row = s.scalars(q).first()
         if row is None:
             raise NotFoundError("policy", f"{name}@{version if version is not None else 'active'}")
@@ -70,7 +91,11 @@ class PolicyStore:
     def active_hash(self, name: str) -> str | None:
         """Content hash of the active version (a cheap check for hot reload)."""
         with session_scope(self.url) as s:
-            return s.scalar(select(PolicyVersion.content_hash).where(PolicyVersion.name == name, PolicyVersion.status == PolicyStatus.ACTIVE))  # fmt: skip
+            return s.scalar(
+                select(PolicyVersion.content_hash).where(
+                    PolicyVersion.name == name, PolicyVersion.status == PolicyStatus.ACTIVE
+                )
+            )
 
     def load(self, name: str) -> tuple[PolicySource, PolicyDocument]:
         """Loader protocol: the active version, else the shipped file (sub-policies)."""
@@ -90,7 +115,11 @@ class PolicyStore:
             if want is None:
                 return self.load(name)
             with session_scope(self.url) as s:
-                row = s.scalars(select(PolicyVersion).where(PolicyVersion.name == name, PolicyVersion.content_hash == want)).first()  # fmt: skip
+                row = s.scalars(
+                    select(PolicyVersion).where(
+                        PolicyVersion.name == name, PolicyVersion.content_hash == want
+                    )
+                ).first()
             if row is not None:
                 source = read_source(row.document, origin=f"store:{name}@{row.version}")
                 return source, parse_document(source)
@@ -101,8 +130,21 @@ class PolicyStore:
 
         return resolve
 
-    def compile(self, source: PolicySource, doc: PolicyDocument, version: int | None = None, resolve: Callable[[str], tuple[PolicySource, PolicyDocument]] | None = None) -> CompiledPolicy:  # fmt: skip
-        return compile_policy(source, doc, resolve=resolve or self.load, model_loader=self.model_loader, apr_cap=self.apr_cap, version=version)  # fmt: skip
+    def compile(
+        self,
+        source: PolicySource,
+        doc: PolicyDocument,
+        version: int | None = None,
+        resolve: Callable[[str], tuple[PolicySource, PolicyDocument]] | None = None,
+    ) -> CompiledPolicy:
+        return compile_policy(
+            source,
+            doc,
+            resolve=resolve or self.load,
+            model_loader=self.model_loader,
+            apr_cap=self.apr_cap,
+            version=version,
+        )
 
     def compiled(self, name: str, version: int | None = None) -> CompiledPolicy:
         source, doc, number = self.get(name, version)
@@ -125,13 +167,24 @@ class PolicyStore:
             failed = [f"{r.name}: {'; '.join(r.problems)}" for r in report.results if not r.passed]
             raise DefinitionError(doc.name, f"policy cases fail: {failed}", source=origin)
         with session_scope(self.url) as s:
-            same = s.scalars(select(PolicyVersion).where(PolicyVersion.name == doc.name, PolicyVersion.content_hash == source.content_hash)).first()  # fmt: skip
+            same = s.scalars(
+                select(PolicyVersion).where(
+                    PolicyVersion.name == doc.name,
+                    PolicyVersion.content_hash == source.content_hash,
+                )
+            ).first()
             if same is not None:
                 return PolicyInfo.of(same)
             last = s.scalar(
                 select(func.max(PolicyVersion.version)).where(PolicyVersion.name == doc.name)
             )
-            row = PolicyVersion(name=doc.name, version=(last or 0) + 1, content_hash=source.content_hash, document=text, status=PolicyStatus.DRAFT)  # fmt: skip
+            row = PolicyVersion(
+                name=doc.name,
+                version=(last or 0) + 1,
+                content_hash=source.content_hash,
+                document=text,
+                status=PolicyStatus.DRAFT,
+            )
             s.add(row)
             s.flush()
             return PolicyInfo.of(row)
@@ -139,10 +192,18 @@ class PolicyStore:
     def activate(self, name: str, version: int) -> PolicyInfo:
         """Make ``version`` the active one; the previously active version is retired."""
         with session_scope(self.url) as s:
-            target = s.scalars(select(PolicyVersion).where(PolicyVersion.name == name, PolicyVersion.version == version)).first()  # fmt: skip
+            target = s.scalars(
+                select(PolicyVersion).where(
+                    PolicyVersion.name == name, PolicyVersion.version == version
+                )
+            ).first()
             if target is None:
                 raise NotFoundError("policy", f"{name}@{version}")
-            for row in s.scalars(select(PolicyVersion).where(PolicyVersion.name == name, PolicyVersion.status == PolicyStatus.ACTIVE)):  # fmt: skip
+            for row in s.scalars(
+                select(PolicyVersion).where(
+                    PolicyVersion.name == name, PolicyVersion.status == PolicyStatus.ACTIVE
+                )
+            ):
                 if row.version != version:
                     row.status = PolicyStatus.RETIRED
             target.status = PolicyStatus.ACTIVE
@@ -153,12 +214,17 @@ class PolicyStore:
     def rollback(self, name: str) -> PolicyInfo:
         """Re-activate the version that was active before the current one."""
         with session_scope(self.url) as s:
-            rows = s.scalars(select(PolicyVersion).where(PolicyVersion.name == name, PolicyVersion.activated_at.is_not(None))).all()  # fmt: skip
+            rows = s.scalars(
+                select(PolicyVersion).where(
+                    PolicyVersion.name == name, PolicyVersion.activated_at.is_not(None)
+                )
+            ).all()
             current = next((r for r in rows if r.status == PolicyStatus.ACTIVE), None)
-            earlier = [r for r in rows if r.status != PolicyStatus.ACTIVE and (current is None or r.activated_at <= current.activated_at)]  # type: ignore[operator]  # fmt: skip
+            until = _activated(current) if current is not None else datetime.max
+            earlier = [r for r in rows if r is not current and _activated(r) <= until]
         if not earlier:
             raise NotFoundError("previous active version of policy", name)
-        previous = max(earlier, key=lambda r: (r.activated_at, r.version))
+        previous = max(earlier, key=lambda r: (_activated(r), r.version))
         return self.activate(name, previous.version)
 
     def versions(self, name: str | None = None) -> list[PolicyInfo]:
