@@ -153,3 +153,16 @@ def test_demo_stage(tmp_path: Path) -> None:
     assert ctx.artifacts["world_dir"] == tmp_path / "world"
     assert any("applications" in line for line in lines)
     assert "bad rate" in lines[-1] and "fraud share" in lines[-1]
+
+
+def test_observation_date_is_inferred_without_manifest(world: Path, tmp_path: Path) -> None:
+    import shutil
+
+    copy = tmp_path / "w"
+    copy.mkdir()
+    for name in ("loans.parquet", "installments.parquet"):
+        shutil.copy(world / name, copy / name)
+    assert credit_labels(copy).equals(credit_labels(world))
+    assert credit_labels(copy, observation=date(2024, 9, 1)).equals(
+        credit_labels(world, observation=date(2024, 9, 1))
+    )
