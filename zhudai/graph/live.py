@@ -6,13 +6,15 @@ satisfies ``zhudai.fraud.rings.RingScorer`` (``observe`` and ``record_outcome``)
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from zhudai.graph.config import GraphConfig
-from zhudai.graph.index import GraphIndex
+from zhudai.graph.index import GraphIndex, to_day
 from zhudai.graph.rings import RingScorer
+from zhudai.graph.world import iter_records, load_records
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,16 @@ class LiveRingScorer:
     ``employer_id`` and ``address_id`` (customer fields) and ``contact_phone_tokens`` make the
     score much sharper (rings share a shell employer, addresses and organiser contacts).
 
+    Parameters
+    ----------
+    index : GraphIndex
+        The live graph.
+    registrations : iterable of records, optional
+        Customers' registrations in time order (``zhudai.graph.world.load_records`` rows with
+        ``is_application`` false). Each is added to the graph just before the first
+        application that arrives after it, so a ring's first applicant is already tied to
+        members who signed up earlier.
+
     Examples
     --------
     >>> from datetime import datetime
@@ -46,11 +58,20 @@ class LiveRingScorer:
     (0.0, 1, None)
     """
 
-    def __init__(self, index: GraphIndex) -> None:
+    def __init__(self, index: GraphIndex, registrations: Iterable[Mapping[str, Any]] = ()) -> None:
         self.index = index
+        self._pending = iter(registrations)
+        self._next: Mapping[str, Any] | None = next(self._pending, None)
+
+    def _catch_up(self, day: float) -> None:
+        while self._next is not None and to_day(self._next["applied_at"]) <= day:
+            self.index.add_application(self._next)
+            self._next = next(self._pending, None)
 
     def observe(self, application: Mapping[str, Any]) -> RingAssessment:
-        """Add ``application`` and return its cluster's ring assessment."""
+        """Add ``application`` (after any registration up to its time) and return its
+        cluster's ring assessment."""
+        self._catch_up(to_day(application.get("applied_at")))
         feats = self.index.score_application(application)
         tied = feats["cluster_size"] > 1
         name = str(self.index.cluster_of(application["application_id"])) if tied else None
@@ -66,7 +87,17 @@ class LiveRingScorer:
 
 
 def ring_scorer(
-    config: GraphConfig | None = None, scorer: RingScorer | None = None
+    world_dir: str | Path | None = None,
+    config: GraphConfig | None = None,
+    scorer: RingScorer | None = None,
 ) -> LiveRingScorer:
-    """A fresh live ring scorer over an empty graph (the factory ``zhudai.fraud`` uses)."""
-    return LiveRingScorer(GraphIndex(config, scorer))
+    """A fresh live ring scorer over an empty graph (the factory ``zhudai.fraud`` uses).
+
+    With ``world_dir``, the world's registrations are fed in time order as applications
+    arrive (strongly recommended: see :class:`LiveRingScorer`).
+    """
+    registrations: Iterable[Mapping[str, Any]] = ()
+    if world_dir is not None:
+        records = load_records(world_dir)
+        registrations = iter_records(records.filter(~records["is_application"]))
+    return LiveRingScorer(GraphIndex(config, scorer), registrations)

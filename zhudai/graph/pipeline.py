@@ -48,7 +48,7 @@ class GraphBuild:
             else np.zeros(0, dtype=np.int64)
         )
         lines = [
-            f"nodes: {g.n_nodes:,} ({t.n_apps:,} applications, {t.n_values:,} attribute values); "
+            f"nodes: {g.n_nodes:,} ({t.n_apps:,} applications and registrations, {t.n_values:,} attribute values); "
             f"edges: {g.n_edges:,} typed attachments, {t.link_app.size:,} linking",
             f"application pairs sharing a value: {g.pairs.lo.size:,}; strong ties: "
             f"{int(g.ties.sum()):,}",
@@ -70,12 +70,18 @@ class GraphBuild:
 
 
 def replay_features(index: GraphIndex, records: pl.DataFrame) -> pl.DataFrame:
-    """Add every record in arrival order, reading its features on arrival and then feeding
-    back its historical decision (``status``), as the live system would."""
+    """Add every record in time order; for each application, read its features on arrival
+    and then feed back its historical decision (``status``), as the live system would.
+
+    Registrations (``is_application`` false) join the graph but get no feature row.
+    """
     rows: list[tuple[float, ...]] = []
     ids = []
     for record in iter_records(records):
-        feats = index.score_application(record)
+        index.add_application(record)
+        if not record.get("is_application", True):
+            continue
+        feats = index.applicant_features(record["application_id"])
         ids.append(record["application_id"])
         rows.append(tuple(feats[k] for k in APPLICANT_FEATURES))
         if record.get("status") is not None:
@@ -92,10 +98,12 @@ def build_world_graph(
 ) -> GraphBuild:
     """Replay a world through the live index and write the graph's Parquet tables.
 
-    Files in ``out_dir``: ``application_features.parquet`` (point-in-time features),
-    ``memberships.parquet`` (component, cluster, community and final ring score per
-    application), ``clusters.parquet``, ``communities.parquet``, ``components.parquet``
-    (groups of >= 2 applications with counts, signals and ring score).
+    The graph holds applications and customers' registrations (see
+    :mod:`zhudai.graph.world`). Files in ``out_dir``: ``application_features.parquet``
+    (point-in-time features per application), ``memberships.parquet`` (component, cluster,
+    community and final ring score per application), ``clusters.parquet``,
+    ``communities.parquet``, ``components.parquet`` (groups of >= 2 nodes with counts,
+    signals and ring score).
     """
     config = config or GraphConfig()
     out = Path(out_dir)
@@ -120,7 +128,7 @@ def build_world_graph(
             "community": graph.communities,
             "ring_score_final": [final[a] for a in t.application_id],
         }
-    )
+    ).filter(pl.col("application_id").is_in(features["application_id"].implode()))
     paths = {
         "application_features": out / "application_features.parquet",
         "memberships": out / "memberships.parquet",

@@ -131,21 +131,21 @@ def group_signals(counts: Mapping[str, Any]) -> dict[str, Any]:
 # Weights of the ring score, set from a logistic fit on development worlds (seeds not used
 # for evaluation), rounded; see docs/graph.md. Signals not listed weigh 0.
 DEFAULT_WEIGHTS: dict[str, float] = {
-    "log2_ids": 2.8,
-    "density": 3.9,
+    "log2_ids": 4.0,
+    "density": 4.3,
     "tie_strength": 1.25,
-    "rejected_share": 1.7,
+    "rejected_share": 1.15,
     "bad_share": 3.0,
-    "log2_rate": -0.2,
-    "span_30": -2.6,
-    "ids_per_device": -1.0,
-    "tie_device": 1.7,
-    "tie_ip": 0.9,
-    "tie_phone": 0.4,
-    "tie_card": -2.0,
-    "tie_id": -2.0,
-    "tie_address": -2.1,
-    "tie_employer": 2.9,
+    "log2_rate": -1.25,
+    "span_30": -4.8,
+    "ids_per_device": 0.55,
+    "tie_device": 0.3,
+    "tie_ip": 0.85,
+    "tie_phone": 0.0,
+    "tie_card": 0.7,
+    "tie_id": 0.7,
+    "tie_address": 0.05,
+    "tie_employer": 3.1,
 }
 
 
@@ -159,21 +159,21 @@ class RingScorer:
 
     Examples
     --------
-    >>> ring = {"n_apps": 6, "n_ids": 6, "n_devices": 2, "n_ties": 12, "tie_values": 48,
-    ...         "tie_spaces": 0b1100111, "n_known": 5, "n_rejected": 4, "n_bad": 0,
-    ...         "first_day": 100.0, "last_day": 106.0}
-    >>> household = {"n_apps": 2, "n_ids": 2, "n_devices": 1, "n_ties": 1, "tie_values": 3,
-    ...              "tie_spaces": 0b0100101, "n_known": 2, "n_rejected": 0, "n_bad": 0,
-    ...              "first_day": 0.0, "last_day": 25.0}
+    >>> ring = {"n_apps": 12, "n_ids": 7, "n_devices": 2, "n_ties": 66, "tie_values": 264,
+    ...         "tie_spaces": 0b1110111, "n_known": 5, "n_rejected": 4, "n_bad": 0,
+    ...         "first_day": 100.0, "last_day": 119.5}
+    >>> household = {"n_apps": 4, "n_ids": 2, "n_devices": 2, "n_ties": 4, "tie_values": 12,
+    ...              "tie_spaces": 0b0110101, "n_known": 2, "n_rejected": 0, "n_bad": 0,
+    ...              "first_day": 0.0, "last_day": 26.0}
     >>> scorer = RingScorer()
     >>> scorer.score(ring) > 0.9 > 0.1 > scorer.score(household)
     True
     """
 
-    bias: float = -13.2
+    bias: float = -23.7
     weights: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
     max_ring_ids: int = 40
-    w_oversize: float = 4.0
+    w_oversize: float = 6.0
 
     def score(self, counts: Mapping[str, Any]) -> Any:
         """Ring score of the group(s) described by ``counts`` (keys :data:`GROUP_COUNTS`):
