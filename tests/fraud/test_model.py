@@ -82,3 +82,18 @@ def test_fraud_model_refuses_bad_input():
         FraudModel().fit(frame, y, np.zeros(len(frame)))
     with pytest.raises(InvalidInputError, match="X"):
         FraudModel().fit(frame.drop(columns="dev_ids_7d"), y)
+
+
+def test_stacked_heads_equal_separate_walks(data):
+    from zhudai.fraud.trees import stack
+
+    X, y = data
+    a = from_lightgbm(
+        lgb.LGBMClassifier(n_estimators=10, max_depth=3, verbose=-1).fit(X, y).booster_
+    )
+    b = from_lightgbm(
+        lgb.LGBMClassifier(n_estimators=7, max_depth=5, verbose=-1).fit(X, 1 - y).booster_
+    )
+    leaves = stack(a, b).leaf_values_one(X[11])
+    assert leaves[:10].sum() == pytest.approx(a.decision_one(X[11]))
+    assert leaves[10:].sum() == pytest.approx(b.decision_one(X[11]))

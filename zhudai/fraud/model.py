@@ -1,7 +1,7 @@
 """The fraud model: an isolation forest for strangeness plus gradient boosting on fraud labels.
 
 The isolation forest needs no labels, so it also sees fraud patterns nobody has labelled yet;
-its score is one more input of the LightGBM classifier, which learns from confirmed fraud. Both
+two LightGBM heads learn from confirmed fraud and from known ring members. Both
 are compiled to flat arrays (:mod:`zhudai.fraud.trees`) so that one application scores in well
 under a millisecond, and saved as JSON + ``.npz`` (no pickle).
 """
@@ -23,6 +23,8 @@ from zhudai.fraud.trees import (
     from_lightgbm,
     load_ensembles,
     save_ensembles,
+    shifted,
+    stack,
 )
 
 _FORMAT = "zhudai.fraud.model/1"
@@ -54,11 +56,11 @@ class FraudModel:
 
     def __init__(
         self,
-        n_estimators: int = 200,
+        n_estimators: int = 120,
         num_leaves: int = 15,
         max_depth: int = 5,
-        learning_rate: float = 0.05,
-        anomaly_trees: int = 100,
+        learning_rate: float = 0.08,
+        anomaly_trees: int = 64,
         random_state: int = 0,
         features: tuple[str, ...] = MODEL_FEATURES,
     ) -> None:
@@ -94,11 +96,14 @@ class FraudModel:
             )
         if set(np.unique(labels)) != {0, 1}:
             raise InvalidInputError("y", "must hold both classes 0 and 1")
-        forest = IsolationForest(n_estimators=self.anomaly_trees, random_state=self.random_state)
+        forest = IsolationForest(
+            n_estimators=self.anomaly_trees,
+            max_samples=min(128, len(matrix)),  # trees of depth 7: a short live walk
+            random_state=self.random_state,
+        )
         forest.fit(matrix)
         self.anomaly_, self.anomaly_norm_ = from_isolation_forest(forest)
-        anomaly = self._anomaly(self.anomaly_.decision_sum(matrix))
-        inputs = np.column_stack([matrix, anomaly])
+        inputs = matrix
         self.supervised_ = self._boost(inputs, labels)
         self.ring_: TreeEnsemble | None = None
         if ring is not None:
@@ -106,11 +111,19 @@ class FraudModel:
             if ring_labels.shape != labels.shape or set(np.unique(ring_labels)) != {0, 1}:
                 raise InvalidInputError("ring", "needs one 0/1 label per row, both classes present")
             self.ring_ = self._boost(inputs, ring_labels)
+        self._stack_heads()
         self.fraud_rate_ = float(labels.mean())
         # Cut-offs recommended with the model (chosen on held-out data by the trainer).
         self.threshold_ = 0.5
         self.ring_threshold_ = 0.5
         return self
+
+    def _stack_heads(self) -> None:
+        # Every tree of the three heads in one ensemble, so the live path walks once; the
+        # forest reads a float32-rounded copy of the inputs placed after the float64 ones.
+        forest = shifted(self.anomaly_, len(self.features))
+        heads = [self.supervised_] + ([self.ring_] if self.ring_ is not None else []) + [forest]
+        self.heads_ = stack(*heads)
 
     def _boost(self, inputs: np.ndarray, labels: np.ndarray) -> TreeEnsemble:
         import lightgbm as lgb
@@ -152,23 +165,24 @@ class FraudModel:
         self._check_fitted()
         matrix = self._matrix(X)
         anomaly = self._anomaly(self.anomaly_.decision_sum(matrix))
-        inputs = np.column_stack([matrix, anomaly])
-        fraud = 1.0 / (1.0 + np.exp(-self.supervised_.decision_sum(inputs)))
+        fraud = 1.0 / (1.0 + np.exp(-self.supervised_.decision_sum(matrix)))
         ring = np.zeros(len(matrix))
         if self.ring_ is not None:
-            ring = 1.0 / (1.0 + np.exp(-self.ring_.decision_sum(inputs)))
+            ring = 1.0 / (1.0 + np.exp(-self.ring_.decision_sum(matrix)))
         return fraud, anomaly, ring
 
     def score_one(self, values: np.ndarray) -> tuple[float, float, float]:
         """``(fraud, anomaly, ring-member)`` scores of one row of ``features`` (live path)."""
         self._check_fitted()
         x = np.nan_to_num(values, nan=-1.0, posinf=1e9, neginf=-1e9)
-        anomaly = float(self._anomaly(self.anomaly_.decision_one(x)))
-        inputs = np.append(x, anomaly)
-        fraud = 1.0 / (1.0 + math.exp(-self.supervised_.decision_one(inputs)))
+        leaves = self.heads_.leaf_values_one(np.concatenate([x, x.astype(np.float32)]))
+        n_fraud = len(self.supervised_.roots)
+        n_boosted = n_fraud + (0 if self.ring_ is None else len(self.ring_.roots))
+        fraud = 1.0 / (1.0 + math.exp(-float(leaves[:n_fraud].sum())))
         ring = 0.0
         if self.ring_ is not None:
-            ring = 1.0 / (1.0 + math.exp(-self.ring_.decision_one(inputs)))
+            ring = 1.0 / (1.0 + math.exp(-float(leaves[n_fraud:n_boosted].sum())))
+        anomaly = float(self._anomaly(float(leaves[n_boosted:].sum())))
         return fraud, anomaly, ring
 
     def save(self, folder: str | Path) -> Path:
@@ -204,6 +218,7 @@ class FraudModel:
         heads = load_ensembles(folder / "trees.npz", "supervised", "anomaly")
         model.supervised_, model.anomaly_ = heads
         model.ring_ = load_ensembles(folder / "trees.npz", "ring")[0] if meta["ring_head"] else None
+        model._stack_heads()
         model.anomaly_norm_ = float(meta["anomaly_norm"])
         model.fraud_rate_ = float(meta["fraud_rate"])
         model.threshold_ = float(meta["threshold"])

@@ -47,13 +47,17 @@ class TreeEnsemble:
 
     def decision_one(self, x: np.ndarray) -> float:
         """Sum of leaf values for one row (a 1-D array): the low-latency path."""
+        return float(self.leaf_values_one(x).sum())
+
+    def leaf_values_one(self, x: np.ndarray) -> np.ndarray:
+        """The value of the leaf each tree reaches for one row, in tree order."""
         if self.float32_inputs:
             x = x.astype(np.float32).astype(np.float64)
         nodes = self.roots
         feature, threshold, left, right = self.feature, self.threshold, self.left, self.right
         for _ in range(self.depth):
             nodes = np.where(x[feature[nodes]] <= threshold[nodes], left[nodes], right[nodes])
-        return float(self.value[nodes].sum())
+        return self.value[nodes]
 
     def to_arrays(self) -> dict[str, np.ndarray]:
         """The arrays to save (``np.savez``)."""
@@ -78,6 +82,51 @@ class TreeEnsemble:
             depth=int(meta[0]),
             float32_inputs=bool(meta[1]),
         )
+
+
+def shifted(ensemble: TreeEnsemble, offset: int) -> TreeEnsemble:
+    """The same trees reading feature ``i + offset`` (for stacking over a widened row).
+
+    A float32 ensemble becomes a float64 one: the caller puts float32-rounded copies of the
+    inputs at the shifted positions.
+    """
+    return TreeEnsemble(
+        feature=(ensemble.feature + offset).astype(np.int32),
+        threshold=ensemble.threshold,
+        left=ensemble.left,
+        right=ensemble.right,
+        value=ensemble.value,
+        roots=ensemble.roots,
+        depth=ensemble.depth,
+        float32_inputs=False,
+    )
+
+
+def stack(*ensembles: TreeEnsemble) -> TreeEnsemble:
+    """One ensemble walking the trees of all, in order (same inputs and input dtype).
+
+    Scoring several heads over the same row then costs one walk: split
+    :meth:`TreeEnsemble.leaf_values_one` at the heads' tree counts.
+    """
+    if len({e.float32_inputs for e in ensembles}) != 1:
+        raise ValueError("stacked ensembles must agree on float32_inputs")
+    offsets = np.cumsum([0] + [len(e.feature) for e in ensembles[:-1]])
+    return TreeEnsemble(
+        feature=np.concatenate([e.feature for e in ensembles]),
+        threshold=np.concatenate([e.threshold for e in ensembles]),
+        left=np.concatenate([e.left + o for e, o in zip(ensembles, offsets, strict=True)]).astype(
+            np.int32
+        ),
+        right=np.concatenate([e.right + o for e, o in zip(ensembles, offsets, strict=True)]).astype(
+            np.int32
+        ),
+        value=np.concatenate([e.value for e in ensembles]),
+        roots=np.concatenate([e.roots + o for e, o in zip(ensembles, offsets, strict=True)]).astype(
+            np.int32
+        ),
+        depth=max(e.depth for e in ensembles),
+        float32_inputs=ensembles[0].float32_inputs,
+    )
 
 
 class _Builder:
