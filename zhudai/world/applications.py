@@ -8,7 +8,7 @@ booked loans keep enough bad ones to learn from.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -35,13 +35,12 @@ _PRODUCT_MIX = np.array([c[5] for c in CHANNELS])
 
 @dataclass
 class Devices:
-    """Attributes of every device index; ``first_seen`` is filled once applications exist."""
+    """Attributes of every device index (the owner's role is ground truth)."""
 
     model: np.ndarray
     emulator: np.ndarray
     rooted: np.ndarray
     owner_role: np.ndarray
-    first_seen: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
 
 
 @dataclass
@@ -191,10 +190,8 @@ def build_applications(
     """All applications: first attempts, then retries after rejection, sorted by time."""
     n = pop.n
     start = day_us(params.start)
-    end = (
-        add_months_us(params.start, params.application_months)
-        + params.outcome_months * 20 * US_PER_DAY
-    )
+    # A retry may come up to a month after the window; every loan still has 6+ months observed.
+    end = add_months_us(params.start, params.application_months) + 31 * US_PER_DAY
     cust = np.arange(n)
     product = categorical(rng, _PRODUCT_MIX, pop.channel)
     rows = _round(
