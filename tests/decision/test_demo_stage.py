@@ -58,7 +58,7 @@ def test_demo_stage_decides_stores_and_reproduces(
     lines = demo_stage.run_stage(ctx)
     text = "\n".join(lines)
     assert "replayed 150 decisions: 150 reproduced exactly, 0 differ -- the demo reproduces" in text
-    assert "approval rate" in text and "backtest: acard_default@1: approval rate" in text
+    assert "records stored" in text and "backtest: acard_default@1: approval rate" in text
     with session_scope(settings.database_url) as s:
         assert s.scalar(select(func.count()).select_from(DecisionRecord)) == 150
     assert ctx.artifacts["decision_policy"] == "acard_default@1"

@@ -137,7 +137,7 @@ def run_stage(ctx: Any) -> list[str]:
     lines = [
         f"policy {POLICY}@{policy.version} ({policy.content_hash[:12]}) active in {url.split('///')[-1]}"
         + ("" if fraud_path else "; fraud signals neutral (no fraud results yet)"),
-        f"decided {n:,} applications in {seconds:.1f}s ({n / seconds:,.0f}/s, records stored): "
+        f"decided {n:,} applications in {seconds:.1f}s ({n / seconds:,.0f}/s); records stored; "
         + ", ".join(f"{k} {v:,} ({v / n:.1%})" for k, v in sorted(outcomes.items())),
         f"approval rate {outcomes['approve'] / n:.3f}; reason codes: "
         + ", ".join(f"{code} {count}" for code, count in reasons.most_common(10)),
