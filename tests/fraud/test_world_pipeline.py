@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import json
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -13,9 +14,9 @@ from typer.testing import CliRunner
 
 import zhudai.fraud
 from zhudai.fraud.cli import app
-from zhudai.fraud.engine import FraudEngine
+from zhudai.fraud.engine import FraudEngine, FraudThresholds
 from zhudai.fraud.evaluation import attempts_to_catch, metrics, train_fraud_model
-from zhudai.fraud.replay import RULE_NAMES, load_applications, replay
+from zhudai.fraud.replay import RULE_NAMES, load_applications, rejudge, replay
 from zhudai.fraud.signals import SIGNAL_NAMES
 from zhudai.fraud.trends import TrendSettings, baseline_alerts, build_trends, write_html
 
@@ -65,12 +66,19 @@ def test_attempts_to_catch_counts_in_time_order():
     assert attempts_to_catch(frame) == [3.0, float("inf")]
 
 
-def test_trained_model_scores_live(small_world, tmp_path):
+def test_trained_model_scores_live_and_rejudging_equals_a_live_replay(small_world):
     model = train_fraud_model(small_world, n_estimators=30, anomaly_trees=20)
     assert 0 < model.threshold_ <= 1
-    engine = FraudEngine(model=model)
-    out = replay(engine, load_applications(small_world).head(300))
-    assert out["fraud_score"].max() > 0 and out["anomaly_score"].min() > 0
+    thresholds = replace(FraudThresholds(), fraud_score=model.threshold_, ring_member_score=0.3)
+    apps = load_applications(small_world).head(600)
+    live = replay(FraudEngine(model=model, thresholds=thresholds), apps)
+    assert live["fraud_score"].max() > 0 and live["anomaly_score"].min() > 0
+    again = rejudge(replay(FraudEngine(thresholds=thresholds), apps), model, thresholds)
+    assert again["fraud_score"].to_numpy() == pytest.approx(
+        live["fraud_score"].to_numpy(), rel=1e-9
+    )
+    for col in ["is_fraud_pred", "hits", *(f"hit_{r}" for r in RULE_NAMES)]:
+        assert again[col].to_list() == live[col].to_list(), col
 
 
 def test_baseline_alerts_fire_on_a_spike_only():

@@ -1,50 +1,69 @@
-"""Demo stage ``fraud``: the fraud layer over the demo world, live order, with trends.
+"""Demo stage ``fraud``: the fraud layer over the demo world, in live order, with trends.
 
-The model is trained on the world's first half (by application time) and the metrics line is
-measured on the second half only, so the printed numbers are out of time.
+The world is replayed once through the live engine; the model is fitted on the first half of
+the applications (by time) and applied to every stored signal row (the model feeds nothing
+back into the engine's state, so this equals a replay with the model in the loop); the
+metrics line is measured on the second half only, so the printed numbers are out of time.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import polars as pl
-
-from zhudai.fraud.evaluation import metrics, train_fraud_model
-from zhudai.fraud.pipeline import build_engine, run_fraud_layer
-from zhudai.fraud.rings import default_ring_scorer_factory
+from zhudai.exceptions import ConfigurationError
+from zhudai.fraud.evaluation import fit_on_results, metrics
+from zhudai.fraud.pipeline import build_engine
+from zhudai.fraud.replay import load_applications, rejudge, replay
+from zhudai.fraud.trends import build_trends, write_html
 
 
 def run_stage(ctx: Any) -> list[str]:
-    """Train on the first half, run live over the whole world, report on the second half.
+    """Replay live, fit on the first half, report on the second half.
 
     Sets ``ctx.artifacts["fraud_engine"]`` (a ready :class:`FraudEngine` holding the state of
-    the whole replay, for the decision stage), ``"fraud_results_path"`` (Parquet, one row per
-    application), ``"fraud_trends_path"`` (HTML) and ``"fraud_model_dir"``.
+    the whole replay and the fitted model, for the decision stage), ``"fraud_results_path"``
+    (Parquet, one row per application), ``"fraud_trends_path"`` (HTML) and
+    ``"fraud_model_dir"``.
     """
+    if "world_dir" not in ctx.artifacts:
+        raise ConfigurationError(
+            "fraud stage: ctx.artifacts['world_dir'] is missing (run the world stage first)"
+        )
     world = Path(ctx.artifacts["world_dir"])
     out = Path(ctx.out_dir) / "fraud"
-    applied = pl.read_parquet(world / "applications.parquet", columns=["applied_at"])["applied_at"]
-    split = applied.sort()[len(applied) // 2]
-    model = train_fraud_model(world, default_ring_scorer_factory(), until=split)
+    out.mkdir(parents=True, exist_ok=True)
+    engine = build_engine()
+    raw = replay(engine, load_applications(world))
+    split = raw["applied_at"].sort()[raw.height // 2]
+    model = fit_on_results(raw, world, until=split)
+    thresholds = replace(
+        engine.thresholds, fraud_score=model.threshold_, ring_member_score=model.ring_threshold_
+    )
+    engine.set_model(model, thresholds)
+    results = rejudge(raw, model, thresholds)
+    results_path = out / "results.parquet"
+    results.write_parquet(results_path)
+    report = build_trends(results)
+    report.alerts.write_csv(out / "alerts.csv")
+    trends_path = write_html(report, out / "trends.html")
     model_dir = model.save(out / "model")
-    engine = build_engine(model)
-    paths = run_fraud_layer(world, out, engine=engine)
-    results = pl.read_parquet(paths["results"])
-    scores = metrics(results, world, engine.thresholds.ring_member_score, since=split)
+    scores = metrics(results, world, thresholds.ring_member_score, since=split)
     ctx.artifacts["fraud_engine"] = engine
-    ctx.artifacts["fraud_results_path"] = paths["results"]
-    ctx.artifacts["fraud_trends_path"] = paths["trends"]
+    ctx.artifacts["fraud_results_path"] = results_path
+    ctx.artifacts["fraud_trends_path"] = trends_path
     ctx.artifacts["fraud_model_dir"] = model_dir
     flagged = int(results["is_fraud_pred"].sum())
     return [
         f"fraud layer ran over {results.height:,} applications in time order; "
-        f"{flagged:,} flagged as fraud, {int(results['probing_pred'].sum()):,} as probing",
-        f"model trained on applications before {split:%Y-%m-%d} (cut-off {model.threshold_:.3f}); "
-        f"ring scorer: {'zhudai.graph' if engine.ring_scorer else 'not available'}",
-        f"results: {paths['results']}",
-        f"trends report: {paths['trends']}",
+        f"{flagged:,} flagged as fraud, {int(results['probing_pred'].sum()):,} as probing, "
+        f"{report.alerts.height:,} trend alerts",
+        f"model fitted on applications before {split:%Y-%m-%d} (cut-offs: fraud "
+        f"{model.threshold_:.3f}, ring {model.ring_threshold_:.3f}); ring scorer: "
+        f"{'zhudai.graph' if engine.ring_scorer else 'not available'}",
+        f"results: {results_path}",
+        f"trends report: {trends_path}",
         "metrics on the second half: " + json.dumps(scores, ensure_ascii=False),
     ]

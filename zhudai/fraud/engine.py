@@ -246,7 +246,7 @@ class FraudEngine:
     ) -> None:
         self.store = store if store is not None else InMemoryVelocityStore()
         self.lists = lists if lists is not None else FraudLists()
-        self.model = model
+        self.model: FraudModel | None = None
         self.ring_scorer = ring_scorer
         self.ip_database = ip_database
         self.gazetteer = gazetteer or Gazetteer.default()
@@ -254,7 +254,15 @@ class FraudEngine:
         self.clock = clock
         self.probing = ProbingDetector(self.thresholds.probing)
         self.travel = TravelTracker()
-        self._model_index: list[str] = [] if model is None else list(model.features)
+        self._model_index: list[str] = []
+        self.set_model(model, self.thresholds)
+
+    def set_model(self, model: FraudModel | None, thresholds: FraudThresholds) -> None:
+        """Swap in a (new) fraud model and the thresholds that go with it; state is kept."""
+        self.model = model
+        self.thresholds = thresholds
+        self.probing.thresholds = thresholds.probing
+        self._model_index = [] if model is None else list(model.features)
 
     # -- the live path -------------------------------------------------------------------
     def check(self, application: Mapping[str, Any]) -> FraudResult:

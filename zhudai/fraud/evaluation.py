@@ -67,6 +67,13 @@ def train_fraud_model(
     """
     engine = FraudEngine(ring_scorer=ring_scorer_factory() if ring_scorer_factory else None)
     results = replay(engine, load_applications(world_dir))
+    return fit_on_results(results, world_dir, until=until, **params)
+
+
+def fit_on_results(
+    results: pl.DataFrame, world_dir: str | Path, *, until: datetime | None = None, **params: Any
+) -> FraudModel:
+    """Fit the fraud model on replay ``results`` of a labelled world (see :func:`train_fraud_model`)."""
     if until is not None:
         results = results.filter(pl.col("applied_at") < until)
     data = results.join(read_truth(world_dir), on="application_id", how="left")

@@ -14,8 +14,9 @@ from typing import Any
 import polars as pl
 
 from zhudai.exceptions import InvalidInputError
-from zhudai.fraud.engine import RULES, FraudEngine
-from zhudai.fraud.signals import SIGNAL_NAMES, FraudResult
+from zhudai.fraud.engine import RULES, FraudEngine, FraudThresholds
+from zhudai.fraud.model import FraudModel
+from zhudai.fraud.signals import SIGNAL_NAMES, FraudResult, Severity
 
 APPLICATION_COLUMNS = (
     "application_id",
@@ -108,6 +109,31 @@ def replay(engine: FraudEngine, apps: pl.DataFrame) -> pl.DataFrame:
         **{f"hit_{name}": pl.Boolean for name in RULE_NAMES},
     }
     return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def rejudge(results: pl.DataFrame, model: FraudModel, thresholds: FraudThresholds) -> pl.DataFrame:
+    """Results of a model-free replay as a replay with ``model`` would have produced them.
+
+    The model reads the signals and feeds nothing back into the engine's state (velocity,
+    lists, probing, graph), so scoring the stored signals and re-applying the rules gives the
+    same rows as a second replay, in a fraction of the time.
+    """
+    fraud, anomaly, ring = model.score(results.select(model.features).to_pandas())
+    scored = results.with_columns(
+        pl.Series("fraud_score", fraud),
+        pl.Series("anomaly_score", anomaly),
+        pl.Series("ring_member_score", ring),
+    )
+    fired_rows = [
+        {name for name, _, fires, _ in RULES if fires(signals, thresholds)}  # type: ignore[arg-type]
+        for signals in scored.select(SIGNAL_NAMES).iter_rows(named=True)
+    ]
+    blocking = {name for name, severity, _, _ in RULES if severity == Severity.BLOCK}
+    return scored.with_columns(
+        pl.Series("is_fraud_pred", [bool(f & blocking) for f in fired_rows]),
+        pl.Series("hits", ["|".join(sorted(f)) for f in fired_rows]),
+        *(pl.Series(f"hit_{name}", [name in f for f in fired_rows]) for name in RULE_NAMES),
+    )
 
 
 def _row(app: dict[str, Any], result: FraudResult) -> tuple:
