@@ -72,7 +72,7 @@ def _ordered_records(records: pl.DataFrame) -> pl.DataFrame:
 
 def _day_column(records: pl.DataFrame) -> np.ndarray:
     col = records["applied_at"]
-    if col.dtype in (pl.Datetime, pl.Date) or isinstance(col.dtype, pl.Datetime):
+    if isinstance(col.dtype, pl.Datetime | pl.Date):
         return col.cast(pl.Datetime("us")).dt.epoch("us").to_numpy() / 86_400e6
     if col.dtype.is_numeric():
         return col.cast(pl.Float64).to_numpy()

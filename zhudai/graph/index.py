@@ -10,7 +10,7 @@ Communities (Leiden) are refreshed on demand from a snapshot, as a batch job wou
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -422,12 +422,3 @@ class GraphIndex:
             for g, n, s in zip(counts["group"], counts["n_apps"], scores, strict=True)
         }
         return int(np.sum(counts["n_apps"] >= 2))
-
-    def add_many(self, records: Iterable[Mapping[str, Any]], *, with_outcomes: bool) -> None:
-        """Add records in order; with ``with_outcomes`` record each ``status`` right after."""
-        for record in records:
-            self.add_application(record)
-            if with_outcomes and record.get("status") is not None:
-                self.record_outcome(
-                    record["application_id"], rejected=record["status"] == "rejected"
-                )
