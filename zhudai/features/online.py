@@ -50,12 +50,9 @@ Columns = dict[str, np.ndarray]
 def numpy_condition(cond: Condition, time_col: str) -> Callable[[Columns], np.ndarray]:
     """A condition as a function of the event columns (time as int64 microseconds)."""
     if cond.kind is ConditionKind.WEEKEND:
-        flag = cond.flag
-
-        def weekend(cols: Columns) -> np.ndarray:
-            return ((cols[time_col] // US_PER_DAY + 3) % 7 >= 5) == flag  # 1970-01-01: Thursday
-
-        return weekend
+        if cond.flag:  # 1970-01-01 was a Thursday: (days + 3) % 7 is 0 on Mondays
+            return lambda cols: (cols[time_col] // US_PER_DAY + 3) % 7 >= 5
+        return lambda cols: (cols[time_col] // US_PER_DAY + 3) % 7 < 5
     if cond.kind is ConditionKind.HOUR:
         low, high = int(cond.low or 0), int(cond.high or 0)
 
@@ -66,9 +63,12 @@ def numpy_condition(cond: Condition, time_col: str) -> Callable[[Columns], np.nd
         return hour
     column = str(cond.column)
     if cond.kind is ConditionKind.BETWEEN:
-        low_b = -math.inf if cond.low is None else cond.low
-        high_b = math.inf if cond.high is None else cond.high
-        return lambda cols: (cols[column] >= low_b) & (cols[column] < high_b)
+        lo, hi = cond.low, cond.high
+        if lo is None:
+            return lambda cols: cols[column] < hi
+        if hi is None:
+            return lambda cols: cols[column] >= lo
+        return lambda cols: (cols[column] >= lo) & (cols[column] < hi)
     if cond.kind is ConditionKind.IN:
         values = frozenset(cond.values)
 
