@@ -196,3 +196,25 @@ def test_demo_stage_writes_features_and_shares_the_definitions(
         ctx.artifacts["feature_comparison"].weak_auc
         - ctx.artifacts["feature_comparison"].demographics_auc
     )
+
+
+def test_output_rows_are_applications_even_when_square() -> None:
+    from datetime import datetime
+
+    from zhudai.features import feature_set_from_dict
+
+    fs = feature_set_from_dict(
+        {"tables": {"orders": {"windows": [7, 30], "aggregates": [{"agg": "count"}]}}}
+    )
+    apps = pl.DataFrame(
+        {"application_id": [1, 2], "customer_id": [1, 2], "applied_at": [datetime(2024, 2, 1)] * 2}
+    )
+    orders = pl.DataFrame(
+        {
+            "customer_id": [1, 2, 2],
+            "ts": [datetime(2024, 1, 20), datetime(2024, 1, 30), datetime(2024, 1, 31)],
+        }
+    )
+    out = BatchFeatureEngine(fs).compute(apps, {"orders": orders})
+    assert out["orders_count_7d"].to_list() == [0.0, 2.0]
+    assert out["orders_count_30d"].to_list() == [1.0, 2.0]

@@ -136,9 +136,7 @@ class BatchFeatureEngine:
             self._scan(a, apps, tp, events)
         self._fields(a, apps, tables)
         values = self.plan.finalize(a)
-        features = pl.DataFrame(
-            values, schema=self.plan.names, orient="row" if values.shape[0] == 0 else None
-        )
+        features = pl.DataFrame(values, schema=self.plan.names, orient="row")
         return pl.concat([apps.select(ID_COLUMNS), features.fill_nan(None)], how="horizontal")
 
     def compute_world(self, world_dir: str | Path) -> pl.DataFrame:

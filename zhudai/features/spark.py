@@ -114,7 +114,7 @@ class SparkFeatureEngine:
             events = require_table(tables, name, tp.columns).select(tp.columns)
             self._scan(a, apps_sdf, tp, self._frame(events))
         self._fields(a, apps_sdf, tables)
-        features = pl.DataFrame(self.plan.finalize(a), schema=self.plan.names)
+        features = pl.DataFrame(self.plan.finalize(a), schema=self.plan.names, orient="row")
         return pl.concat([apps.select(ID_COLUMNS), features.fill_nan(None)], how="horizontal")
 
     def _frame(self, frame: pl.DataFrame) -> Any:
