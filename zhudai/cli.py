@@ -38,8 +38,12 @@ SUBCOMMANDS: tuple[tuple[str, str], ...] = (
 )
 
 
-def _mount() -> None:
+def _mount(only: str | None = None) -> None:
+    """Mount the capabilities' apps: all of them for top-level ``--help``, else only the one the
+    command line names (so ``zhudai card ...`` does not import the graph or Spark stacks)."""
     for name, target in SUBCOMMANDS:
+        if only is not None and name != only:
+            continue
         module_name, attr = target.split(":")
         try:
             module = importlib.import_module(module_name)
@@ -74,7 +78,7 @@ def main() -> None:
     try:
         settings = get_settings()
         configure_logging(settings.log_level, as_json=settings.log_json)
-        _mount()
+        _mount(next((a for a in sys.argv[1:] if not a.startswith("-")), None))
         app()  # standalone: click prints its own usage errors and exits
     except ZhudaiError as exc:
         typer.secho(f"error: {exc}", err=True, fg="red")
