@@ -138,3 +138,25 @@ def test_live_path_never_reads_truth():
             if isinstance(node, ast.ImportFrom) and node.module
         }
         assert "zhudai.fraud.evaluation" not in imported, path.name
+
+
+def test_cluster_growth_flags_new_fast_and_suspicious_clusters():
+    from datetime import datetime, timedelta
+
+    from zhudai.fraud.trends import cluster_growth
+
+    t0 = datetime(2024, 1, 1)
+    rows = []
+    for i in range(4):  # ring: four customers in three days, one flagged
+        rows.append(("ring", i, t0 + timedelta(days=i // 2), i == 3))
+    for i in range(4):  # family device: four customers over four months, never flagged
+        rows.append(("family", 10 + i, t0 + timedelta(days=40 * i), False))
+    frame = pl.DataFrame(
+        rows, schema=["device_id", "customer_id", "applied_at", "is_fraud_pred"], orient="row"
+    ).with_columns(pl.lit(0.0).alias("ring_score"), pl.lit(None, pl.Utf8).alias("ring_community"))
+    out = cluster_growth(frame, TrendSettings())
+    ring = out.filter(pl.col("cluster") == "ring")
+    assert ring["new"].to_list() == [True] and ring["fast"].to_list() == [True]
+    assert ring["suspicious"].to_list() == [True] and ring["size"].to_list() == [4]
+    family = out.filter(pl.col("cluster") == "family")
+    assert not family["fast"].any() and not family["suspicious"].any()

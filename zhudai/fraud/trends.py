@@ -57,29 +57,43 @@ def daily_velocity_peaks(results: pl.DataFrame) -> pl.DataFrame:
 
 
 def cluster_growth(results: pl.DataFrame, settings: TrendSettings) -> pl.DataFrame:
-    """Per cluster and day: size so far, members joined in ``growth_days``, and whether new.
+    """Per cluster and day: size so far, members joined in ``growth_days``, new, suspicious.
 
-    Clusters are the graph's ring communities when the results carry them, else devices;
-    size counts distinct customers. Only clusters of ``min_cluster_size`` or more are kept.
+    Clusters are the graph's communities when the results carry them, else devices; size
+    counts distinct customers. A cluster is *new* on the day it reaches ``min_cluster_size``,
+    *fast* while at least half of its members joined within ``growth_days``, and *suspicious* from the first day one of its applications was flagged (fraud verdict or
+    graph ring score >= 0.5). Only clusters of ``min_cluster_size`` or more are kept.
     """
     has_rings = "ring_community" in results.columns and results["ring_community"].drop_nulls().len()
     key = "ring_community" if has_rings else "device_id"
-    firsts = (
-        results.filter(pl.col(key).is_not_null())
-        .with_columns(pl.col("applied_at").dt.date().alias("day"))
-        .group_by(key, "customer_id")
-        .agg(pl.col("day").min())
+    rows = results.filter(pl.col(key).is_not_null()).with_columns(
+        pl.col("applied_at").dt.date().alias("day"),
+        (pl.col("is_fraud_pred") | (pl.col("ring_score") >= 0.5)).alias("flag"),
     )
-    daily = firsts.group_by(key, "day").agg(pl.len().alias("joined")).sort(key, "day")
+    joined = (
+        rows.group_by(key, "customer_id")
+        .agg(pl.col("day").min())
+        .group_by(key, "day")
+        .agg(pl.len().alias("joined"))
+    )
+    flagged = rows.group_by(key, "day").agg(pl.col("flag").sum().alias("flagged_today"))
+    daily = joined.join(flagged, on=[key, "day"], how="full", coalesce=True).fill_null(0)
     window = f"{settings.growth_days}d"
+    low = settings.min_cluster_size
     return (
-        daily.with_columns(
+        daily.sort(key, "day")
+        .with_columns(
             pl.col("joined").cum_sum().over(key).alias("size"),
             pl.col("joined").rolling_sum_by("day", window_size=window).over(key).alias("growth"),
-            (pl.col("day") == pl.col("day").min().over(key)).alias("new"),
+            (pl.col("flagged_today").cum_sum().over(key) > 0).alias("suspicious"),
+        )
+        .with_columns(
+            ((pl.col("size") >= low) & (pl.col("size") - pl.col("joined") < low)).alias("new"),
+            # fast-growing: at least half of the members joined within growth_days
+            ((pl.col("growth") >= low) & (2 * pl.col("growth") >= pl.col("size"))).alias("fast"),
         )
         .rename({key: "cluster"})
-        .filter(pl.col("size") >= settings.min_cluster_size)
+        .filter(pl.col("size") >= low)
         .sort("day", "cluster")
     )
 
@@ -150,7 +164,7 @@ def build_trends(results: pl.DataFrame, settings: TrendSettings | None = None) -
         velocity.with_columns(pl.col(vel_cols).cast(pl.Float64)), vel_cols, settings,
         settings.min_velocity_sigma,
     )  # fmt: skip
-    fast = clusters.filter(pl.col("new") | (pl.col("growth") >= settings.min_cluster_size)).select(
+    fast = clusters.filter(pl.col("suspicious") & (pl.col("new") | pl.col("fast"))).select(
         "day",
         pl.concat_str(pl.lit("cluster "), pl.col("cluster").cast(pl.Utf8)).alias("metric"),
         pl.col("size").cast(pl.Float64).alias("value"),
@@ -193,14 +207,14 @@ def write_html(report: TrendReport, path: str | Path, title: str = "zhudai fraud
         report.clusters.group_by("day")
         .agg(
             pl.col("new").sum().alias("new clusters"),
-            (pl.col("growth") >= 3).sum().alias("fast-growing clusters"),
+            pl.col("fast").sum().alias("fast-growing clusters"),
         )
         .sort("day")
     )
     fig = go.Figure()
     for col in ("new clusters", "fast-growing clusters"):
         fig.add_trace(go.Bar(x=per_day["day"].to_list(), y=per_day[col].to_list(), name=col))
-    fig.update_layout(title="New and fast-growing clusters per day", barmode="group")
+    fig.update_layout(title="New and fast-growing suspicious clusters per day", barmode="group")
     figures.append(fig)
     alerts = report.alerts.filter(~pl.col("metric").str.starts_with("cluster "))
     if alerts.height:
