@@ -55,6 +55,7 @@ _STREAMS: tuple[tuple[str, str, str], ...] = (
 _FAMILY_KEY = {family: key for family, key, _ in _STREAMS}
 _FAMILY_KEY.update({"rej.dev": "device_id", "rej.id": "id_token", "rej.ip": "ip"})
 _REJECT_STREAMS = ("rej.dev", "rej.id", "rej.ip")
+_KEY_FIELDS = tuple({f for _, k, m in _STREAMS for f in (k, m)})
 _LIST_KEYS = {
     KeyType.DEVICE: "device_id",
     KeyType.IP: "ip",
@@ -326,19 +327,19 @@ class FraudEngine:
 
     # -- parts ---------------------------------------------------------------------------
     def _velocity_plan(self, app: Mapping[str, Any]) -> tuple[list[Update], list[Query]]:
-        updates: list[Update] = []
-        for family, key_field, member_field in _STREAMS:
-            key = _key(app, key_field)
-            if key:
-                value = float(app.get("amount_requested") or 0.0) if family == "id.dev" else 0.0
-                updates.append((f"{family}:{key}", _key(app, member_field) or "", value))
-        queries: list[Query] = [
-            (f"{family}:{_key(app, _FAMILY_KEY[family]) or '-'}", window, agg)
-            for _, family, window, agg in VELOCITY_SIGNALS
+        keys = {f: _key(app, f) for f in _KEY_FIELDS}
+        names = {family: f"{family}:{keys[f] or '-'}" for family, f in _FAMILY_KEY.items()}
+        amount = float(app.get("amount_requested") or 0.0)
+        updates: list[Update] = [
+            (names[family], keys[member_field] or "", amount if family == "id.dev" else 0.0)
+            for family, key_field, member_field in _STREAMS
+            if keys[key_field]
         ]
-        contacts = app.get("contact_phone_tokens") or ()
-        id_token = _key(app, "id_token") or ""
-        for contact in contacts:
+        queries: list[Query] = [
+            (names[family], window, agg) for _, family, window, agg in VELOCITY_SIGNALS
+        ]
+        id_token = keys["id_token"] or ""
+        for contact in app.get("contact_phone_tokens") or ():
             updates.append((f"contact.id:{contact}", id_token, 0.0))
             queries.append((f"contact.id:{contact}", 30 * DAY, Agg.DISTINCT))
         return updates, queries
