@@ -34,7 +34,7 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
-from typing import Protocol, runtime_checkable
+from typing import NamedTuple, Protocol, runtime_checkable
 
 from zhudai.exceptions import InvalidInputError
 
@@ -111,8 +111,7 @@ Update = tuple[str, str, float]
 Query = tuple[str, float, Agg]
 
 
-@dataclass(frozen=True)
-class Observation:
+class Observation(NamedTuple):
     """The outcome of :meth:`VelocityStore.observe`.
 
     ``ts`` is the time the event was judged at (after clamping), ``statuses`` one
@@ -373,13 +372,18 @@ class InMemoryVelocityStore:
             statuses = [self._insert(st, event_id, ts, v, m, horizon) for st, m, v in updates]
         at = max(ts, self._wm - cfg.max_lateness)
         values: list[float] = []
-        for stream, window, agg in queries:
+        streams, max_window = self._streams, self._max_window
+        for stream, window, agg in queries:  # count() / distinct() / total(), inlined
+            if not 0 < window <= max_window:
+                check_window(cfg, window)
+            st = streams.get(stream, _EMPTY)
+            lo, hi = bisect_right(st.ts, at - window), bisect_right(st.ts, at)
             if agg == Agg.COUNT:
-                values.append(self.count(stream, at, window))
+                values.append(hi - lo)
             elif agg == Agg.DISTINCT:
-                values.append(self.distinct(stream, at, window))
+                values.append(len(set(st.members[lo:hi])) if hi - lo > 1 else hi - lo)
             else:
-                values.append(self.total(stream, at, window))
+                values.append(math.fsum(st.values[lo:hi]))
         return Observation(ts, statuses, values)
 
     def watermark(self) -> float:
