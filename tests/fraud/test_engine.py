@@ -150,3 +150,39 @@ def test_probing_memory_forgets_old_rejections():
     for i in range(_PRUNE_EVERY):
         detector.record_rejection(i * 3600.0, (f"id:{i}",), attempt)
     assert len(detector) <= 7 * 24 + 1  # only the last 7 days of rejections are kept
+
+
+@pytest.mark.redis
+def test_default_store_follows_settings(monkeypatch, redis_url):
+    from zhudai.fraud.engine import default_velocity_store
+    from zhudai.settings import get_settings
+
+    assert isinstance(default_velocity_store(), InMemoryVelocityStore)
+    monkeypatch.setenv("ZHUDAI_REDIS_URL", redis_url)
+    get_settings.cache_clear()
+    assert isinstance(default_velocity_store(), RedisVelocityStore)
+
+
+def test_future_stamped_application_is_judged_at_arrival_time(application):
+    arrival = to_epoch(application(minutes=0)["applied_at"])
+    engine = FraudEngine(clock=lambda: arrival)
+    engine.check(application(minutes=0, person=60, device_id="d-skew"))
+    forged = application(minutes=600, person=61, device_id="d-skew")  # client clock 10 h ahead
+    s = engine.check(forged).signals
+    assert s["dev_apps_1h"] == 2  # counted at arrival time, next to the first application
+    assert engine.store.watermark() == arrival
+
+
+def test_ip_database_fills_a_missing_ip_city(application, tmp_path):
+    from zhudai.fraud.geo import IpRangeTable
+
+    path = tmp_path / "ranges.csv"
+    path.write_text(
+        "start_ip,end_ip,province,city\n36.112.0.0,36.112.255.255,北京,北京\n", encoding="utf-8"
+    )
+    engine = FraudEngine(ip_database=IpRangeTable.from_csv(path))
+    app = application(person=70, ip="36.112.5.6")
+    del app["ip_city"]
+    s = engine.check(app).signals
+    assert s["ip_declared_mismatch"] == 1  # declared Hangzhou, IP in Beijing
+    assert s["gps_ip_km"] == pytest.approx(1125, rel=0.05)

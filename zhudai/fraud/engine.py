@@ -34,6 +34,7 @@ from zhudai.fraud.signals import (
     Severity,
 )
 from zhudai.fraud.velocity import DAY, Agg, InMemoryVelocityStore, Query, Update, VelocityStore
+from zhudai.settings import get_settings
 
 _EPOCH = datetime(1970, 1, 1)
 
@@ -65,6 +66,16 @@ _LIST_KEYS = {
     KeyType.CARD: "card_token",
     KeyType.GEOHASH: "geohash6",
 }
+
+
+def default_velocity_store() -> VelocityStore:
+    """Redis at ``settings.redis_url`` (``ZHUDAI_REDIS_URL``) if set, else the embedded store."""
+    url = get_settings().redis_url
+    if url:
+        from zhudai.fraud.velocity_redis import RedisVelocityStore
+
+        return RedisVelocityStore(url)
+    return InMemoryVelocityStore()
 
 
 def to_epoch(value: Any, field_name: str = "applied_at") -> float:
@@ -217,7 +228,8 @@ class FraudEngine:
     Parameters
     ----------
     store : VelocityStore, optional
-        Velocity backend; an :class:`InMemoryVelocityStore` by default.
+        Velocity backend; by default Redis when ``settings.redis_url`` is set (shared by API
+        workers), else the embedded :class:`InMemoryVelocityStore`.
     lists : FraudLists, optional
         Black/grey lists; the probing detector adds grey entries for devices it catches.
     model : FraudModel, optional
@@ -245,7 +257,7 @@ class FraudEngine:
         thresholds: FraudThresholds | None = None,
         clock: Callable[[], float] | None = None,
     ) -> None:
-        self.store = store if store is not None else InMemoryVelocityStore()
+        self.store = store if store is not None else default_velocity_store()
         self.lists = lists if lists is not None else FraudLists()
         self.model: FraudModel | None = None
         self.ring_scorer = ring_scorer
