@@ -22,10 +22,11 @@ def _regular_rates(b: VariableBins) -> np.ndarray:
     return t["bad_rate"].to_numpy()
 
 
+@pytest.mark.parametrize("prebinning", ["quantile", "tree"])
 @pytest.mark.parametrize("trend", ["ascending", "descending"])
-def test_monotonic_trend_holds(synthetic, trend):
+def test_monotonic_trend_holds(synthetic, trend, prebinning):
     X, y = synthetic
-    b = Binner(monotonic_trend=trend).fit(X[["rise", "u"]], y)
+    b = Binner(monotonic_trend=trend, prebinning=prebinning).fit(X[["rise", "u"]], y)
     for col in ("rise", "u"):
         rates = _regular_rates(b.bins_[col])
         diffs = np.diff(rates)

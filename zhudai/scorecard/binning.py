@@ -8,8 +8,9 @@ Bin layout of every variable: the regular bins ``0 .. k-1``, then one **Special*
 (numeric: the ``special_codes`` such as ``-999``; categorical: the *Other* bin, see below),
 then one **Missing** bin. A Special or Missing bin that saw no training rows has WOE 0.
 
-Numeric fit, per column: pre-bin on a fine quantile grid (``prebinning="quantile"``) or split
-that grid best-first by Gini (``"tree"``, the default), optionally pre-merge by ChiMerge
+Numeric fit, per column: pre-bin into ``max_n_prebins`` (40) equal-frequency cells
+(``prebinning="quantile"``, the default) or split a 100-cell quantile grid best-first by Gini
+(``"tree"``), optionally pre-merge by ChiMerge
 (``method="chimerge"``), then merge adjacent pre-bins to the largest IV under the
 ``monotonic_trend`` and ``min_bin_share`` constraints (exact dynamic programme, see
 ``_optimize.py``). Categorical: categories rarer than ``cat_min_share`` are pooled, the rest are
@@ -266,7 +267,10 @@ class Binner:
 
     Parameters
     ----------
-    prebinning : ``"tree"`` (Gini splits of a 100-cell quantile histogram) or ``"quantile"``.
+    prebinning : ``"quantile"`` (``max_n_prebins`` equal-frequency cells) or ``"tree"`` (Gini
+        splits of a 100-cell quantile histogram into at most ``max_n_prebins`` leaves).
+        Quantile cells feed the exact merge the most detail; on the benchmark tables they gave
+        the best test AUC/KS (German Credit and 200,000 synthetic rows).
     method : ``"optimal"`` (max-IV merge) or ``"chimerge"`` (ChiMerge first, then the same
         constrained merge).
     max_n_prebins : pre-bins per numeric variable before merging.
@@ -339,9 +343,9 @@ class Binner:
 
     def __init__(
         self,
-        prebinning: str = "tree",
+        prebinning: str = "quantile",
         method: str = "optimal",
-        max_n_prebins: int = 20,
+        max_n_prebins: int = 40,
         min_prebin_share: float = 0.02,
         min_bin_share: float | str = "auto",
         max_n_bins: int | None = None,
