@@ -25,6 +25,7 @@ from zhudai.fraud.model import FraudModel
 from zhudai.fraud.replay import load_applications, replay
 from zhudai.fraud.rings import RingScorer
 from zhudai.fraud.signals import MODEL_FEATURES
+from zhudai.fraud.velocity import InMemoryVelocityStore
 
 # Added to the evaluated seed to get the training world's seed (a different world).
 TRAIN_SEED_OFFSET = 1_000_003
@@ -65,7 +66,10 @@ def train_fraud_model(
     (``threshold_``, ``ring_threshold_``) maximise F1 on out-of-fold scores (3 folds); the
     returned model is fitted on all of them.
     """
-    engine = FraudEngine(ring_scorer=ring_scorer_factory() if ring_scorer_factory else None)
+    engine = FraudEngine(
+        store=InMemoryVelocityStore(),
+        ring_scorer=ring_scorer_factory() if ring_scorer_factory else None,
+    )
     results = replay(engine, load_applications(world_dir))
     return fit_on_results(results, world_dir, until=until, **params)
 
@@ -212,6 +216,7 @@ def evaluate_seed(
             ring_member_score=model.ring_threshold_,
         )
         engine = FraudEngine(
+            store=InMemoryVelocityStore(),
             model=model,
             thresholds=thresholds,
             ring_scorer=ring_scorer_factory() if ring_scorer_factory else None,

@@ -15,10 +15,12 @@ from zhudai.fraud.model import FraudModel
 from zhudai.fraud.replay import load_applications, replay
 from zhudai.fraud.rings import default_ring_scorer_factory
 from zhudai.fraud.trends import build_trends, write_html
+from zhudai.fraud.velocity import InMemoryVelocityStore
 
 
 def build_engine(model: FraudModel | None = None) -> FraudEngine:
-    """An embedded engine with the model's recommended cut-off and the graph's ring scorer."""
+    """An engine for batch replays: its own embedded velocity store (a replay must never
+    write into a shared live Redis), the model's cut-offs and the graph's ring scorer."""
     thresholds = FraudThresholds()
     if model is not None:
         thresholds = replace(
@@ -26,7 +28,10 @@ def build_engine(model: FraudModel | None = None) -> FraudEngine:
         )
     factory = default_ring_scorer_factory()
     return FraudEngine(
-        model=model, thresholds=thresholds, ring_scorer=factory() if factory else None
+        store=InMemoryVelocityStore(),
+        model=model,
+        thresholds=thresholds,
+        ring_scorer=factory() if factory else None,
     )
 
 
