@@ -220,16 +220,21 @@ class Plan:
             {s for items in recipes.values() for _, slots in items for s in slots}
         )
         self.slot_index = {s: k for k, s in enumerate(self.slots)}
-        # recipe kind -> (feature indices, slot-index matrix with one column per recipe input)
-        self._recipes = {
-            kind: (
-                np.array([i for i, _ in items], dtype=np.intp),
-                np.array(
-                    [[self.slot_index[s] for s in slots] for _, slots in items], dtype=np.intp
-                ),
-            )
-            for kind, items in recipes.items()
-        }
+        # All recipe inputs are gathered from the slot matrix in one fancy index; recipe kind k
+        # reads its j-th input from the columns offsets[j] : offsets[j] + m of that gather.
+        self._kinds: list[tuple[str, int, list[int]]] = []
+        gather: list[int] = []
+        order: list[int] = []
+        for kind, items in recipes.items():
+            m = len(items)
+            offsets = []
+            for j in range(len(items[0][1])):
+                offsets.append(len(gather))
+                gather += [self.slot_index[slots[j]] for _, slots in items]
+            self._kinds.append((kind, m, offsets))
+            order += [i for i, _ in items]
+        self._gather = np.array(gather, dtype=np.intp)
+        self._order = np.array(order, dtype=np.intp)
         self._ratio_layers = self._layers(ratios, feature_index)
         self.tables = self._table_plans()
 
@@ -336,26 +341,30 @@ class Plan:
         Missing values are NaN: a mean, extreme, std, recency or slope of no events, a ratio
         whose denominator is 0 or missing, a field whose value is missing.
         """
-        out = np.full((a.shape[0], len(self.names)), np.nan)
-        for kind, (idx, s) in self._recipes.items():
-            cols = [a[:, s[:, j]] for j in range(s.shape[1])]
+        g = a[:, self._gather]
+        parts = []
+        for kind, m, offsets in self._kinds:
+            cols = [g[:, o : o + m] for o in offsets]
             if kind == "copy":
-                out[:, idx] = cols[0]
+                parts.append(cols[0])
             elif kind == "mean":
                 total, count = cols
-                out[:, idx] = _divide(total, count, count > 0)
+                parts.append(_divide(total, count, count > 0))
             elif kind == "std":
                 count, total, sq = cols
                 spread = sq - total * _divide(total, count, count > 0)
-                out[:, idx] = np.sqrt(np.maximum(_divide(spread, count - 1, count >= 2), 0.0))
+                parts.append(np.sqrt(np.maximum(_divide(spread, count - 1, count >= 2), 0.0)))
             elif kind == "share":
                 part, whole = cols
-                out[:, idx] = _divide(part, whole, whole > 0)
+                parts.append(_divide(part, whole, whole > 0))
             else:  # trend: slope of x against time (= minus the slope against age)
                 count, sa, saa, sx, sax = cols
                 denom = count * saa - sa * sa
                 ok = (count >= 2) & (denom > 1e-9 * count * saa)
-                out[:, idx] = _divide(sa * sx - count * sax, denom, ok)
+                parts.append(_divide(sa * sx - count * sax, denom, ok))
+        out = np.full((a.shape[0], len(self.names)), np.nan)
+        if parts:
+            out[:, self._order] = np.concatenate(parts, axis=1)
         for idx, num, den in self._ratio_layers:
             d = out[:, den]
             out[:, idx] = _divide(out[:, num], d, (d != 0) & ~np.isnan(d))
