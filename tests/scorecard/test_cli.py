@@ -78,6 +78,18 @@ def test_excel_has_the_scorecard_table(german, tmp_path):
     assert {"variable", "bin", "woe", "points"} <= set(header)
 
 
+def test_points_scaling_options(german, tmp_path):
+    data = _german_file(tmp_path, german)
+    out = tmp_path / "m"
+    args = ["--base-score", "700", "--base-odds", "20", "--pdo", "40"]
+    assert _train("--data", str(data), "--target", "bad", "--out", str(out), *args).exit_code == 0
+    model = load_model(out)
+    assert (model.scaling.base_score, model.scaling.base_odds, model.scaling.pdo) == (700, 20, 40)
+    assert model.scaling.score_from_pd(1 / 21) == pytest.approx(700.0)
+    exc = _error(_train("--data", str(data), "--target", "bad", "--out", str(out), "--pdo", "0"))
+    assert isinstance(exc, InvalidInputError) and exc.field == "pdo"
+
+
 def test_out_of_time_split(german, tmp_path):
     X, _ = german
     dates = pd.date_range("2024-01-01", periods=len(X), freq="D").strftime("%Y-%m-%d")

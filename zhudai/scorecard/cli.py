@@ -44,8 +44,14 @@ def train(
     ),
     seed: int = typer.Option(0, "--seed", help="Random seed of the split and the model."),
     name: str | None = typer.Option(None, "--name", help="Model name in the artefact."),
+    base_score: float = typer.Option(
+        600.0, "--base-score", help="Scorecard points at the base odds."
+    ),
+    base_odds: float = typer.Option(50.0, "--base-odds", help="Good:bad odds at the base score."),
+    pdo: float = typer.Option(20.0, "--pdo", help="Points to double the odds."),
 ) -> None:
     """Train, evaluate and save a model; print one JSON line of metrics."""
+    from zhudai.scorecard.points import Scaling
     from zhudai.scorecard.training import metrics_line, read_table, write_artifacts
     from zhudai.scorecard.training import train as run_training
 
@@ -62,6 +68,7 @@ def train(
         seed=seed,
         calibration=calibration,
         name=name,
+        scaling=Scaling(base_score, base_odds, pdo),
     )
     write_artifacts(result, out)
     typer.echo(metrics_line(result, out))

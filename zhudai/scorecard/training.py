@@ -127,9 +127,11 @@ def _split(
     return parts
 
 
-def _estimator(model: str, seed: int):
+def _estimator(model: str, seed: int, scaling: Scaling):
     if model == "lr":
-        return Scorecard()
+        return Scorecard(
+            base_score=scaling.base_score, base_odds=scaling.base_odds, pdo=scaling.pdo
+        )
     if model in ("xgb", "lgbm"):
         return GradientBoostedModel(engine=model, random_state=seed)
     return NeuralModel(random_state=seed)
@@ -149,8 +151,12 @@ def train(
     calibration: str | None = None,
     name: str | None = None,
     estimator: Any = None,
+    scaling: Scaling | None = None,
 ) -> TrainResult:
-    """Fit and evaluate one model; ``estimator`` overrides the default for ``model``."""
+    """Fit and evaluate one model; ``estimator`` overrides the default for ``model``.
+
+    ``scaling`` sets a scorecard's base score, base odds and PDO (default 600, 50:1, 20).
+    """
     if model not in MODELS:
         raise InvalidInputError("model", f"must be one of {MODELS}; got {model!r}")
     if kind not in CARD_KINDS:
@@ -175,7 +181,7 @@ def train(
         )
         fit_X, fit_y = X_train[features].iloc[fit_rows], y_train[fit_rows]
         cal_part = (X_train[features].iloc[cal_rows], y_train[cal_rows])
-    est = estimator if estimator is not None else _estimator(model, seed)
+    est = estimator if estimator is not None else _estimator(model, seed, scaling or Scaling())
     est.fit(fit_X, fit_y)
     identity = {"name": name or f"{kind.lower()}card_{model}", "version": "1", "kind": kind}
     meta = est.metadata(**identity)
