@@ -204,6 +204,8 @@ class _Stream:
 
 
 _EMPTY = _Stream()
+# Enum members bound once: attribute lookups on an Enum class cost more than the insert.
+_ADDED, _DUPLICATE, _LATE = AddStatus.ADDED, AddStatus.DUPLICATE, AddStatus.LATE
 _SWEEP_EVERY = 1 << 16
 _SWEEP_STEP = 4
 _SET_FROM = 16
@@ -258,7 +260,7 @@ class InMemoryVelocityStore:
                 return AddStatus.FUTURE
         wm = self._wm
         if ts <= wm - self._lateness:
-            return AddStatus.LATE
+            return _LATE
         return self._insert(stream, event_id, ts, value, member, wm - self._retention)
 
     def _insert(
@@ -274,12 +276,12 @@ class InMemoryVelocityStore:
         seen = s.seen
         if seen is None:
             if event_id in s.ids:
-                return AddStatus.DUPLICATE
+                return _DUPLICATE
             if len(times) >= _SET_FROM:
                 s.seen = set(s.ids)
                 s.seen.add(event_id)
         elif event_id in seen:
-            return AddStatus.DUPLICATE
+            return _DUPLICATE
         else:
             seen.add(event_id)
         if not times or ts >= times[-1]:
@@ -300,7 +302,7 @@ class InMemoryVelocityStore:
             self._sweep_some(self._wm - self._retention)
         elif self._adds % _SWEEP_EVERY == 0:
             self._pending = list(self._streams)
-        return AddStatus.ADDED
+        return _ADDED
 
     def _sweep_some(self, horizon: float) -> None:
         """Drop history of streams idle for longer than the retention, a few per insert.
