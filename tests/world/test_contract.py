@@ -171,3 +171,28 @@ def test_age_matches_birth_date_and_id(world: Path) -> None:
         assert age == row["age_at_application"]
         assert 18 <= age <= 66
         assert row["id_masked"][:3].isdigit()
+
+
+def test_repayments_collections_and_installments_agree(world: Path) -> None:
+    inst = pl.read_parquet(world / "installments.parquet")
+    reps = pl.read_parquet(world / "repayments.parquet")
+    paid = inst.group_by("loan_id").agg(pl.col("paid_amount").sum())
+    got = reps.group_by("loan_id").agg(pl.col("amount").sum())
+    both = paid.join(got, on="loan_id", how="full", coalesce=True).fill_null(0.0)
+    assert (both["paid_amount"] - both["amount"]).abs().max() < 0.05
+    assert (inst.filter(pl.col("paid_date").is_not_null())["dpd"] >= 0).all()
+    unpaid_due = inst.filter(pl.col("paid_date").is_null() & (pl.col("dpd") > 0))
+    assert unpaid_due.height > 0  # defaulted loans stay unpaid at the observation date
+    actions = pl.read_parquet(world / "collection_actions.parquet")
+    overdue_loans = set(inst.filter(pl.col("dpd") > 0)["loan_id"])
+    assert set(actions["loan_id"]) <= overdue_loans
+    assert (actions.filter(~pl.col("contacted"))["promise_to_pay"] == False).all()  # noqa: E712
+    assert (actions.filter(pl.col("amount_recovered") > 0)["paid_within_7d"]).all()
+    # A payment within 7 days of an action shows up in the loan's repayments.
+    hit = actions.filter(pl.col("amount_recovered") > 0).with_columns(day=pl.col("ts").dt.date())
+    r = reps.with_columns(pay_day=pl.col("paid_at").dt.date())
+    joined = hit.join(r, on="loan_id").filter(
+        (pl.col("pay_day") >= pl.col("day"))
+        & ((pl.col("pay_day") - pl.col("day")).dt.total_days() <= 7)
+    )
+    assert joined["action_id"].n_unique() == hit.height
