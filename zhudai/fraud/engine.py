@@ -337,6 +337,13 @@ class FraudEngine:
         self.store.observe(f"{application['application_id']}:rejected", ts, updates, [])
         self.probing.record_rejection(ts, self._probe_keys(application), _attempt(application))
 
+    def maintain(self, at: Any) -> None:
+        """Periodic work as of ``at`` (datetime or epoch seconds): the graph's community
+        refresh. Call it from a scheduler (e.g. hourly) — it is kept out of :meth:`check` so
+        a refresh never stalls an application."""
+        if self.ring_scorer is not None:
+            self.ring_scorer.maintain(to_epoch(at, "at"))
+
     # -- parts ---------------------------------------------------------------------------
     def _velocity_plan(self, app: Mapping[str, Any]) -> tuple[list[Update], list[Query]]:
         keys = {f: _key(app, f) for f in _KEY_FIELDS}

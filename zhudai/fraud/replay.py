@@ -86,13 +86,15 @@ def iter_rows(apps: pl.DataFrame) -> Iterator[dict[str, Any]]:
 
 
 def replay(engine: FraudEngine, apps: pl.DataFrame) -> pl.DataFrame:
-    """Check every application in order, feeding back each historical decision.
+    """Check every application in order, feeding back each historical decision and running
+    the engine's periodic maintenance as event time passes.
 
     Returns one row per application: ids, time, device, the verdicts, every signal, one
     ``hit_<rule>`` column per rule, and the graph community when a ring scorer is set.
     """
     rows = []
     for app in iter_rows(apps):
+        engine.maintain(app["applied_at"])  # what a scheduler does between requests
         result = engine.check(app)
         engine.record_outcome(app, rejected=app.get("status") == "rejected")
         rows.append(_row(app, result))

@@ -37,6 +37,11 @@ class RingScorer(Protocol):
         """Tell the graph an application was rejected (rings with many rejections score higher)."""
         ...
 
+    def maintain(self, at: float) -> None:
+        """Periodic work (e.g. community detection) as of epoch seconds ``at``; called by a
+        scheduler or between applications of a replay, never inside a check."""
+        ...
+
 
 class GraphRingScorer:
     """:class:`RingScorer` backed by :class:`zhudai.graph.GraphIndex` (the live graph).
@@ -64,7 +69,6 @@ class GraphRingScorer:
         if app_id in self._seen:
             feats = self.index.applicant_features(app_id)
         else:
-            self._maybe_refresh(application.get("applied_at"))
             feats = self.index.score_application(application)
             self._seen.add(app_id)
         community = int(feats.get("community_id", -1))
@@ -79,10 +83,9 @@ class GraphRingScorer:
         """Pass the decision to the graph (rejections raise neighbours' ring scores)."""
         self.index.record_outcome(application_id, rejected=rejected)
 
-    def _maybe_refresh(self, applied_at: Any) -> None:
-        if applied_at is None or not hasattr(applied_at, "timestamp"):
-            return
-        day = applied_at.timestamp() / 86_400.0
+    def maintain(self, at: float) -> None:
+        """Re-detect communities when ``refresh_days`` of event time passed since the last time."""
+        day = at / 86_400.0
         if self._last_refresh is None:
             self._last_refresh = day
         elif day - self._last_refresh >= self.refresh_days:
