@@ -13,12 +13,12 @@ import polars as pl
 #     product mix over PRODUCTS) -------------------------------------------------------------
 CHANNELS: tuple[tuple[str, str, float, float, float, tuple[float, float, float, float]], ...] = (
     ("Own app (app stores)", "app_store", 45.0, 0.0, 1.0, (0.05, 0.85, 0.0, 0.10)),
-    ("Air-ticket OTA partner", "ota_partner", 30.0, -0.8, 0.3, (0.9, 0.1, 0.0, 0.0)),
+    ("Air-ticket OTA partner", "ota_partner", 30.0, -0.6, 0.3, (0.9, 0.1, 0.0, 0.0)),
     ("E-commerce partner", "ecommerce_partner", 35.0, -0.2, 0.6, (0.1, 0.8, 0.0, 0.1)),
-    ("Supply-chain platform", "supply_chain_platform", 120.0, -1.1, 0.1, (0.0, 0.05, 0.95, 0.0)),
-    ("Bank co-brand", "bank_cobrand", 60.0, -0.5, 0.3, (0.0, 0.1, 0.0, 0.9)),
-    ("Social media ads", "social_ads", 25.0, 0.6, 2.5, (0.0, 0.9, 0.0, 0.1)),
-    ("Offline agents", "offline_agent", 80.0, 0.8, 3.0, (0.0, 1.0, 0.0, 0.0)),
+    ("Supply-chain platform", "supply_chain_platform", 120.0, -0.8, 0.1, (0.0, 0.05, 0.95, 0.0)),
+    ("Bank co-brand", "bank_cobrand", 60.0, -0.4, 0.3, (0.0, 0.1, 0.0, 0.9)),
+    ("Social media ads", "social_ads", 25.0, 0.45, 2.5, (0.0, 0.9, 0.0, 0.1)),
+    ("Offline agents", "offline_agent", 80.0, 0.6, 3.0, (0.0, 1.0, 0.0, 0.0)),
 )
 # Share of legitimate applicants arriving through each channel.
 CHANNEL_SHARE = np.array([0.30, 0.14, 0.18, 0.06, 0.10, 0.15, 0.07])
@@ -171,12 +171,12 @@ MCC_CATEGORIES: tuple[tuple[str, float, float, float], ...] = (
     ("restaurant", 70.0, 0.0, 0.1),
     ("fuel", 300.0, -0.2, -0.2),
     ("transport", 25.0, 0.0, 0.0),
-    ("utilities", 200.0, -0.3, -0.4),
+    ("utilities", 200.0, -0.2, -0.3),
     ("online_shopping", 150.0, 0.1, 0.3),
     ("entertainment", 180.0, 0.1, 0.5),
-    ("gaming", 60.0, 0.3, 0.9),
+    ("gaming", 60.0, 0.3, 0.7),
     ("jewelry", 1500.0, 0.0, 0.5),
-    ("cash", 800.0, 0.9, 0.1),
+    ("cash", 800.0, 0.6, 0.1),
 )
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"

@@ -160,7 +160,8 @@ def _spending(
     orders = BlockWriter(out / "orders.parquet")
     txns = BlockWriter(out / "card_txns.parquet")
     for b, lo in enumerate(range(0, pop.n, spending.BLOCK)):
-        traits = spending.Traits(pop, np.arange(lo, min(lo + spending.BLOCK, pop.n)), months)
+        block = np.arange(lo, min(lo + spending.BLOCK, pop.n))
+        traits = spending.Traits(pop, block, months, _Streams(seed)("tastes", b))
         orders.write(
             spending.orders_block(
                 _Streams(seed)("orders", b), traits, params.orders_per_year, orders.rows + 1

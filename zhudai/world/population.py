@@ -238,8 +238,7 @@ def _channels(
     shift = np.array([c[3] for c in CHANNELS])
     pull = np.log(np.array([c[4] for c in CHANNELS]))
     logits = (
-        np.log(CHANNEL_SHARE)[None, :]
-        + (0.45 * over + 0.25 * impulsivity)[:, None] * shift[None, :]
+        np.log(CHANNEL_SHARE)[None, :] + (0.3 * over + 0.15 * impulsivity)[:, None] * shift[None, :]
     )
     logits = np.where(
         (role != Role.LEGIT)[:, None], np.log(CHANNEL_SHARE)[None, :] + pull[None, :], logits

@@ -39,9 +39,16 @@ _ONLINE_MCC = np.isin(_MCC_NAMES, ["online_shopping", "gaming"])
 
 
 class Traits:
-    """The traits of one block of customers, as the spending model reads them."""
+    """The traits of one block of customers, as the spending model reads them.
 
-    def __init__(self, pop: Population, idx: np.ndarray, months: int) -> None:
+    Besides the latent risk traits each person has their own tastes (category preferences,
+    night-owl habits, burstiness) that have nothing to do with risk, drawn from ``rng``; they
+    keep any single spending field a weak signal.
+    """
+
+    def __init__(
+        self, pop: Population, idx: np.ndarray, months: int, rng: np.random.Generator
+    ) -> None:
         self.idx = idx
         self.days = months * _DAYS_PER_MONTH
         self.years = months / 12.0
@@ -52,10 +59,18 @@ class Traits:
         self.imp = pop.impulsivity[idx]
         self.fraud = (pop.role[idx] != Role.LEGIT).astype(float)
         self.activity = np.where(pop.role[idx] == Role.PROBING, 0.3, 1.0)  # bought IDs: thin files
+        k = len(idx)
+        night_owl = rng.normal(0.0, 0.6, k)
         self.p_night = 1.0 / (
-            1.0 + np.exp(-(-2.6 + 0.45 * self.imp + 0.25 * self.over + 0.8 * self.fraud))
+            1.0
+            + np.exp(-(-2.6 + 0.45 * self.imp + 0.25 * self.over + 0.8 * self.fraud + night_owl))
         )
-        self.p_weekend = np.clip(0.45 * self.stability - 0.08 * self.imp, 0.0, 0.9)
+        self.p_weekend = np.clip(
+            0.45 * self.stability - 0.08 * self.imp + rng.normal(0.0, 0.12, k), 0.0, 0.9
+        )
+        self.order_taste = rng.normal(0.0, 0.7, (k, len(_ORDER_NAMES)))
+        self.mcc_taste = rng.normal(0.0, 0.7, (k, len(_MCC_NAMES)))
+        self.burstiness = np.exp(rng.normal(0.0, 0.5, k))
 
 
 def _times(rng: np.random.Generator, t: Traits, who: np.ndarray) -> np.ndarray:
@@ -79,7 +94,7 @@ def _bursts(
     rng: np.random.Generator, t: Traits, rate: np.ndarray, mean_size: float, gap_minutes: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """Bursts: several events minutes apart. Returns (person within block, timestamp)."""
-    n_bursts = rng.poisson(rate * t.years)
+    n_bursts = rng.poisson(rate * t.burstiness * t.years)
     who = np.repeat(np.arange(len(rate)), n_bursts)
     centre = _times(rng, t, who)
     size = 3 + rng.poisson(mean_size - 3, len(who))
@@ -103,6 +118,7 @@ def orders_block(
     logits = (
         _ORDER_IMP[None, :] * t.imp[:, None] * 0.8
         + _ORDER_STAB[None, :] * (t.stability[:, None] - 0.5) * 3.0
+        + t.order_taste
     )
     cat = categorical(rng, np.exp(logits), who)  # one weight row per person
     amount = _ORDER_MEDIAN[cat] * np.exp(
@@ -148,7 +164,7 @@ def card_txns_block(
     lam = params_rate * t.years * t.activity * np.exp(0.25 * t.income_z + 0.1 * t.imp)
     who = np.repeat(np.arange(k), rng.poisson(lam))
     ts = _times(rng, t, who)
-    logits = _MCC_OVER[None, :] * t.over[:, None] + _MCC_IMP[None, :] * t.imp[:, None]
+    logits = _MCC_OVER[None, :] * t.over[:, None] + _MCC_IMP[None, :] * t.imp[:, None] + t.mcc_taste
     logits[:, _CASH] -= 1.0
     mcc = categorical(rng, np.exp(logits), who)
     amount = _MCC_MEDIAN[mcc] * np.exp(0.4 * t.income_z[who] + rng.normal(0, 0.55, len(who)))
