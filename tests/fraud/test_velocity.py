@@ -45,6 +45,26 @@ class Oracle:
         self.wm = max(self.wm, ts)
         return AddStatus.ADDED
 
+    def observe(self, eid, ts, updates, now):
+        """One event on several streams: lateness and history judged once, before inserting."""
+        cfg = self.config
+        if now is not None and ts > now + cfg.max_future_skew:
+            if cfg.skew_policy is SkewPolicy.REJECT:
+                return now, [AddStatus.FUTURE] * len(updates)
+            ts = now
+        if ts <= self.wm - cfg.max_lateness:
+            return ts, [AddStatus.LATE] * len(updates)
+        horizon = self.wm - cfg.retention
+        statuses = []
+        for stream, member, value in updates:
+            if any(s == stream and e == eid and t > horizon for s, e, t, _, _ in self.events):
+                statuses.append(AddStatus.DUPLICATE)
+            else:
+                self.events.append((stream, eid, ts, value, member))
+                statuses.append(AddStatus.ADDED)
+        self.wm = max([self.wm] + [t for _, _, t, _, _ in self.events])
+        return ts, statuses
+
     def window(self, stream, at, window):
         return [(v, m) for s, _, t, v, m in self.events if s == stream and at - window < t <= at]
 
@@ -105,13 +125,6 @@ def test_redis_matches_oracle(redis_url, operations, reject):
         skew_policy=SkewPolicy.REJECT if reject else SkewPolicy.CLAMP,
     )
     run_against_oracle(RedisVelocityStore.isolated(redis_url, config), operations, config)
-
-
-def _both(redis_url=None):
-    stores = [InMemoryVelocityStore(CFG)]
-    if redis_url:
-        stores.append(RedisVelocityStore.isolated(redis_url, CFG))
-    return stores
 
 
 @pytest.fixture(params=["embedded", pytest.param("redis", marks=pytest.mark.redis)])
@@ -226,3 +239,50 @@ def test_idle_streams_are_dropped_by_the_incremental_sweep():
         store.add("busy", f"b{i}", 100.0 + i * 0.01)
     assert not any(k.startswith("idle:") for k in store._streams)
     assert store.count("busy", store.watermark(), 50.0) == 5_000
+
+
+observation = st.tuples(
+    st.integers(0, 12).map(lambda i: f"e{i}"),
+    st.integers(0, 400).map(lambda t: t / 4),
+    st.lists(
+        st.tuples(
+            st.sampled_from(STREAMS), st.sampled_from(["m1", "m2", ""]), st.sampled_from([0.0, 2.5])
+        ),
+        min_size=1,
+        max_size=3,
+    ),
+    st.one_of(st.none(), st.integers(0, 100)).map(lambda n: None if n is None else float(n)),
+    st.sampled_from([1.0, 7.5, 50.0]),
+)
+
+
+def run_observations_against_oracle(store, observations):
+    oracle = Oracle(CFG)
+    for eid, ts, updates, now, window in observations:
+        queries = [
+            (st_, window, agg) for st_ in STREAMS for agg in (Agg.COUNT, Agg.SUM, Agg.DISTINCT)
+        ]
+        got = store.observe(eid, ts, updates, queries, now=now)
+        ts_judged, statuses = oracle.observe(eid, ts, updates, now)
+        assert got.ts == ts_judged and got.statuses == statuses
+        at = max(ts_judged, oracle.wm - CFG.max_lateness)
+        expected = []
+        for st_ in STREAMS:
+            rows = oracle.window(st_, at, window)
+            expected += [len(rows), math.fsum(v for v, _ in rows), len({m for _, m in rows})]
+        assert got.values == pytest.approx(expected, abs=1e-9)
+
+
+@given(observations=st.lists(observation, min_size=1, max_size=25))
+@settings(max_examples=100, deadline=None)
+def test_embedded_observe_matches_oracle(observations):
+    run_observations_against_oracle(InMemoryVelocityStore(CFG), observations)
+
+
+@pytest.mark.redis
+@given(observations=st.lists(observation, min_size=1, max_size=25))
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+def test_redis_observe_matches_oracle(redis_url, observations):
+    run_observations_against_oracle(RedisVelocityStore.isolated(redis_url, CFG), observations)
