@@ -334,8 +334,11 @@ class FraudEngine:
             key = _key(application, _FAMILY_KEY[family])
             if key:
                 updates.append((f"{family}:{key}", "", 0.0))
-        self.store.observe(f"{application['application_id']}:rejected", ts, updates, [])
-        self.probing.record_rejection(ts, self._probe_keys(application), _attempt(application))
+        now = self.clock() if self.clock else None
+        obs = self.store.observe(
+            f"{application['application_id']}:rejected", ts, updates, [], now=now
+        )
+        self.probing.record_rejection(obs.ts, self._probe_keys(application), _attempt(application))
 
     def maintain(self, at: Any) -> None:
         """Periodic work as of ``at`` (datetime or epoch seconds): the graph's community
