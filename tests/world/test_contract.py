@@ -196,3 +196,24 @@ def test_repayments_collections_and_installments_agree(world: Path) -> None:
         & ((pl.col("pay_day") - pl.col("day")).dt.total_days() <= 7)
     )
     assert joined["action_id"].n_unique() == hit.height
+
+
+def test_ids_do_not_reveal_fraud(world: Path) -> None:
+    """Customer, device, address and employer ids carry no ordering by role."""
+    persons = pl.read_parquet(world / "truth" / "persons.parquet")
+    customers = pl.read_parquet(world / "customers.parquet").join(persons, on="customer_id")
+    apps = pl.read_parquet(world / "applications.parquet").join(
+        pl.read_parquet(world / "truth" / "applications.parquet"), on="application_id"
+    )
+    for frame, col, flag in (
+        (customers, "customer_id", pl.col("ring_id").is_not_null()),
+        (customers, "address_id", pl.col("ring_id").is_not_null()),
+        (customers.drop_nulls("employer_id"), "employer_id", pl.col("ring_id").is_not_null()),
+        (apps, "device_id", pl.col("ring_id").is_not_null()),
+    ):
+        ids = frame.select(pl.col(col), flag.alias("f")).unique(
+            col, keep="first", maintain_order=True
+        )
+        ranks = ids.select(pl.col(col).rank() / pl.len(), "f")
+        mean_rank = ranks.filter(pl.col("f"))[col].mean()
+        assert 0.3 < mean_rank < 0.7, (col, mean_rank)

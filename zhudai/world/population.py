@@ -149,8 +149,8 @@ def build_population(rng: np.random.Generator, n: int, params: WorldParams) -> P
     overstate = np.exp(np.abs(rng.normal(0, 0.15 + 0.3 * fraud_intent, n)))
     income_declared = np.round(income * overstate, -2)
 
-    employer_id = _employers(rng, n, occupation, ring_id, n_rings)
-    address_id = _addresses(rng, household, ring_id, n_rings)
+    employer_id = _relabel(rng, _employers(rng, n, occupation, ring_id, n_rings))
+    address_id = _relabel(rng, _addresses(rng, household, ring_id, n_rings))
     channel = _channels(rng, role, over, impulsivity)
     applied_at = _first_application_times(rng, params, role, ring_id, probe_op, n_rings, n_ops)
     return Population(
@@ -195,6 +195,15 @@ def _first_of_group(group: np.ndarray) -> np.ndarray:
     """Index of the first member of each row's group."""
     _, first, inverse = np.unique(group, return_index=True, return_inverse=True)
     return first[inverse]
+
+
+def _relabel(rng: np.random.Generator, ids: np.ndarray) -> np.ndarray:
+    """Shuffle id labels (1..K, -1 kept), so an id's size or order reveals nothing about roles."""
+    known = ids >= 0
+    values, inverse = np.unique(ids[known], return_inverse=True)
+    out = np.full(len(ids), -1, np.int64)
+    out[known] = rng.permutation(len(values))[inverse] + 1
+    return out
 
 
 def _employers(
