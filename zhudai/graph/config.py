@@ -44,7 +44,7 @@ class GraphConfig:
 
     link_types: frozenset[AttributeType] = field(default=DEFAULT_LINK_TYPES)
     link_cap: int = 20
-    min_shared_values: int = 2
+    min_shared_values: int = 3
     tie_window_days: float = 30.0
     resolution: float = 1.0
     seed: int = 0

@@ -157,10 +157,11 @@ class GraphIndex:
     Examples
     --------
     >>> index = GraphIndex()
+    >>> shared = {"device_id": "d1", "ip": "1.2.3.4", "contact_phone_tokens": ["p9"]}
     >>> _ = index.add_application({"application_id": 1, "applied_at": datetime(2025, 1, 1),
-    ...                            "device_id": "d1", "ip": "1.2.3.4", "id_token": "A"})
+    ...                            "id_token": "A", **shared})
     >>> _ = index.add_application({"application_id": 2, "applied_at": datetime(2025, 1, 2),
-    ...                            "device_id": "d1", "ip": "1.2.3.4", "id_token": "B"})
+    ...                            "id_token": "B", **shared})
     >>> f = index.applicant_features(2)
     >>> f["component_ids"], f["cluster_ids"], f["shared_device_count"], f["strong_ties"]
     (2.0, 2.0, 1.0, 1.0)

@@ -131,21 +131,21 @@ def group_signals(counts: Mapping[str, Any]) -> dict[str, Any]:
 # Weights of the ring score, set from a logistic fit on development worlds (seeds not used
 # for evaluation), rounded; see docs/graph.md. Signals not listed weigh 0.
 DEFAULT_WEIGHTS: dict[str, float] = {
-    "log2_ids": 4.0,
-    "density": 4.3,
-    "tie_strength": 1.25,
-    "rejected_share": 1.15,
+    "log2_ids": 3.75,
+    "density": 3.85,
+    "tie_strength": 0.7,
+    "rejected_share": 0.95,
     "bad_share": 3.0,
     "log2_rate": -1.25,
-    "span_30": -4.8,
-    "ids_per_device": 0.55,
-    "tie_device": 0.3,
-    "tie_ip": 0.85,
+    "span_30": -4.5,
+    "ids_per_device": 0.45,
+    "tie_device": 0.35,
+    "tie_ip": 0.8,
     "tie_phone": 0.0,
-    "tie_card": 0.7,
-    "tie_id": 0.7,
-    "tie_address": 0.05,
-    "tie_employer": 3.1,
+    "tie_card": 0.75,
+    "tie_id": 0.75,
+    "tie_address": 0.0,
+    "tie_employer": 3.5,
 }
 
 
@@ -170,7 +170,7 @@ class RingScorer:
     True
     """
 
-    bias: float = -23.7
+    bias: float = -19.6
     weights: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
     max_ring_ids: int = 40
     w_oversize: float = 6.0
