@@ -1,10 +1,13 @@
 """The live relationship graph: add one application at a time, read its graph features at once.
 
-Nodes are applications and attribute values (a device, an IP, a phone ...), joined by typed
-attachments: a bipartite graph. Components are kept by a union-find whose roots carry the
-group counts of :data:`zhudai.graph.rings.GROUP_COUNTS`, merged on every union, so an insert
-costs a few dictionary look-ups per attribute and a lookup never walks the component.
-Communities (Leiden) are refreshed on demand from a snapshot, as a batch job would.
+Nodes are applications (and customers' registrations, which enter the same way) and
+attribute values (a device, an IP, a phone ...), joined by typed attachments: a bipartite
+graph. Two union-finds over the applications keep the connected components and the
+strong-tie clusters; their roots carry the group counts of
+:data:`zhudai.graph.rings.GROUP_COUNTS`, merged on every union, so an insert costs a few
+dictionary look-ups per attribute plus one pass over the (capped) holders of its values, and
+a lookup never walks a group. Communities (Leiden) are refreshed on demand from a snapshot,
+as a batch job would.
 """
 
 from __future__ import annotations
