@@ -96,9 +96,9 @@ def test_probing_devices_show_many_identities(world: Path) -> None:
     # Retries after rejection: some probed identities applied more than once.
     probed = apps.filter(pl.col("fraud_type") == "probing")
     assert probed.group_by("customer_id").len()["len"].max() >= 2
-    # The first three attempts on a probing device are already three distinct identities.
-    first3 = apps.filter(pl.col("probing_device")).sort("applied_at").group_by("device_id").head(3)
-    assert first3.group_by("device_id").agg(pl.col("id_token").n_unique())["id_token"].median() >= 2
+    # Within its first five attempts a probing device has already cycled several identities.
+    first5 = apps.filter(pl.col("probing_device")).sort("applied_at").group_by("device_id").head(5)
+    assert first5.group_by("device_id").agg(pl.col("id_token").n_unique())["id_token"].median() >= 3
 
 
 def test_violation_share_matches_setting(world: Path) -> None:
@@ -215,4 +215,4 @@ def test_spring_festival_raises_late_payments(world: Path) -> None:
     rate = dict(late.group_by("month").agg(pl.col("late").mean()).iter_rows())
     spring = rate[2]
     ordinary = np.mean([rate[m] for m in (4, 5, 6, 7, 8)])
-    assert spring > 1.3 * ordinary
+    assert spring > 1.25 * ordinary

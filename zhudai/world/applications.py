@@ -227,7 +227,7 @@ def build_applications(
         probing = pop.role[c] == Role.PROBING
         wait = np.where(
             probing,
-            rng.exponential(20.0, len(c)) * US_PER_MINUTE,
+            (5.0 + rng.exponential(25.0, len(c))) * US_PER_MINUTE,
             rng.uniform(1, 30, len(c)) * US_PER_DAY,
         )
         t = np.minimum(prev["applied_at"][again] + wait.astype(np.int64), end)

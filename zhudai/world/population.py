@@ -281,7 +281,7 @@ def _first_application_times(
         op_start = start + (rng.random(n_ops) * (span - 5 * US_PER_DAY)).astype(np.int64)
         probed = np.flatnonzero(probe_op >= 0)
         order = probed[np.argsort(probe_op[probed], kind="stable")]
-        gaps = (rng.exponential(25.0, len(order)) * US_PER_MINUTE).astype(np.int64)
+        gaps = (rng.exponential(8.0, len(order)) * US_PER_MINUTE).astype(np.int64)
         ops = probe_op[order]
         within = np.cumsum(gaps) - _group_cumsum_start(np.cumsum(gaps), ops)
         t[order] = op_start[ops] + within

@@ -21,7 +21,7 @@ from zhudai.world.timeutil import US_PER_DAY, US_PER_HOUR, US_PER_MINUTE
 
 REPAYMENT_METHODS = ("equal_installment", "equal_principal", "interest_first")
 _SEASON = np.zeros(13)
-_SEASON[[1, 2, 10]] = [0.25, 0.5, 0.2]  # January, February (Spring Festival), October holiday
+_SEASON[[1, 2, 10]] = [0.3, 0.7, 0.2]  # January, February (Spring Festival), October holiday
 
 
 @dataclass
