@@ -30,7 +30,9 @@ def generate(
         None, "--db", help="Load the world into the store at this SQLAlchemy URL."
     ),
     out: Path | None = typer.Option(
-        None, "--out", help="Write one Parquet file per table to this folder."
+        None,
+        "--out",
+        help="Write one Parquet file per table to this folder [default: <home>/worlds/world-N-S].",
     ),
 ) -> None:
     """Generate a world of N customers (to --out DIR, or into the store with --db URL)."""
