@@ -118,7 +118,7 @@ class FraudThresholds:
 
 # (rule, severity, fires(signals, thresholds), explanation(signals))
 _Rule = tuple[
-    str, str, Callable[[FraudSignals, FraudThresholds], bool], Callable[[FraudSignals], str]
+    str, Severity, Callable[[FraudSignals, FraudThresholds], bool], Callable[[FraudSignals], str]
 ]
 RULES: tuple[_Rule, ...] = (
     (

@@ -8,6 +8,7 @@ device has ``dev_apps_24h == 1``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import TypedDict
 
 from zhudai.fraud.lists import ListHit
@@ -169,7 +170,7 @@ SIGNAL_NAMES: tuple[str, ...] = tuple(FraudSignals.__annotations__)
 MODEL_FEATURES: tuple[str, ...] = tuple(n for n in SIGNAL_NAMES if n not in MODEL_OUTPUTS)
 
 
-class Severity:
+class Severity(StrEnum):
     """How strongly a hit speaks: ``block`` alone marks fraud, ``review`` asks a human."""
 
     BLOCK = "block"
@@ -182,7 +183,7 @@ class FraudHit:
     """One rule that fired, with the words that explain it."""
 
     rule: str
-    severity: str
+    severity: Severity
     explanation: str
 
 
