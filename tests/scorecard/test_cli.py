@@ -73,7 +73,7 @@ def test_excel_has_the_scorecard_table(german, tmp_path):
     out = tmp_path / "m"
     assert _train("--data", str(data), "--target", "bad", "--out", str(out)).exit_code == 0
     wb = load_workbook(out / "scorecard.xlsx")
-    assert {"scorecard", "metrics", "selection", "scaling"} <= set(wb.sheetnames)
+    assert {"scorecard", "metrics", "selection", "scaling", "distribution"} <= set(wb.sheetnames)
     header = [c.value for c in wb["scorecard"][1]]
     assert {"variable", "bin", "woe", "points"} <= set(header)
 

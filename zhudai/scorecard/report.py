@@ -3,8 +3,8 @@
 The HTML embeds plotly.js from the installed plotly package (no CDN, opens offline) and shows
 ROC and KS curves, the score (or PD) distribution of every sample, lift by decile, PSI/CSI
 against the training sample, and WOE bars with bad rates for each model feature. The Excel
-workbook holds the scorecard (or binning) table, the metrics, the lift table and the
-selection log, for risk teams that review cards in Excel.
+workbook holds the scorecard (or binning) table, the metrics, the lift table, the
+selection log and the score (or PD) distribution per sample, for risk teams that review cards in Excel.
 """
 
 from __future__ import annotations
@@ -63,13 +63,17 @@ def _figures(result: TrainResult) -> list[tuple[str, go.Figure]]:
     part = "oot" if "oot" in result.samples else "test"
     s = result.samples[part]
     fpr, tpr = metrics.roc_curve(s.y, s.pd)
-    share = np.linspace(0, 1, len(fpr))
+    n_bad = float(s.y.sum())
+    share = (tpr * n_bad + fpr * (len(s.y) - n_bad)) / len(s.y)  # population above each cut-off
     ks_fig.add_trace(go.Scatter(x=share, y=tpr, name="cumulative bads"))
     ks_fig.add_trace(go.Scatter(x=share, y=fpr, name="cumulative goods"))
     ks_fig.add_trace(
         go.Scatter(x=share, y=tpr - fpr, name=f"difference (KS {metrics.ks(s.y, s.pd):.3f})")
     )
-    ks_fig.update_layout(title=f"KS curve ({part})", xaxis_title="cut-off rank (riskiest first)")
+    ks_fig.update_layout(
+        title=f"KS curve ({part})",
+        xaxis_title="share of applicants above the cut-off (riskiest first)",
+    )
     figs.append(("ks", ks_fig))
 
     dist = go.Figure()
@@ -191,6 +195,14 @@ def write_excel(result: TrainResult, path: str | Path) -> Path:
         metric_rows.to_excel(xl, sheet_name="metrics", index=False)
         metrics.lift_table(s.y, s.pd).to_excel(xl, sheet_name=f"lift_{eval_part}", index=False)
         selection.to_excel(xl, sheet_name="selection", index=False)
+        dist = pd.concat(
+            [
+                metrics.score_distribution(_value(result, part)).assign(sample=part)
+                for part in result.samples
+            ],
+            ignore_index=True,
+        )
+        dist.to_excel(xl, sheet_name="distribution", index=False)
         if isinstance(result.model, ScorecardModel):
             scaling = pd.DataFrame(
                 [{**result.model.scaling.to_dict(), "base_points": result.model.base_points}]
