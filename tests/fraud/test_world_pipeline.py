@@ -160,3 +160,20 @@ def test_cluster_growth_flags_new_fast_and_suspicious_clusters():
     assert ring["suspicious"].to_list() == [True] and ring["size"].to_list() == [4]
     family = out.filter(pl.col("cluster") == "family")
     assert not family["fast"].any() and not family["suspicious"].any()
+
+
+def test_cli_evaluate_contract_prints_metrics_as_last_line():
+    done = CliRunner().invoke(
+        app, ["evaluate", "--seed", "3", "--customers", "600", "--months", "1"]
+    )
+    assert done.exit_code == 0, done.output
+    out = json.loads(done.output.strip().splitlines()[-1])
+    for key in (
+        "ring_recall",
+        "ring_precision",
+        "fraud_recall",
+        "fraud_precision",
+        "probing_attempts_to_catch",
+    ):
+        assert key in out
+    assert out["train_seed"] != out["seed"]
