@@ -174,7 +174,9 @@ class FraudModel:
     def score_one(self, values: np.ndarray) -> tuple[float, float, float]:
         """``(fraud, anomaly, ring-member)`` scores of one row of ``features`` (live path)."""
         self._check_fitted()
-        x = np.nan_to_num(values, nan=-1.0, posinf=1e9, neginf=-1e9)
+        x = np.asarray(values, dtype=np.float64)
+        if not np.isfinite(x).all():  # the same cleaning as in training, only when needed
+            x = np.nan_to_num(x, nan=-1.0, posinf=1e9, neginf=-1e9)
         leaves = self.heads_.leaf_values_one(np.concatenate([x, x.astype(np.float32)]))
         n_fraud = len(self.supervised_.roots)
         n_boosted = n_fraud + (0 if self.ring_ is None else len(self.ring_.roots))
