@@ -60,6 +60,12 @@ def test_fraud_model_learns_saves_and_scores_one_row_like_many(tmp_path):
     one = loaded.score_one(frame.iloc[3].to_numpy())
     assert one == pytest.approx((prob[3], anomaly[3], ring_p[3]), rel=1e-9)
     assert not list(tmp_path.glob("m/*.pkl"))
+    holed = frame.iloc[[5]].copy()
+    holed.iloc[0, 0] = np.nan  # a missing signal is cleaned the same way live and in batch
+    batch = loaded.score(holed)
+    assert loaded.score_one(holed.iloc[0].to_numpy()) == pytest.approx(
+        (batch[0][0], batch[1][0], batch[2][0]), rel=1e-9
+    )
 
 
 def test_model_without_ring_labels_scores_ring_zero():
