@@ -116,14 +116,18 @@ def _recall_precision(truth: np.ndarray, pred: np.ndarray) -> tuple[float, float
     return recall, precision
 
 
-def attempts_to_catch(data: pl.DataFrame) -> list[float]:
-    """Per probing device: the attempt (1-based, time order) first flagged; ``inf`` if never."""
+def attempts_to_catch(data: pl.DataFrame, rule_only: bool = False) -> list[float]:
+    """Per probing device: the attempt (1-based, time order) first flagged; ``inf`` if never.
+
+    Flagged means a fraud verdict or the probing rule; with ``rule_only``, the probing rule.
+    """
     out = []
     probing = data.filter(pl.col("probing_device").fill_null(False))
     for _, group in probing.sort(["applied_at", "application_id"]).group_by(
         "device_id", maintain_order=True
     ):
-        flagged = np.flatnonzero((group["probing_pred"] | group["is_fraud_pred"]).to_numpy())
+        hit = group["probing_pred"] if rule_only else group["probing_pred"] | group["is_fraud_pred"]
+        flagged = np.flatnonzero(hit.to_numpy())
         out.append(float(flagged[0] + 1) if len(flagged) else math.inf)
     return out
 
@@ -159,6 +163,8 @@ def metrics(
     )
     attempts = attempts_to_catch(data)
     median = float(np.median(attempts)) if attempts else float("nan")
+    by_rule = attempts_to_catch(data, rule_only=True)
+    rule_median = float(np.median(by_rule)) if by_rule else float("nan")
     return {
         "ring_recall": _round(ring_recall),
         "ring_precision": _round(ring_precision),
@@ -166,6 +172,7 @@ def metrics(
         "fraud_precision": _round(fraud_precision),
         "probing_attempts_to_catch": None if not math.isfinite(median) else median,
         "probing_devices": len(attempts),
+        "probing_rule_attempts_to_catch": None if not math.isfinite(rule_median) else rule_median,
         "probing_caught_within_5": _round(
             float(np.mean([a <= 5 for a in attempts])) if attempts else float("nan")
         ),
