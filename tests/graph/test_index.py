@@ -17,7 +17,7 @@ import pytest
 
 from tests.graph.conftest import record
 from zhudai.exceptions import InvalidInputError, NotFoundError
-from zhudai.graph import APPLICANT_FEATURES, GraphConfig, GraphIndex
+from zhudai.graph import APPLICANT_FEATURES, GraphConfig, GraphIndex, LiveRingScorer
 
 RECORDS = [
     record(
@@ -143,3 +143,25 @@ def test_bad_input_is_named() -> None:
         idx.add_application({"application_id": 2, "applied_at": "yesterday"})
     with pytest.raises(NotFoundError, match="application_id"):
         idx.applicant_features(99)
+
+
+def test_adapter_feeds_registrations_and_refreshes_on_schedule() -> None:
+    """The fraud engine's adapter adds registrations up to each application's time, and
+    ``maintain`` re-detects communities once ``refresh_days`` of event time have passed."""
+    registrations = [
+        record(-1, 0, device_id="D1", ip="I1", id_token="A", contact_phone_tokens=["P9"]),
+        record(-2, 1, device_id="D1", ip="I1", id_token="B", contact_phone_tokens=["P9"]),
+        record(-3, 40, device_id="D9", id_token="Z"),
+    ]
+    scorer = LiveRingScorer(GraphIndex(), registrations, refresh_days=30)
+    view = scorer.observe(
+        record(7, 2, device_id="D1", ip="I1", id_token="C", contact_phone_tokens=["P9"])
+    )
+    assert len(scorer.index) == 3  # two registrations, then the application
+    assert view.size == 3 and view.community == "-1"  # tied to both sign-ups, named by the first
+    assert view.features["community_id"] == -1.0
+    scorer.maintain(2 * 86_400.0)
+    scorer.maintain(10 * 86_400.0)  # too soon: no refresh
+    assert scorer.index.applicant_features(7)["community_id"] == -1.0
+    scorer.maintain(40 * 86_400.0)
+    assert scorer.index.applicant_features(7)["community_id"] >= 0

@@ -58,10 +58,17 @@ class LiveRingScorer:
     (0.0, 1, None)
     """
 
-    def __init__(self, index: GraphIndex, registrations: Iterable[Mapping[str, Any]] = ()) -> None:
+    def __init__(
+        self,
+        index: GraphIndex,
+        registrations: Iterable[Mapping[str, Any]] = (),
+        refresh_days: float = 30.0,
+    ) -> None:
         self.index = index
+        self.refresh_days = refresh_days
         self._pending = iter(registrations)
         self._next: Mapping[str, Any] | None = next(self._pending, None)
+        self._last_refresh: float | None = None
 
     def _catch_up(self, day: float) -> None:
         while self._next is not None and to_day(self._next["applied_at"]) <= day:
@@ -84,6 +91,17 @@ class LiveRingScorer:
     def ring_scores(self) -> dict[Any, float]:
         """Current ring score of every application's cluster (retrospective alerts)."""
         return self.index.ring_scores()
+
+    def maintain(self, at: float) -> None:
+        """Periodic work as of epoch seconds ``at``: re-detect communities once
+        ``refresh_days`` of event time have passed since the last refresh (a scheduler's
+        job, never inside a decision). Ring scores do not depend on it."""
+        day = at / 86_400.0
+        if self._last_refresh is None:
+            self._last_refresh = day
+        elif day - self._last_refresh >= self.refresh_days:
+            self.index.refresh_communities()
+            self._last_refresh = day
 
 
 def ring_scorer(
