@@ -165,3 +165,22 @@ def test_adapter_feeds_registrations_and_refreshes_on_schedule() -> None:
     assert scorer.index.applicant_features(7)["community_id"] == -1.0
     scorer.maintain(40 * 86_400.0)
     assert scorer.index.applicant_features(7)["community_id"] >= 0
+
+
+def test_late_arrivals_end_in_the_same_graph(index: GraphIndex) -> None:
+    shuffled = GraphIndex()
+    for r in reversed(ARRIVAL):
+        shuffled.add_application(r)
+    for app in (1, 2, 3, 4, 5, 6):
+        got, want = shuffled.applicant_features(app), index.applicant_features(app)
+        assert {k: got[k] for k in got if k != "community_id"} == pytest.approx(
+            {k: want[k] for k in want if k != "community_id"}
+        ), app
+        assert shuffled.cluster_counts(app)["n_ties"] == index.cluster_counts(app)["n_ties"]
+
+
+def test_a_resent_application_is_counted_once() -> None:
+    scorer = LiveRingScorer(GraphIndex())
+    first = scorer.observe(ARRIVAL[0])
+    again = scorer.observe(ARRIVAL[0])
+    assert len(scorer.index) == 1 and first == again

@@ -188,13 +188,18 @@ class GraphIndex:
         """Number of applications in the index."""
         return len(self._apps)
 
+    def __contains__(self, application_id: object) -> bool:
+        return application_id in self._pos
+
     def add_application(self, record: Mapping[str, Any]) -> int:
         """Add one arriving application; return its position (arrival order).
 
         ``record`` holds ``application_id``, ``applied_at`` and the attribute fields of
         :func:`zhudai.graph.attributes.record_attachments`. A ``status`` in the record is NOT
         used (the decision is not known on arrival): call :meth:`record_outcome` afterwards.
-        Applications must arrive in time order for the strong-tie window to mean "recent".
+        Late arrivals are fine: the strong-tie window compares arrival times both ways, so
+        the graph ends the same whatever the order, except which applications a capped
+        value links (its first ``link_cap`` to arrive).
         """
         if "application_id" not in record:
             raise InvalidInputError("application_id", "is required")
@@ -247,7 +252,7 @@ class GraphIndex:
                     spaces[other] = spaces.get(other, 0) | bit
         window, need = self.config.tie_window_days, self.config.min_shared_values
         for other, n in shared.items():
-            if n >= need and app.day - self._apps[other].day <= window:
+            if n >= need and abs(app.day - self._apps[other].day) <= window:
                 group = self._clusters.union(pos, other)
                 group.n_ties += 1
                 group.tie_values += n

@@ -77,11 +77,15 @@ class LiveRingScorer:
 
     def observe(self, application: Mapping[str, Any]) -> RingAssessment:
         """Add ``application`` (after any registration up to its time) and return its
-        cluster's ring assessment."""
-        self._catch_up(to_day(application.get("applied_at")))
-        feats = self.index.score_application(application)
+        cluster's ring assessment. A re-sent application (same id) is only looked up."""
+        app_id = application["application_id"]
+        if app_id in self.index:
+            feats = self.index.applicant_features(app_id)
+        else:
+            self._catch_up(to_day(application.get("applied_at")))
+            feats = self.index.score_application(application)
         tied = feats["cluster_size"] > 1
-        name = str(self.index.cluster_of(application["application_id"])) if tied else None
+        name = str(self.index.cluster_of(app_id)) if tied else None
         return RingAssessment(feats["ring_score"], max(1, int(feats["cluster_ids"])), name, feats)
 
     def record_outcome(self, application_id: Any, rejected: bool) -> None:
