@@ -52,9 +52,9 @@ class GraphBuild:
             f"edges: {g.n_edges:,} typed attachments, {t.link_app.size:,} linking",
             f"application pairs sharing a value: {g.pairs.lo.size:,}; strong ties: "
             f"{int(g.ties.sum()):,}",
-            f"components with >= 2 applications: {int((comp_sizes >= 2).sum()):,} "
+            f"components with >= 2 nodes: {int((comp_sizes >= 2).sum()):,} "
             f"(largest {int(comp_sizes.max(initial=0)):,})",
-            f"communities (Leiden) with >= 2 applications: {int((comms >= 2).sum()):,}",
+            f"communities (Leiden) with >= 2 nodes: {int((comms >= 2).sum()):,}",
             f"clusters with >= 2 identities: {clusters.height:,}; ring score >= 0.5: "
             f"{int((clusters['ring_score'] >= 0.5).sum()):,}",
             "top clusters (ids, apps, devices, span days, rejected share, ring score):",
