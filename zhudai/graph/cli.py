@@ -26,8 +26,7 @@ def build(
     ),
     top: int = typer.Option(5, "--top", help="Most ring-like clusters to print."),
 ) -> None:
-    """Replay the world in time order, write per-application graph features and the
-    cluster / community / component tables, and print a summary."""
+    """Replay a world in time order; write graph features and ring tables; print a summary."""
     from zhudai.graph.config import GraphConfig
     from zhudai.graph.pipeline import build_world_graph
 
