@@ -165,10 +165,10 @@ def policy_inputs(n: int, seed: int) -> pd.DataFrame:
             "total_open_balance": rng.choice([0.0, 6000.0, 30000.0], n),
             "is_emulator": rng.random(n) < 0.01,
             "is_rooted": rng.random(n) < 0.03,
-            "fraud.score": rng.beta(1, 8, n),
-            "fraud.ring_score": rng.beta(1, 10, n),
-            "fraud.velocity.device_ids_24h": rng.choice([1, 2, 3], n, p=[0.9, 0.08, 0.02]),
-            "fraud.list_hit": rng.random(n) < 0.005,
+            "fraud.fraud_score": rng.beta(1, 8, n),
+            "fraud.ring_member_score": rng.beta(1, 10, n),
+            "fraud.dev_ids_24h": rng.choice([1, 2, 3], n, p=[0.9, 0.08, 0.02]),
+            "fraud.black_hits": (rng.random(n) < 0.005).astype(int),
         }
     )
 

@@ -122,7 +122,7 @@ def bench_check(customers: int) -> list[dict[str, float]]:
         apps = list(iter_rows(load_applications(world)))
     out = []
     for with_graph in (True, False):
-        engine = build_engine(model)
+        engine = build_engine(model, world)
         if not with_graph:
             engine.ring_scorer = None
         for app in apps[:200]:  # warm-up

@@ -25,8 +25,9 @@ STAGES: tuple[tuple[str, str], ...] = (
     ("features", "zhudai.features.demo_stage:run_stage"),
     ("graph", "zhudai.graph.demo_stage:run_stage"),
     ("cards", "zhudai.scorecard.demo_stage:run_stage"),
-    ("decisions", "zhudai.decision.demo_stage:run_stage"),
+    # fraud runs before decisions so the policy's fraud checks see real signals
     ("fraud", "zhudai.fraud.demo_stage:run_stage"),
+    ("decisions", "zhudai.decision.demo_stage:run_stage"),
 )
 
 

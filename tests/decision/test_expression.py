@@ -15,7 +15,7 @@ TYPES = {
     "age": "integer",
     "province": "string",
     "rooted": "boolean",
-    "fraud.score": "number",
+    "fraud.fraud_score": "number",
     "income": "number",
     "debt": "number",
 }
@@ -33,7 +33,7 @@ TYPES = {
         ),
         ("province not in ['A', 'B']", {"province": "A"}, False),
         ("max(dti, 0.4) * 2 if age > 20 else -1", {"dti": 0.1, "age": 30}, 0.8),
-        ("clip(fraud.score, 0.2, 0.5)", {"fraud.score": 0.9}, 0.5),
+        ("clip(fraud.fraud_score, 0.2, 0.5)", {"fraud.fraud_score": 0.9}, 0.5),
         ("not rooted", {"rooted": True}, False),
         ("floor(dti * 10) + ceil(0.2)", {"dti": 0.55}, 6),
         ("log(exp(2.0)) + sqrt(16)", {}, 6.0),
@@ -93,10 +93,10 @@ def test_explanations_name_values_and_the_failing_fact() -> None:
     expr = compile_expression("dti <= 0.5 and age >= 18", TYPES)
     assert expr.explain({"dti": 0.62, "age": 30}) == "dti 0.62 > 0.5"
     assert expr.explain({"dti": 0.2, "age": 30}) == "dti 0.2 <= 0.5 and age 30 >= 18"
-    either = compile_expression("fraud.score >= 0.8 or province in {'X'}", TYPES)
+    either = compile_expression("fraud.fraud_score >= 0.8 or province in {'X'}", TYPES)
     assert (
-        either.explain({"fraud.score": 0.1, "province": "Y"})
-        == "fraud.score 0.1 < 0.8 and province 'Y' not in {'X'}"
+        either.explain({"fraud.fraud_score": 0.1, "province": "Y"})
+        == "fraud.fraud_score 0.1 < 0.8 and province 'Y' not in {'X'}"
     )
     named = compile_expression(
         "province in regions", TYPES, constants={"regions": frozenset({"A", "B"})}

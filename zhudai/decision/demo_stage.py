@@ -3,8 +3,9 @@
 Reads ``ctx.artifacts``: ``world_dir`` (applications, customers, bureau), ``features_path``
 (model features by ``application_id``), ``acard_model_dir`` and ``gbm_model_dir`` (registry
 artefacts), and ``fraud_results_path`` if an earlier stage left one (Parquet/CSV keyed by
-``application_id`` with any of the fraud inputs: ``fraud.score``, ``fraud.ring_score``,
-``fraud.velocity.device_ids_24h``, ``fraud.list_hit``). Without it the fraud signals take
+``application_id`` with the fraud layer's signals, named as in ``zhudai.fraud.FraudSignals``;
+the policy reads them as ``fraud.<signal>``: ``fraud.fraud_score``, ``fraud.ring_member_score``,
+``fraud.dev_ids_24h``, ``fraud.black_hits``). Without it the fraud signals take
 *neutral* values -- score 0, ring score 0, one identity per device, no list hit -- so only the
 device flags of the application (emulator, root) act as fraud checks.
 
@@ -35,10 +36,10 @@ from zhudai.store.migrate import upgrade
 POLICY = "acard_default"
 SAMPLE = 3000
 NEUTRAL_FRAUD: dict[str, Any] = {
-    "fraud.score": 0.0,
-    "fraud.ring_score": 0.0,
-    "fraud.velocity.device_ids_24h": 1,
-    "fraud.list_hit": False,
+    "fraud.fraud_score": 0.0,
+    "fraud.ring_member_score": 0.0,
+    "fraud.dev_ids_24h": 1,
+    "fraud.black_hits": 0,
 }
 
 
@@ -86,8 +87,10 @@ def applications_frame(
     frame = frame.merge(features[keep], on="application_id", how="left")
     fraud = _read(fraud_path) if fraud_path is not None and Path(fraud_path).is_file() else None
     for name, neutral in NEUTRAL_FRAUD.items():
-        if fraud is not None and name in fraud.columns:
-            frame = frame.merge(fraud[["application_id", name]], on="application_id", how="left")
+        signal = name.removeprefix("fraud.")  # the fraud layer's FraudSignals name
+        if fraud is not None and signal in fraud.columns:
+            column = fraud[["application_id", signal]].rename(columns={signal: name})
+            frame = frame.merge(column, on="application_id", how="left")
         else:
             frame[name] = neutral
     return frame

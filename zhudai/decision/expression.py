@@ -1,6 +1,6 @@
 """The policy expression language: a small, typed subset of Python expressions.
 
-An expression such as ``dti <= 0.5 and fraud.score < 0.8`` is parsed with :mod:`ast`, every node
+An expression such as ``dti <= 0.5 and fraud.fraud_score < 0.8`` is parsed with :mod:`ast`, every node
 is checked against a whitelist, every variable against the declared types, and the tree is then
 *compiled to closures* -- once for one applicant (a ``dict`` of values) and once for a frame of
 applicants (a ``dict`` of numpy arrays). No user text is ever passed to ``eval`` or ``exec``.
@@ -17,7 +17,7 @@ Semantics, identical in both modes:
 * Division by zero and ``log``/``sqrt`` outside their domain are evaluation errors: one applicant
   raises :class:`EvaluationError`; in a frame the offending rows are flagged in
   :class:`VectorContext`.
-* Dotted names (``fraud.velocity.device_ids_24h``) are single variables; attribute access to a
+* Dotted names (``fraud.dev_ids_24h``) are single variables; attribute access to a
   name starting with ``_`` is refused.
 
 Examples

@@ -35,7 +35,7 @@ def run_stage(ctx: Any) -> list[str]:
     world = Path(ctx.artifacts["world_dir"])
     out = Path(ctx.out_dir) / "fraud"
     out.mkdir(parents=True, exist_ok=True)
-    engine = build_engine()
+    engine = build_engine(world_dir=world)
     raw = replay(engine, load_applications(world))
     split = raw["applied_at"].sort()[raw.height // 2]
     model = fit_on_results(raw, world, until=split)

@@ -23,7 +23,7 @@ from zhudai.exceptions import InvalidInputError
 from zhudai.fraud.engine import FraudEngine, FraudThresholds
 from zhudai.fraud.model import FraudModel
 from zhudai.fraud.replay import load_applications, replay
-from zhudai.fraud.rings import RingScorer
+from zhudai.fraud.rings import RingScorerFactory
 from zhudai.fraud.signals import MODEL_FEATURES
 from zhudai.fraud.velocity import InMemoryVelocityStore
 
@@ -55,7 +55,7 @@ def _best_threshold(y: np.ndarray, p: np.ndarray) -> float:
 
 def train_fraud_model(
     world_dir: str | Path,
-    ring_scorer_factory: Callable[[], RingScorer | None] | None = None,
+    ring_scorer_factory: RingScorerFactory | None = None,
     *,
     until: datetime | None = None,
     **params: Any,
@@ -68,7 +68,7 @@ def train_fraud_model(
     """
     engine = FraudEngine(
         store=InMemoryVelocityStore(),
-        ring_scorer=ring_scorer_factory() if ring_scorer_factory else None,
+        ring_scorer=ring_scorer_factory(Path(world_dir)) if ring_scorer_factory else None,
     )
     results = replay(engine, load_applications(world_dir))
     return fit_on_results(results, world_dir, until=until, **params)
@@ -195,7 +195,7 @@ def evaluate_seed(
     months: int = 12,
     train_seed: int | None = None,
     workdir: str | Path | None = None,
-    ring_scorer_factory: Callable[[], RingScorer | None] | None = None,
+    ring_scorer_factory: RingScorerFactory | None = None,
     log: Callable[[str], None] = lambda _: None,
 ) -> dict[str, Any]:
     """Generate a training world and the evaluated world, train, replay live, and score.
@@ -226,7 +226,7 @@ def evaluate_seed(
             store=InMemoryVelocityStore(),
             model=model,
             thresholds=thresholds,
-            ring_scorer=ring_scorer_factory() if ring_scorer_factory else None,
+            ring_scorer=ring_scorer_factory(world) if ring_scorer_factory else None,
         )
         log("replaying the evaluated world in time order")
         results = replay(engine, load_applications(world))

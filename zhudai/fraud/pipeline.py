@@ -18,9 +18,12 @@ from zhudai.fraud.trends import build_trends, write_html
 from zhudai.fraud.velocity import InMemoryVelocityStore
 
 
-def build_engine(model: FraudModel | None = None) -> FraudEngine:
+def build_engine(
+    model: FraudModel | None = None, world_dir: str | Path | None = None
+) -> FraudEngine:
     """An engine for batch replays: its own embedded velocity store (a replay must never
-    write into a shared live Redis), the model's cut-offs and the graph's ring scorer."""
+    write into a shared live Redis), the model's cut-offs and the graph's ring scorer (fed
+    the registrations of the world in ``world_dir`` as the replay reaches them)."""
     thresholds = FraudThresholds()
     if model is not None:
         thresholds = replace(
@@ -31,13 +34,13 @@ def build_engine(model: FraudModel | None = None) -> FraudEngine:
         store=InMemoryVelocityStore(),
         model=model,
         thresholds=thresholds,
-        ring_scorer=factory() if factory else None,
+        ring_scorer=factory(Path(world_dir) if world_dir else None) if factory else None,
     )
 
 
 def replay_world(world_dir: str | Path, engine: FraudEngine | None = None) -> pl.DataFrame:
     """Per-application results of running the fraud layer over a world in time order."""
-    return replay(engine or build_engine(), load_applications(world_dir))
+    return replay(engine or build_engine(world_dir=world_dir), load_applications(world_dir))
 
 
 def run_fraud_layer(
@@ -51,7 +54,7 @@ def run_fraud_layer(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     if engine is None:
-        engine = build_engine(FraudModel.load(model_dir) if model_dir else None)
+        engine = build_engine(FraudModel.load(model_dir) if model_dir else None, world_dir)
     results = replay_world(world_dir, engine)
     results_path = out / "results.parquet"
     results.write_parquet(results_path)

@@ -87,12 +87,12 @@ class FraudSignals(TypedDict):
     grey_hits: float
     ring_score: float
     ring_size: float
-    graph_component_devices: float
-    graph_component_density: float
-    graph_component_intensity: float
-    graph_component_shared_spaces: float
-    graph_component_rejected_share: float
-    graph_component_apps_per_30d: float
+    graph_cluster_devices: float
+    graph_cluster_density: float
+    graph_cluster_tie_strength: float
+    graph_cluster_tie_spaces: float
+    graph_cluster_rejected_share: float
+    graph_cluster_apps_per_day: float
     graph_shared_device: float
     graph_shared_ip: float
     graph_shared_phone: float
@@ -143,12 +143,12 @@ VELOCITY_SIGNALS: tuple[tuple[str, str, float, Agg], ...] = (
 
 # (signal, applicant feature of zhudai.graph's GraphIndex); 0 when no graph is wired in.
 GRAPH_SIGNALS: tuple[tuple[str, str], ...] = (
-    ("graph_component_devices", "component_devices"),
-    ("graph_component_density", "component_density"),
-    ("graph_component_intensity", "component_intensity"),
-    ("graph_component_shared_spaces", "component_shared_spaces"),
-    ("graph_component_rejected_share", "component_rejected_share"),
-    ("graph_component_apps_per_30d", "component_apps_per_30d"),
+    ("graph_cluster_devices", "cluster_devices"),
+    ("graph_cluster_density", "cluster_density"),
+    ("graph_cluster_tie_strength", "cluster_tie_strength"),
+    ("graph_cluster_tie_spaces", "cluster_tie_spaces"),
+    ("graph_cluster_rejected_share", "cluster_rejected_share"),
+    ("graph_cluster_apps_per_day", "cluster_apps_per_day"),
     ("graph_shared_device", "shared_device_count"),
     ("graph_shared_ip", "shared_ip_count"),
     ("graph_shared_phone", "shared_phone_count"),
