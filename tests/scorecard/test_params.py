@@ -89,6 +89,8 @@ BOOSTER_CASES = [
     ("learning_rate", 0.0),
     ("max_depth", 0),
     ("min_child_share", 0.7),
+    ("subsample", 0.0),
+    ("colsample", 1.5),
     ("monotone", 1),
     ("binner", "x"),
     ("random_state", -1),

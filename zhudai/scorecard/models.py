@@ -85,6 +85,9 @@ class GradientBoostedModel(_BinnedEstimator):
     engine : ``"xgb"`` or ``"lgbm"``.
     n_estimators, learning_rate, max_depth : boosting size.
     min_child_share : smallest leaf as a share of training rows (regularises small data).
+    subsample, colsample : share of rows (per tree) and of features (per tree) sampled.
+        The defaults (learning rate 0.03, 2% leaves, 80% rows, 50% features) gave the best
+        test and out-of-time AUC on demo worlds of 3,000 and 20,000 customers.
     monotone : constrain each feature to its bad-rate trend.
     binner : an unfitted :class:`Binner` for the WOE columns and trends.
     random_state : seed.
@@ -97,6 +100,8 @@ class GradientBoostedModel(_BinnedEstimator):
         Param("learning_rate", is_float(0, 1, low_open=True), "a float in (0, 1]"),
         Param("max_depth", is_int(1, 32), "an integer in [1, 32]"),
         Param("min_child_share", is_float(0, 0.5), "a float in [0, 0.5]"),
+        Param("subsample", is_float(0, 1, low_open=True), "a float in (0, 1]"),
+        Param("colsample", is_float(0, 1, low_open=True), "a float in (0, 1]"),
         Param("monotone", lambda v: isinstance(v, bool), "True or False"),
         Param("binner", lambda v: v is None or isinstance(v, Binner), "None or a Binner"),
         Param("random_state", is_int(0), "a non-negative integer"),
@@ -106,9 +111,11 @@ class GradientBoostedModel(_BinnedEstimator):
         self,
         engine: str = "lgbm",
         n_estimators: int = 200,
-        learning_rate: float = 0.05,
+        learning_rate: float = 0.03,
         max_depth: int = 3,
-        min_child_share: float = 0.01,
+        min_child_share: float = 0.02,
+        subsample: float = 0.8,
+        colsample: float = 0.5,
         monotone: bool = True,
         binner: Binner | None = None,
         random_state: int = 0,
@@ -118,6 +125,8 @@ class GradientBoostedModel(_BinnedEstimator):
         self.learning_rate = learning_rate
         self.max_depth = max_depth
         self.min_child_share = min_child_share
+        self.subsample = subsample
+        self.colsample = colsample
         self.monotone = monotone
         self.binner = binner
         self.random_state = random_state
@@ -156,6 +165,8 @@ class GradientBoostedModel(_BinnedEstimator):
                 max_depth=self.max_depth,
                 min_child_weight=min_child * float(np.mean(yy) * (1 - np.mean(yy))),
                 monotone_constraints=tuple(constraints),
+                subsample=self.subsample,
+                colsample_bytree=self.colsample,
                 tree_method="hist",
                 n_jobs=1,
                 random_state=self.random_state,
@@ -172,6 +183,9 @@ class GradientBoostedModel(_BinnedEstimator):
                 num_leaves=2**self.max_depth,
                 min_child_samples=min_child,
                 monotone_constraints=constraints,
+                subsample=self.subsample,
+                subsample_freq=1 if self.subsample < 1 else 0,
+                colsample_bytree=self.colsample,
                 n_jobs=1,
                 random_state=self.random_state,
                 verbose=-1,
@@ -186,7 +200,14 @@ class GradientBoostedModel(_BinnedEstimator):
         self._check_fitted()
         params = {
             k: getattr(self, k)
-            for k in ("n_estimators", "learning_rate", "max_depth", "min_child_share")
+            for k in (
+                "n_estimators",
+                "learning_rate",
+                "max_depth",
+                "min_child_share",
+                "subsample",
+                "colsample",
+            )
         }
         return self._base_meta(self.encoding_, **identity) | {
             "engine": self.engine,
