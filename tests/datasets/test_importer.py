@@ -8,6 +8,8 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from zhudai.datasets.importer import Column, import_table
 from zhudai.exceptions import InvalidInputError
@@ -101,6 +103,7 @@ def test_missing_column_is_named(csv_file: Path) -> None:
     [
         ("x\n1\nabc\n", Column("n", "int64"), r"^x: cannot parse 'abc' at row 2 as an integer"),
         ("x\n1.5\n", Column("n", "int64"), r"^x: cannot parse '1.5' at row 1 as an integer"),
+        ("x\n1e30\n", Column("n", "int64"), r"^x: cannot parse '1e30' at row 1 as an integer"),
         ("x\n2024-13-01\n", Column("d", "date"), r"^x: cannot parse '2024-13-01' at row 1 as date"),
         ("x\nmaybe\n", Column("b", "bool"), r"^x: cannot parse 'maybe' at row 1 as a boolean"),
         ("x\n1,5\n", Column("f", "float64"), r"^x: cannot parse"),
@@ -129,3 +132,25 @@ def test_bad_arguments(tmp_path: Path, csv_file: Path) -> None:
         import_table(csv_file, {})
     with pytest.raises(InvalidInputError, match="dtype must be one of"):
         Column("a", "decimal")  # type: ignore[arg-type]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    ints=st.lists(st.integers(-(2**63), 2**63 - 1), min_size=1, max_size=30),
+    flags=st.lists(st.booleans(), min_size=1, max_size=30),
+)
+def test_csv_round_trip_of_ints_and_flags(
+    tmp_path_factory: pytest.TempPathFactory, ints: list[int], flags: list[bool]
+) -> None:
+    n = min(len(ints), len(flags))
+    path = tmp_path_factory.mktemp("rt") / "t.csv"
+    pl.DataFrame({"i": ints[:n], "b": flags[:n]}).write_csv(path)
+    df = import_table(path, {"i": Column("n", "int64"), "b": Column("flag", "bool")})
+    assert df["n"].to_list() == ints[:n]
+    assert df["flag"].to_list() == flags[:n]
+
+
+def test_whole_floats_are_integers(tmp_path: Path) -> None:
+    path = tmp_path / "w.csv"
+    path.write_text("x\n12.0\n-3\n9223372036854775807\n")
+    assert import_table(path, {"x": Column("n", "int64")})["n"].to_list() == [12, -3, 2**63 - 1]

@@ -143,10 +143,11 @@ def _cast(series: pl.Series, spec: Column, source: str) -> pl.Series:
         return _check(text, parsed, spec, source, f"{spec.dtype} ({fmt})")
     if spec.dtype == "int64" and text.dtype == pl.Utf8:
         # "12" and "12.0" are integers; "12.5" is not (no silent truncation).
+        exact = text.cast(pl.Int64, strict=False)  # every int64, no float rounding
         as_float = text.cast(pl.Float64, strict=False)
-        whole = as_float.is_not_null() & (as_float == as_float.floor())
+        whole = as_float.is_not_null() & (as_float == as_float.floor()) & (as_float.abs() < 2**53)
         nulls = pl.Series(text.name, [None] * len(text), dtype=pl.Int64)
-        parsed = as_float.cast(pl.Int64, strict=False).zip_with(whole, nulls)
+        parsed = exact.fill_null(as_float.cast(pl.Int64, strict=False).zip_with(whole, nulls))
         return _check(text, parsed, spec, source, "an integer")
     return _check(text, text.cast(_POLARS[spec.dtype], strict=False), spec, source, spec.dtype)
 
