@@ -131,7 +131,8 @@ def build_population(rng: np.random.Generator, n: int, params: WorldParams) -> P
     in_ring = ring_id >= 0
     city[in_ring] = city[_first_of_group(np.where(in_ring, n + ring_id, np.arange(n)))][in_ring]
     age = np.clip(np.round(18 + rng.gamma(3.0, 4.5, n)), 18, 65).astype(np.int64)
-    age = np.where(occupation == 10, rng.integers(18, 24, n), age)  # students are young
+    student = occupation == [o[0] for o in OCCUPATIONS].index("student")
+    age = np.where(student, rng.integers(18, 24, n), age)  # students are young
     impulsivity = rng.normal(0, 1, n) - 0.025 * (age - 32) + 0.6 * is_fraud
     income_z = (
         occ_income
