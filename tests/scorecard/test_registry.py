@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from zhudai.exceptions import NotFoundError
 from zhudai.model_protocol import ScoringModel
-from zhudai.scorecard import load_model, publish, save_model
+from zhudai.scorecard import FeatureSelector, Scorecard, load_model, publish, save_model
 
 
 def test_round_trip_identical_predictions(german, german_card, tmp_path):
@@ -59,3 +60,28 @@ def test_reasons_are_points_lost_worst_first(german, german_card):
 def test_missing_directory_is_not_found(tmp_path):
     with pytest.raises(NotFoundError):
         load_model(tmp_path / "nothing")
+
+
+def test_nullable_dtypes_and_pandas_na(tmp_path):
+    rng = np.random.default_rng(9)
+    n = 2000
+    x = rng.normal(size=n)
+    y = (rng.random(n) < 1 / (1 + np.exp(-2 * x))).astype(int)
+    frame = pd.DataFrame(
+        {
+            "x": pd.array(np.where(rng.random(n) < 0.1, np.nan, x), dtype="Float64"),
+            "k": pd.array(np.where(x > 0, 2, 1), dtype="Int64"),
+            "flag": pd.array(x > 0.5, dtype="boolean"),
+            "grp": pd.array(np.where(x > 0, "hi", "lo"), dtype="string"),
+        }
+    )
+    frame.loc[:9, ["k", "flag", "grp"]] = pd.NA
+    loose = FeatureSelector(min_iv=0.0, max_corr=1.0, max_vif=None)
+    card = Scorecard(selector=loose, sign_check=False).fit(frame, y)
+    save_model(tmp_path / "m", card.metadata(name="n", version="1", kind="A"))
+    model = load_model(tmp_path / "m")
+    rows = [{c: frame[c].iloc[i] for c in frame.columns} for i in range(50)]
+    assert rows[0]["k"] is pd.NA and rows[0]["grp"] is pd.NA
+    one = [model.predict_pd_one(r) for r in rows]
+    np.testing.assert_allclose(one, model.predict_pd(frame.head(50)), rtol=1e-12)
+    assert model.score_one({"x": pd.NA, "k": None, "flag": True, "grp": pd.NA}) > 0

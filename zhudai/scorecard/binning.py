@@ -120,7 +120,7 @@ class VariableBins:
         """Bin index of every value (vectorised)."""
         s = values if isinstance(values, pd.Series) else pd.Series(values)
         if self.dtype == "numeric":
-            x = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float)
+            x = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
             out = np.searchsorted(np.asarray(self.splits, dtype=float), x, side="right")
             if self._special:
                 out[np.isin(x, list(self._special))] = self.special_index

@@ -21,6 +21,8 @@ from zhudai.scorecard.binning import VariableBins
 from zhudai.scorecard.calibration import Calibrator
 from zhudai.scorecard.points import RiskGrades, Scaling
 
+NA = pd.NA
+
 
 class _Runtime:
     """What every loaded model shares: identity, features, calibration and grades."""
@@ -90,7 +92,7 @@ class ScorecardModel(_Runtime):
         get = row.get
         for name, numeric, splits, pts, special, missing, cats, unseen in self._rows:
             v = get(name)
-            if v is None or v != v:
+            if v is None or v is NA or v != v:  # None, pandas NA and NaN are missing
                 out.append(missing)
             elif numeric:
                 if special and v in special:
@@ -165,7 +167,7 @@ class _Encoded(_Runtime):
     def _value_one(self, f: str, v: Any) -> float:
         if self.encoding[f] == "woe":
             return self._woe[f][self.bins[f].index_one(v)]
-        if v is None or v != v:
+        if v is None or v is NA or v != v:
             return math.nan
         try:
             return float(v)
@@ -182,7 +184,8 @@ class _Encoded(_Runtime):
             if self.encoding[f] == "woe":
                 cols.append(self.bins[f].woe[self.bins[f].indices(frame[f])])
             else:
-                cols.append(pd.to_numeric(frame[f], errors="coerce").to_numpy(dtype=float))
+                numbers = pd.to_numeric(frame[f], errors="coerce")
+                cols.append(numbers.to_numpy(dtype=float, na_value=np.nan))
         return np.column_stack(cols) if cols else np.zeros((len(frame), 0))
 
     def score_one(self, row: Mapping[str, Any]) -> float | None:
