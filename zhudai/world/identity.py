@@ -14,14 +14,14 @@ import numpy as np
 import polars as pl
 
 from zhudai.privacy import (
-    FieldCipher,
-    Tokenizer,
+    cipher,
     mask_bank_card,
     mask_id_number,
     mask_name,
     mask_phone,
+    tokenizer,
 )
-from zhudai.settings import Settings, get_settings
+from zhudai.settings import Settings
 from zhudai.world.catalog import CARD_BINS, CITIES, GIVEN_CHARS, PHONE_PREFIXES, SURNAMES
 from zhudai.world.population import Population
 from zhudai.world.timeutil import US_PER_DAY
@@ -118,9 +118,8 @@ class IdentityProtector:
     _MASKS = {"id": mask_id_number, "phone": mask_phone, "card": mask_bank_card, "name": mask_name}
 
     def __init__(self, settings: Settings | None = None) -> None:
-        encryption_key, token_key = (settings or get_settings()).keys()
-        self._tokenizer = Tokenizer(token_key)
-        self._cipher = FieldCipher(encryption_key)
+        self._tokenizer = tokenizer(settings)
+        self._cipher = cipher(settings)
 
     def tokens(self, kind: str, values: np.ndarray) -> list[str]:
         """Keyed token of each value (``kind`` is ``id``, ``phone`` or ``card``)."""
