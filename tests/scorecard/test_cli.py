@@ -120,6 +120,8 @@ def test_out_of_time_split(german, tmp_path):
     meta = json.loads((tmp_path / "m" / "model.json").read_text())
     assert meta["training_window"]["out_of_time"][0] == "2026-01-01"
     assert "applied_on" not in meta["features"]
+    html = (tmp_path / "m" / "report.html").read_text()
+    assert "PSI of the PD by month" in html and "2026-09" in html
 
 
 @pytest.mark.parametrize("model", ["xgb", "mlp"])

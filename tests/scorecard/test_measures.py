@@ -65,6 +65,17 @@ def test_psi_of_shifted_scores_is_large():
     assert m.psi(a, rng.normal(loc=1.0, size=5000)) > 0.25
 
 
+def test_psi_by_period_against_first_slice():
+    rng = np.random.default_rng(1)
+    v = np.r_[rng.normal(size=3000), rng.normal(size=3000), rng.normal(loc=1.0, size=3000)]
+    months = np.repeat(["2024-03", "2024-01", "2024-02"], 3000)  # sorted: 01 is the baseline
+    s = m.psi_by_period(v, months)
+    assert list(s.index) == ["2024-01", "2024-02", "2024-03"]
+    assert s["2024-01"] == 0.0
+    assert s["2024-02"] > 0.25 and s["2024-03"] < 0.05
+    assert s["2024-02"] == pytest.approx(m.psi(v[3000:6000], v[6000:]), rel=1e-12)
+
+
 def test_csi_per_feature():
     import pandas as pd
 

@@ -151,6 +151,29 @@ def psi(expected, actual, n_bins: int = 10) -> float:
     )
 
 
+def psi_by_period(values, periods, n_bins: int = 10) -> pd.Series:
+    """PSI of each time slice's values against the first (earliest) slice's.
+
+    ``periods`` labels every value (e.g. the application month); slices are taken in sorted
+    order and the first one is the baseline (its own PSI is 0).
+
+    Examples
+    --------
+    >>> v = np.r_[np.arange(100.0), np.arange(100.0), np.arange(50.0, 150.0)]
+    >>> p = ["2024-01"] * 100 + ["2024-02"] * 100 + ["2024-03"] * 100
+    >>> s = psi_by_period(v, p)
+    >>> float(s["2024-02"]), bool(s["2024-03"] > 0.25)
+    (0.0, True)
+    """
+    frame = pd.DataFrame({"v": np.asarray(values, dtype=float), "p": np.asarray(periods)})
+    slices = sorted(frame["p"].dropna().unique())
+    if not slices:
+        raise InvalidInputError("periods", "has no labelled rows")
+    base = frame.loc[frame["p"] == slices[0], "v"].to_numpy()
+    out = {s: psi(base, frame.loc[frame["p"] == s, "v"].to_numpy(), n_bins) for s in slices}
+    return pd.Series(out, name="psi")
+
+
 def csi(expected_bins: pd.DataFrame, actual_bins: pd.DataFrame) -> pd.Series:
     """Characteristic stability index: PSI of each feature's bin distribution (bin indices in)."""
     out = {}

@@ -119,6 +119,21 @@ def stability(result: TrainResult) -> pd.DataFrame:
     return pd.DataFrame(cols).rename_axis("feature").reset_index()
 
 
+def monthly_psi(result: TrainResult) -> pd.DataFrame | None:
+    """PSI of the PD per application month against the first month (with a time column)."""
+    window = result.meta.get("training_window")
+    if not window:
+        return None
+    col = window["time_column"]
+    parts = list(result.samples.values())
+    when = pd.to_datetime(pd.concat([s.X[col] for s in parts]), errors="coerce")
+    pd_all = np.concatenate([s.pd for s in parts])
+    month = when.dt.strftime("%Y-%m").to_numpy()
+    keep = ~pd.isna(when.to_numpy())
+    series = metrics.psi_by_period(pd_all[keep], month[keep])
+    return series.rename_axis("month").reset_index()
+
+
 def write_html_report(result: TrainResult, path: str | Path) -> Path:
     """Write the self-contained HTML report and return its path."""
     m = result.metrics
@@ -137,6 +152,9 @@ def write_html_report(result: TrainResult, path: str | Path) -> Path:
     csi = stability(result)
     if not csi.empty:
         parts += ["<h2>Characteristic stability (CSI)</h2>", _table(csi)]
+    monthly = monthly_psi(result)
+    if monthly is not None:
+        parts += ["<h2>PSI of the PD by month (against the first month)</h2>", _table(monthly)]
     eval_part = "oot" if "oot" in result.samples else "test"
     s = result.samples[eval_part]
     parts += [
