@@ -41,6 +41,7 @@ def test_publish_increments_versions(german_card, tmp_path):
     second = publish(tmp_path, "acard", german_card.metadata(kind="A"))
     assert (first.name, second.name) == ("v1", "v2")
     assert load_model(second).version == "2"
+    assert load_model(tmp_path / "acard").version == "2"  # the folder loads its latest version
 
 
 def test_reasons_are_points_lost_worst_first(german, german_card):

@@ -79,9 +79,22 @@ def save_model(
     return out
 
 
+def _versions(base: Path) -> dict[int, Path]:
+    if not base.is_dir():
+        return {}
+    found = (re.fullmatch(r"v(\d+)", p.name) for p in base.iterdir() if p.is_dir())
+    return {int(m.group(1)): base / m.group(0) for m in found if m}
+
+
 def load_model(path: str | Path) -> ScoringModel:
-    """Load an artefact directory into a model satisfying :class:`ScoringModel`."""
+    """Load an artefact directory into a model satisfying :class:`ScoringModel`.
+
+    ``path`` is an artefact directory, or a ``publish`` folder ``ROOT/<name>`` whose highest
+    ``v<N>`` is loaded.
+    """
     root = Path(path)
+    if not (root / META_FILE).is_file() and (versions := _versions(root)):
+        root = versions[max(versions)]
     meta_path = root / META_FILE
     if not meta_path.is_file():
         raise NotFoundError("model", str(root))
@@ -116,6 +129,5 @@ def publish(root: str | Path, name: str, meta: Mapping[str, Any], **files: Any) 
     """Save under ``root/name/v<N>`` with the next free ``N``; ``version`` is set to ``N``."""
     base = Path(root) / name
     base.mkdir(parents=True, exist_ok=True)
-    taken = [int(m.group(1)) for p in base.iterdir() if (m := re.fullmatch(r"v(\d+)", p.name))]
-    n = max(taken, default=0) + 1
+    n = max(_versions(base), default=0) + 1
     return save_model(base / f"v{n}", {**meta, "name": name, "version": str(n)}, **files)
