@@ -257,3 +257,15 @@ def test_bin_index_equals_searchsorted(make):
     np.testing.assert_array_equal(
         bin_index(edges, at_edges), np.searchsorted(edges, at_edges, side="right")
     )
+
+
+def test_infinite_values_fall_in_the_end_bins(tmp_path):
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=100_000)
+    x[:500] = np.inf
+    x[500:1000] = -np.inf
+    y = (rng.random(100_000) < 1 / (1 + np.exp(-x.clip(-3, 3)))).astype(int)
+    b = Binner().fit(pd.DataFrame({"x": x}), y).bins_["x"]
+    assert all(np.isfinite(b.splits))
+    assert b.index_one(np.inf) == b.n_regular - 1 and b.index_one(-np.inf) == 0
+    assert b.count[: b.n_regular].sum() == 100_000

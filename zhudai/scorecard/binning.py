@@ -259,7 +259,7 @@ def _fine_edges(x: np.ndarray, cells: int) -> np.ndarray:
     xs = np.sort(sample)
     pos = (np.arange(1, cells) * len(xs)) // cells
     edges = np.unique(xs[pos])
-    return edges[edges > xs[0]]
+    return edges[(edges > xs[0]) & np.isfinite(edges)]  # +-inf rows fall in the end bins
 
 
 class Binner:
