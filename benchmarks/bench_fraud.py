@@ -120,26 +120,26 @@ def bench_check(customers: int) -> list[dict[str, float]]:
         model = train_fraud_model(train, default_ring_scorer_factory())
         world = generate_world(customers, 202, months=2, out_dir=Path(tmp) / "eval")
         apps = list(iter_rows(load_applications(world)))
-    out = []
-    for with_graph in (True, False):
-        engine = build_engine(model, world)
-        if not with_graph:
-            engine.ring_scorer = None
-        for app in apps[:200]:  # warm-up
-            engine.maintain(app["applied_at"])
-            engine.check(app)
-            engine.record_outcome(app, app["status"] == "rejected")
-        lat, cpu_lat = [], []
-        for app in apps[200:]:
-            engine.maintain(app["applied_at"])  # scheduler work, outside the timed check
-            t0, c0 = time.perf_counter(), time.thread_time()
-            engine.check(app)
-            cpu_lat.append(time.thread_time() - c0)
-            lat.append(time.perf_counter() - t0)
-            engine.record_outcome(app, app["status"] == "rejected")
-        ring = float(engine.ring_scorer is not None)
-        out.append({"checks": len(lat), "ring_scorer": ring, **_percentiles(lat, cpu_lat)})
-    return out
+        out = []
+        for with_graph in (True, False):
+            engine = build_engine(model, world)
+            if not with_graph:
+                engine.ring_scorer = None
+            for app in apps[:200]:  # warm-up
+                engine.maintain(app["applied_at"])
+                engine.check(app)
+                engine.record_outcome(app, app["status"] == "rejected")
+            lat, cpu_lat = [], []
+            for app in apps[200:]:
+                engine.maintain(app["applied_at"])  # scheduler work, outside the timed check
+                t0, c0 = time.perf_counter(), time.thread_time()
+                engine.check(app)
+                cpu_lat.append(time.thread_time() - c0)
+                lat.append(time.perf_counter() - t0)
+                engine.record_outcome(app, app["status"] == "rejected")
+            ring = float(engine.ring_scorer is not None)
+            out.append({"checks": len(lat), "ring_scorer": ring, **_percentiles(lat, cpu_lat)})
+        return out
 
 
 def main() -> None:
