@@ -53,11 +53,13 @@ class TreeEnsemble:
         """The value of the leaf each tree reaches for one row, in tree order."""
         if self.float32_inputs:
             x = x.astype(np.float32).astype(np.float64)
+        # Every node's branch for this row in three whole-array operations, then ``depth``
+        # gathers of one node per tree: ~3x fewer NumPy calls than deciding level by level.
+        step = np.where(np.asarray(x).take(self.feature) <= self.threshold, self.left, self.right)
         nodes = self.roots
-        feature, threshold, left, right = self.feature, self.threshold, self.left, self.right
         for _ in range(self.depth):
-            nodes = np.where(x[feature[nodes]] <= threshold[nodes], left[nodes], right[nodes])
-        return self.value[nodes]
+            nodes = step.take(nodes)
+        return self.value.take(nodes)
 
     def to_arrays(self) -> dict[str, np.ndarray]:
         """The arrays to save (``np.savez``)."""
