@@ -182,6 +182,10 @@ class GraphIndex:
         self._ties: list[int] = []  # strong ties per application
         self._community: list[int] = []  # per position, from the last refresh
         self._community_info: dict[int, tuple[float, float]] = {}  # id -> (size, ring score)
+        # Positions flagged rejected (decision known) / bad: neighbourhood counts are then set
+        # intersections in C rather than a Python pass over every neighbour.
+        self._rejected: set[int] = set()
+        self._bad: set[int] = set()
 
     # ------------------------------------------------------------------ updates
     def __len__(self) -> int:
@@ -275,10 +279,12 @@ class GraphIndex:
                 group.n_known += not app.known
                 group.n_rejected += int(bool(rejected)) - int(app.rejected)
             app.known, app.rejected = True, bool(rejected)
+            _flag(self._rejected, pos, app.rejected)
         if bad is not None:
             for group in groups:
                 group.n_bad += int(bool(bad)) - int(app.bad)
             app.bad = bool(bad)
+            _flag(self._bad, pos, app.bad)
 
     # ------------------------------------------------------------------ lookups
     def _position(self, application_id: Any) -> int:
@@ -324,15 +330,23 @@ class GraphIndex:
         return {self._apps[n].application_id for n in self._within(pos, hops)[-1]}
 
     def _within(self, pos: int, hops: int) -> list[set[int]]:
-        """Cumulative neighbourhoods: element k holds positions within k + 1 hops."""
+        """Cumulative neighbourhoods: element k holds positions within k + 1 hops.
+
+        Neighbours share values, so each value node is expanded once (the first time it is
+        reached), not once per (neighbour, value) pair: its applications are already in.
+        """
+        apps, values = self._apps, self._values
         seen = {pos}
         frontier = {pos}
+        expanded: set[int] = set()
         out: list[set[int]] = []
         for _ in range(hops):
             nxt: set[int] = set()
             for a in frontier:
-                for v in self._apps[a].links:
-                    nxt.update(self._values[v].linked)
+                for v in apps[a].links:
+                    if v not in expanded:
+                        expanded.add(v)
+                        nxt.update(values[v].linked)
             nxt -= seen
             seen |= nxt
             frontier = nxt
@@ -365,13 +379,13 @@ class GraphIndex:
         feats["shared_types"] = float(sum(1 for n in shared.values() if n > 0))
         feats["strong_ties"] = float(self._ties[pos])
         hop1, hop2 = self._within(pos, 2)
-        apps = self._apps
+        rejected, bad = self._rejected, self._bad
         feats["neighbors_1hop"] = float(len(hop1))
         feats["neighbors_2hop"] = float(len(hop2))
-        feats["rejected_1hop"] = float(sum(apps[n].known and apps[n].rejected for n in hop1))
-        feats["rejected_2hop"] = float(sum(apps[n].known and apps[n].rejected for n in hop2))
-        feats["bad_1hop"] = float(sum(apps[n].bad for n in hop1))
-        feats["bad_2hop"] = float(sum(apps[n].bad for n in hop2))
+        feats["rejected_1hop"] = float(len(hop1 & rejected))
+        feats["rejected_2hop"] = float(len(hop2 & rejected))
+        feats["bad_1hop"] = float(len(hop1 & bad))
+        feats["bad_2hop"] = float(len(hop2 & bad))
         community = self._community[pos]
         if community < 0:
             votes = Counter(self._community[n] for n in hop1 if self._community[n] >= 0)
@@ -431,3 +445,11 @@ class GraphIndex:
             for g, n, s in zip(counts["group"], counts["n_apps"], scores, strict=True)
         }
         return int(np.sum(counts["n_apps"] >= 2))
+
+
+def _flag(flagged: set[int], pos: int, on: bool) -> None:
+    """Put ``pos`` in or out of the ``flagged`` set."""
+    if on:
+        flagged.add(pos)
+    else:
+        flagged.discard(pos)
