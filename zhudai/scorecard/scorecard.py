@@ -25,6 +25,7 @@ from zhudai.scorecard._params import Param, check_params, is_float
 from zhudai.scorecard.binning import Binner
 from zhudai.scorecard.metrics import check_target
 from zhudai.scorecard.points import RiskGrades, Scaling
+from zhudai.scorecard.regularisation import choose_c
 from zhudai.scorecard.runtime import ScorecardModel
 from zhudai.scorecard.selection import FeatureSelector
 
@@ -38,7 +39,10 @@ class Scorecard:
     ----------
     binner : an unfitted :class:`Binner` (default settings if ``None``).
     selector : an unfitted :class:`FeatureSelector` (default settings if ``None``).
-    C : inverse L2 strength of the logistic regression.
+    C : inverse L2 strength of the logistic regression, or ``"cv"`` (default): chosen from
+        :data:`~zhudai.scorecard.regularisation.C_GRID` by 5-fold stratified
+        cross-validation (held-out log-loss) on the training rows and selected features,
+        before the sign check; the choice is ``C_`` (losses per ``C`` in ``cv_losses_``).
     base_score, base_odds, pdo : points scaling (see :class:`Scaling`).
     sign_check : drop features whose coefficient has the wrong (positive) sign.
     grade_cutoffs : score cut-offs of the risk grades; ``None`` = training-score quintiles.
@@ -62,7 +66,9 @@ class Scorecard:
             lambda v: v is None or isinstance(v, FeatureSelector),
             "None or a FeatureSelector",
         ),
-        Param("C", is_float(0, low_open=True), "a positive float"),
+        Param(
+            "C", lambda v: v == "cv" or is_float(0, low_open=True)(v), "'cv' or a positive float"
+        ),
         Param("base_score", is_float(), "a number"),
         Param("base_odds", is_float(0, low_open=True), "a positive number"),
         Param("pdo", is_float(0, low_open=True), "a positive number"),
@@ -83,7 +89,7 @@ class Scorecard:
         self,
         binner: Binner | None = None,
         selector: FeatureSelector | None = None,
-        C: float = 1.0,
+        C: float | str = "cv",
         base_score: float = 600.0,
         base_odds: float = 50.0,
         pdo: float = 20.0,
@@ -118,8 +124,12 @@ class Scorecard:
         self.selector_.fit(woe, yy, self.binner_.iv_, X.isna().mean())
         self.dropped_ = dict(self.selector_.dropped_)
         features = list(self.selector_.selected_)
+        if self.C == "cv":
+            self.C_, self.cv_losses_ = choose_c(woe[features].to_numpy(), yy)
+        else:
+            self.C_, self.cv_losses_ = float(self.C), {}
         while True:
-            lr = LogisticRegression(C=self.C, max_iter=2000).fit(woe[features].to_numpy(), yy)
+            lr = LogisticRegression(C=self.C_, max_iter=2000).fit(woe[features].to_numpy(), yy)
             coef = lr.coef_[0]
             if not self.sign_check or coef.max() <= 0:
                 break
@@ -166,6 +176,10 @@ class Scorecard:
             "base_points": self.scaling_.offset - factor * self.intercept_,
             "grades": grades.to_dict() if grades is not None else None,
             "calibration": None,
+            "regularisation": {
+                "C": self.C_,
+                "cv_log_loss": {f"{c:g}": v for c, v in self.cv_losses_.items()},
+            },
             "selection": {
                 "iv": {k: float(v) for k, v in self.binner_.iv_.items()},
                 "dropped": self.dropped_,
