@@ -4,6 +4,7 @@ one application through the public API and show what is stored for it (masked)."
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -40,6 +41,8 @@ def _sample_application(product_code: str) -> dict[str, object]:
 def run_stage(ctx: DemoContext) -> list[str]:
     url = ctx.settings.database_url
     upgrade(url)
+    if url.startswith("sqlite:///"):
+        ctx.artifacts["store_db"] = Path(url.removeprefix("sqlite:///"))
     lines = [f"store {url} at revision {current_revision(url)}"]
     world_dir = ctx.artifacts.get("world_dir")
     if world_dir is not None:
