@@ -21,9 +21,10 @@ Time policy (identical in every backend, and what the property tests check):
   never counted twice. An id is remembered while its event is kept, i.e. while its time is
   after ``watermark - max_window - max_lateness``; a re-sent event older than that is late.
 
-The embedded :class:`InMemoryVelocityStore` keeps per stream four parallel lists (times, ids,
-amounts, members) sorted by time: an in-order event is four appends, an out-of-order one a
-``bisect`` and four inserts, and a window is two ``bisect`` calls. No object is created per
+The embedded :class:`InMemoryVelocityStore` keeps per stream a list of times and a list of
+(id, member) pairs flattened, both sorted by time (plus amounts once a stream has a non-zero
+one): an in-order event is three appends, an out-of-order one a ``bisect`` and two inserts,
+and a window is two ``bisect`` calls. No object is created per
 event beyond what the caller passes in.
 """
 
@@ -191,13 +192,21 @@ def check_window(config: VelocityConfig, window: float) -> None:
 
 
 class _Stream:
-    __slots__ = ("ts", "ids", "values", "members", "seen")
+    """One stream's events, sorted by time: ``ts``, (id, member) pairs flattened in ``data``,
+    and amounts in ``values`` only once the stream has a non-zero one (``None`` means all 0).
+
+    Two lists instead of four parallel ones: most streams hold a handful of events (mostly
+    without amounts) and live for the whole retention, and every container per stream is one
+    more object for the garbage collector to scan on each pass (its pauses are the latency
+    tail).
+    """
+
+    __slots__ = ("ts", "data", "values", "seen")
 
     def __init__(self) -> None:
         self.ts: list[float] = []
-        self.ids: list[str] = []
-        self.values: list[float] = []
-        self.members: list[str] = []
+        self.data: list[str] = []  # id and member of event i at 2i and 2i + 1
+        self.values: list[float] | None = None
         # Ids of kept events; a set only once the stream is long enough for it to pay off
         # (most streams hold a handful of events, and fewer objects mean shorter GC pauses).
         self.seen: set[str] | None = None
@@ -274,27 +283,34 @@ class InMemoryVelocityStore:
         if times and times[0] <= horizon:
             _prune(s, horizon)
         seen = s.seen
+        data = s.data
         if seen is None:
-            if event_id in s.ids:
+            # A plain scan first: only when the id appears at all (maybe as a member) are the
+            # ids sliced out to confirm it.
+            if event_id in data and event_id in data[::2]:
                 return _DUPLICATE
             if len(times) >= _SET_FROM:
-                s.seen = set(s.ids)
+                s.seen = set(data[::2])
                 s.seen.add(event_id)
         elif event_id in seen:
             return _DUPLICATE
         else:
             seen.add(event_id)
+        values = s.values
+        if values is None and value:
+            values = s.values = [0.0] * len(times)
         if not times or ts >= times[-1]:
             times.append(ts)
-            s.ids.append(event_id)
-            s.values.append(value)
-            s.members.append(member)
+            data.append(event_id)
+            data.append(member)
+            if values is not None:
+                values.append(value)
         else:
             i = bisect_right(times, ts)
             times.insert(i, ts)
-            s.ids.insert(i, event_id)
-            s.values.insert(i, value)
-            s.members.insert(i, member)
+            data[2 * i : 2 * i] = (event_id, member)
+            if values is not None:
+                values.insert(i, value)
         if ts > self._wm:
             self._wm = ts
         self._adds += 1
@@ -339,14 +355,14 @@ class InMemoryVelocityStore:
     def total(self, stream: str, at: float, window: float) -> float:
         """Sum of the amounts of ``stream`` in ``(at - window, at]`` (``math.fsum``)."""
         s, lo, hi = self._bounds(stream, at, window)
-        return math.fsum(s.values[lo:hi])
+        return 0.0 if s.values is None else math.fsum(s.values[lo:hi])
 
     def distinct(self, stream: str, at: float, window: float) -> int:
         """Distinct members of ``stream`` in ``(at - window, at]``."""
         s, lo, hi = self._bounds(stream, at, window)
         if hi - lo < 2:
             return hi - lo
-        return len(set(s.members[lo:hi]))
+        return len(set(s.data[2 * lo + 1 : 2 * hi : 2]))
 
     def observe(
         self,
@@ -383,9 +399,11 @@ class InMemoryVelocityStore:
             if agg == Agg.COUNT:
                 values.append(hi - lo)
             elif agg == Agg.DISTINCT:
-                values.append(len(set(st.members[lo:hi])) if hi - lo > 1 else hi - lo)
+                values.append(
+                    len(set(st.data[2 * lo + 1 : 2 * hi : 2])) if hi - lo > 1 else hi - lo
+                )
             else:
-                values.append(math.fsum(st.values[lo:hi]))
+                values.append(0.0 if st.values is None else math.fsum(st.values[lo:hi]))
         return Observation(ts, statuses, values)
 
     def watermark(self) -> float:
@@ -401,5 +419,7 @@ def _prune(s: _Stream, horizon: float) -> None:
     k = bisect_right(s.ts, horizon)
     seen = s.seen
     if seen is not None:
-        seen.difference_update(s.ids[:k])
-    del s.ts[:k], s.ids[:k], s.values[:k], s.members[:k]
+        seen.difference_update(s.data[: 2 * k : 2])
+    del s.ts[:k], s.data[: 2 * k]
+    if s.values is not None:
+        del s.values[:k]
