@@ -1,8 +1,10 @@
 """The feature plan executed by PySpark, for event volumes beyond one machine.
 
 Same plan, same accumulators, same :meth:`~zhudai.features.plan.Plan.finalize` as the batch
-engine; only the scan differs: a Spark join and one ``groupBy(application, age bucket)`` per
-event table. World times are naive wall-clock times, so the engine runs its session with
+engine; only the scan differs: a Spark join and, per event table, one
+``groupBy(application, age bucket)`` holding all of that table's accumulators (27 or so for
+the shipped set, not one aggregate per feature and window) with the distinct counts and daily
+bursts joined alongside per application, so a table costs one Spark job. World times are naive wall-clock times, so the engine runs its session with
 ``spark.sql.session.timeZone = UTC`` (no daylight-saving shifts in ages or hours).
 """
 
@@ -162,20 +164,35 @@ class SparkFeatureEngine:
             reducers[acc.reduce](masked(acc.filter, values[acc.value](acc.column))).alias(f"a{i}")
             for i, acc in enumerate(tp.accumulators)
         ]
-        grouped = joined.groupBy(ROW, _BUCKET).agg(*aggs).toPandas()
-        rows, buckets = grouped[ROW].to_numpy(np.int64), grouped[_BUCKET].to_numpy(np.int64)
+        grouped = joined.groupBy(ROW, _BUCKET).agg(*aggs)
+        direct = self._direct(joined, tp, masks)
+        if direct is not None:  # every row with a direct value has events, hence buckets
+            grouped = grouped.join(direct, on=ROW, how="left")
+        # one Spark job per table: per-bucket accumulators, then the direct slots alongside
+        result = grouped.toPandas()
+        rows, buckets = result[ROW].to_numpy(np.int64), result[_BUCKET].to_numpy(np.int64)
         for i, acc in enumerate(tp.accumulators):
             self.plan.store_groups(
-                a, t.name, acc, rows, buckets, grouped[f"a{i}"].to_numpy(float, na_value=np.nan)
+                a, t.name, acc, rows, buckets, result[f"a{i}"].to_numpy(float, na_value=np.nan)
             )
-        self._direct(a, joined, tp, masks)
+        first = ~result[ROW].duplicated().to_numpy()
+        for col in result.columns:
+            if col.startswith("s"):
+                a[rows[first], int(col[1:])] = result[col].to_numpy(float)[first]
 
-    def _direct(self, a: np.ndarray, joined: Any, tp: TablePlan, masks: Mapping[str, Any]) -> None:
+    def _direct(self, joined: Any, tp: TablePlan, masks: Mapping[str, Any]) -> Any:
+        """Distinct counts and daily bursts per application row (columns ``s<slot>``), or None.
+
+        They do not merge across age buckets, so each is reduced over its own window.
+        """
         F = _functions()
 
         def mask(slot: Slot) -> Any:
             inside = F.col(_AGE) <= slot.window
             return inside if slot.filter == "all" else inside & masks[slot.filter]
+
+        def name(slot: Slot) -> str:
+            return f"s{self.plan.slot_index[slot]}"
 
         distinct = [s for s in tp.direct if s.stat is Stat.DISTINCT]
         daily = [s for s in tp.direct if s.stat is Stat.MAX_DAILY]
@@ -184,33 +201,17 @@ class SparkFeatureEngine:
             frames.append(
                 joined.groupBy(ROW).agg(
                     *[
-                        F.countDistinct(F.when(mask(s), F.col(str(s.column)))).alias(
-                            f"s{self.plan.slot_index[s]}"
-                        )
+                        F.countDistinct(F.when(mask(s), F.col(str(s.column)))).alias(name(s))
                         for s in distinct
                     ]
                 )
             )
         if daily:
             per_day = joined.groupBy(ROW, F.to_date(F.col(tp.table.time)).alias("__day")).agg(
-                *[
-                    F.sum(F.when(mask(s), 1).otherwise(0)).alias(f"s{self.plan.slot_index[s]}")
-                    for s in daily
-                ]
+                *[F.sum(F.when(mask(s), 1).otherwise(0)).alias(name(s)) for s in daily]
             )
-            frames.append(
-                per_day.groupBy(ROW).agg(
-                    *[
-                        F.max(f"s{self.plan.slot_index[s]}").alias(f"s{self.plan.slot_index[s]}")
-                        for s in daily
-                    ]
-                )
-            )
-        for frame in frames:
-            result = frame.toPandas()
-            rows = result[ROW].to_numpy(np.int64)
-            for col in result.columns[1:]:
-                a[rows, int(col[1:])] = result[col].to_numpy(float)
+            frames.append(per_day.groupBy(ROW).agg(*[F.max(name(s)).alias(name(s)) for s in daily]))
+        return reduce(lambda x, y: x.join(y, on=ROW), frames) if frames else None
 
     def _fields(self, a: np.ndarray, apps: Any, tables: Mapping[str, pl.DataFrame]) -> None:
         if not self.plan.fields:
