@@ -131,20 +131,18 @@ class _App:
     def __init__(self, application_id: Any, day: float) -> None:
         self.application_id = application_id
         self.day = day
-        self.attachments: list[tuple[AttributeType, int]] = []  # (type, value position)
+        # (index in ATTRIBUTE_TYPES, value position) of each attachment, flattened: plain ints
+        # (tuples holding an enum member would stay tracked by the garbage collector).
+        self.attachments: list[int] = []
         self.links: list[int] = []  # value positions this application is joined to
         self.known = False
         self.rejected = False
         self.bad = False
 
 
-class _Value:
-    __slots__ = ("space", "apps", "linked")
-
-    def __init__(self, space: str) -> None:
-        self.space = space
-        self.apps: list[int] = []  # distinct application positions attached (the degree)
-        self.linked: list[int] = []  # the first ``link_cap`` of them, joined through it
+_TYPE_INDEX = {attr: i for i, attr in enumerate(ATTRIBUTE_TYPES)}
+_ID, _DEVICE = _TYPE_INDEX[AttributeType.ID], _TYPE_INDEX[AttributeType.DEVICE]
+_SHARED_NAMES = tuple(f"shared_{attr.value}_count" for attr in ATTRIBUTE_TYPES)
 
 
 class GraphIndex:
@@ -176,7 +174,14 @@ class GraphIndex:
         self._pos: dict[Any, int] = {}  # application id -> position (arrival order)
         self._apps: list[_App] = []
         self._value_pos: dict[str, int] = {}
-        self._values: list[_Value] = []
+        # Value nodes as parallel lists by value position (most values are attached once, so
+        # one object per value and no more): space, degree (distinct applications attached),
+        # the last application attached, and the first ``link_cap`` applications joined
+        # through it.
+        self._value_space: list[str] = []
+        self._value_degree: list[int] = []
+        self._value_last: list[int] = []
+        self._linked: list[list[int]] = []
         self._components = _Partition()
         self._clusters = _Partition()
         self._ties: list[int] = []  # strong ties per application
@@ -215,23 +220,27 @@ class GraphIndex:
         app = _App(app_id, day)
         id_value = device_value = -1
         link_types, cap = self.config.link_types, self.config.link_cap
+        degree, last, linked = self._value_degree, self._value_last, self._linked
         for attr, key in record_attachments(record):
             v = self._value_pos.get(key)
             if v is None:
-                v = len(self._values)
+                v = len(degree)
                 self._value_pos[key] = v
-                self._values.append(_Value(VALUE_SPACE[attr]))
-            value = self._values[v]
-            app.attachments.append((attr, v))
+                self._value_space.append(VALUE_SPACE[attr])
+                degree.append(0)
+                last.append(-1)
+                linked.append([])
+            app.attachments += (_TYPE_INDEX[attr], v)
             if attr is AttributeType.ID:
                 id_value = v
             elif attr is AttributeType.DEVICE:
                 device_value = v
-            if not value.apps or value.apps[-1] != pos:
-                value.apps.append(pos)
-            if attr in link_types and len(value.linked) < cap and v not in app.links:
+            if last[v] != pos:
+                last[v] = pos
+                degree[v] += 1
+            if attr in link_types and len(linked[v]) < cap and v not in app.links:
                 app.links.append(v)
-                value.linked.append(pos)
+                linked[v].append(pos)
         self._apps.append(app)
         self._pos[app_id] = pos
         self._ties.append(0)
@@ -246,11 +255,11 @@ class GraphIndex:
         shared: dict[int, int] = {}
         spaces: dict[int, int] = {}
         for v in app.links:
-            value = self._values[v]
-            if value.linked[0] != pos:
-                self._components.union(pos, value.linked[0])
-            bit = SPACE_BIT[value.space]
-            for other in value.linked:
+            linked = self._linked[v]
+            if linked[0] != pos:
+                self._components.union(pos, linked[0])
+            bit = SPACE_BIT[self._value_space[v]]
+            for other in linked:
                 if other != pos:
                     shared[other] = shared.get(other, 0) + 1
                     spaces[other] = spaces.get(other, 0) | bit
@@ -335,7 +344,7 @@ class GraphIndex:
         Neighbours share values, so each value node is expanded once (the first time it is
         reached), not once per (neighbour, value) pair: its applications are already in.
         """
-        apps, values = self._apps, self._values
+        apps, linked = self._apps, self._linked
         seen = {pos}
         frontier = {pos}
         expanded: set[int] = set()
@@ -346,7 +355,7 @@ class GraphIndex:
                 for v in apps[a].links:
                     if v not in expanded:
                         expanded.add(v)
-                        nxt.update(values[v].linked)
+                        nxt.update(linked[v])
             nxt -= seen
             seen |= nxt
             frontier = nxt
@@ -371,12 +380,13 @@ class GraphIndex:
         }
         for name, value in cluster_features(cluster.counts(), self.scorer).items():
             feats[name] = float(value)
-        shared = dict.fromkeys(ATTRIBUTE_TYPES, 0)
-        for attr, v in app.attachments:
-            shared[attr] += len(self._values[v].apps) - 1
-        for attr in ATTRIBUTE_TYPES:
-            feats[f"shared_{attr.value}_count"] = float(shared[attr])
-        feats["shared_types"] = float(sum(1 for n in shared.values() if n > 0))
+        shared = [0] * len(ATTRIBUTE_TYPES)
+        attachments, degree = app.attachments, self._value_degree
+        for i in range(0, len(attachments), 2):
+            shared[attachments[i]] += degree[attachments[i + 1]] - 1
+        for name, n in zip(_SHARED_NAMES, shared, strict=True):
+            feats[name] = float(n)
+        feats["shared_types"] = float(sum(1 for n in shared if n > 0))
         feats["strong_ties"] = float(self._ties[pos])
         hop1, hop2 = self._within(pos, 2)
         rejected, bad = self._rejected, self._bad
@@ -409,16 +419,17 @@ class GraphIndex:
     def snapshot(self) -> GraphTables:
         """Current state as arrays for batch jobs (communities, reports)."""
         apps = self._apps
-        link_app = [p for v in self._values for p in v.linked]
-        link_value = [i for i, v in enumerate(self._values) for _ in v.linked]
+        link_app = [p for linked in self._linked for p in linked]
+        link_value = [v for v, linked in enumerate(self._linked) for _ in linked]
         id_value = np.full(len(apps), -1, dtype=np.int64)
         device_value = np.full(len(apps), -1, dtype=np.int64)
         for pos, app in enumerate(apps):
-            for attr, v in app.attachments:
-                if attr is AttributeType.ID:
-                    id_value[pos] = v
-                elif attr is AttributeType.DEVICE:
-                    device_value[pos] = v
+            attachments = app.attachments
+            for i in range(0, len(attachments), 2):
+                if attachments[i] == _ID:
+                    id_value[pos] = attachments[i + 1]
+                elif attachments[i] == _DEVICE:
+                    device_value[pos] = attachments[i + 1]
         return GraphTables(
             application_id=[a.application_id for a in apps],
             day=np.array([a.day for a in apps], dtype=np.float64),
@@ -427,7 +438,7 @@ class GraphIndex:
             bad=np.array([a.bad for a in apps], dtype=bool),
             id_value=id_value,
             device_value=device_value,
-            value_space=[v.space for v in self._values],
+            value_space=list(self._value_space),
             link_app=np.array(link_app, dtype=np.int64),
             link_value=np.array(link_value, dtype=np.int64),
         )
