@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedShuffleSplit
 
 from zhudai.exceptions import InvalidInputError
 from zhudai.scorecard import Scorecard
@@ -27,30 +28,33 @@ def test_choice_is_deterministic_and_the_argmin_of_the_losses():
     assert losses[first] == min(losses.values())
 
 
+def test_newton_fit_equals_scikit_learn():
+    x, y = _table(500, 6)
+    for c in (0.01, 1.0, 10.0):
+        lr = LogisticRegression(C=c, tol=1e-10, max_iter=10_000).fit(x, y)
+        expected = np.r_[lr.intercept_, lr.coef_[0]]
+        np.testing.assert_allclose(reg.fit_ridge_logit(x, y, c), expected, atol=1e-5)
+
+
 def test_each_fold_is_fitted_without_its_held_out_rows(monkeypatch):
     x, y = _table(200, 1)
-    seen: list[frozenset[int]] = []
-    scored: list[frozenset[int]] = []
-    fit, proba = LogisticRegression.fit, LogisticRegression.predict_proba
+    fitted_on: list[frozenset[int]] = []
     row_of = {tuple(r): i for i, r in enumerate(x)}
+    fit = reg.fit_ridge_logit
 
-    def spy_fit(self, a, b, *args, **kwargs):
-        seen.append(frozenset(row_of[tuple(r)] for r in a))
-        return fit(self, a, b, *args, **kwargs)
+    def spy(a, b, c, start=None):
+        fitted_on.append(frozenset(row_of[tuple(r)] for r in a))
+        return fit(a, b, c, start=start)
 
-    def spy_proba(self, a):
-        scored.append(frozenset(row_of[tuple(r)] for r in a))
-        return proba(self, a)
-
-    monkeypatch.setattr(LogisticRegression, "fit", spy_fit)
-    monkeypatch.setattr(LogisticRegression, "predict_proba", spy_proba)
+    monkeypatch.setattr(reg, "fit_ridge_logit", spy)
     reg.choose_c(x, y, grid=(0.1, 1.0), folds=4)
-    assert len(seen) == len(scored) == 8
-    for fitted, held_out in zip(seen, scored, strict=True):
-        assert not fitted & held_out
-        assert fitted | held_out == frozenset(range(len(x)))
-    # the held-out folds partition the rows
-    assert sorted(i for s in set(scored) for i in s) == list(range(len(x)))
+    assert len(fitted_on) == 8
+    held_out = [frozenset(range(len(x))) - rows for rows in fitted_on]
+    # both C values see the same 4 folds, and the held-out folds partition the rows
+    assert len(set(held_out)) == 4
+    assert sorted(i for s in set(held_out) for i in s) == list(range(len(x)))
+    # stratified: every held-out fold has a quarter of the bads (to within one)
+    assert all(abs(sum(y[list(s)]) - y.sum() / 4) <= 1 for s in set(held_out))
 
 
 def test_small_samples_need_more_regularisation_than_large_ones():
@@ -60,6 +64,14 @@ def test_small_samples_need_more_regularisation_than_large_ones():
     noisy = np.column_stack([x_small, rng.normal(size=(60, 30))])
     x_large, y_large = _table(20_000, 4)
     assert reg.choose_c(noisy, y_small)[0] < reg.choose_c(x_large, y_large)[0]
+
+
+def test_large_tables_are_cross_validated_on_a_stratified_sample():
+    x, y = _table(3000, 7)
+    keep = next(StratifiedShuffleSplit(1, train_size=1000, random_state=reg.CV_SEED).split(x, y))[0]
+    keep = np.sort(keep)
+    assert abs(y[keep].mean() - y.mean()) < 1e-3
+    assert reg.choose_c(x, y, max_rows=1000) == reg.choose_c(x[keep], y[keep])
 
 
 def test_too_few_bads_to_cross_validate_returns_the_largest_c():
