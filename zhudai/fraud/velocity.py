@@ -212,6 +212,12 @@ class _Stream:
         self.seen: set[str] | None = None
 
 
+# A stream holding a single event: (time, id, member, amount). Most streams (an identity's, a
+# phone's, a card's) see one application per month, and a tuple of plain values is untracked
+# by the garbage collector after its first pass, whereas a _Stream is three containers that
+# every full collection scans. Promoted to a _Stream by the second event.
+_OneEvent = tuple[float, str, str, float]
+
 _EMPTY = _Stream()
 # Enum members bound once: attribute lookups on an Enum class cost more than the insert.
 _ADDED, _DUPLICATE, _LATE = AddStatus.ADDED, AddStatus.DUPLICATE, AddStatus.LATE
@@ -246,7 +252,7 @@ class InMemoryVelocityStore:
         self._max_window = self.config.max_window
         self._lateness = self.config.max_lateness
         self._retention = self.config.retention
-        self._streams: dict[str, _Stream] = {}
+        self._streams: dict[str, _Stream | _OneEvent] = {}
         self._wm = -math.inf
         self._adds = 0
         self._pending: list[str] = []  # streams still to visit in the current sweep
@@ -276,9 +282,15 @@ class InMemoryVelocityStore:
         self, stream: str, event_id: str, ts: float, value: float, member: str, horizon: float
     ) -> AddStatus:
         """Insert an event judged on time; ``horizon`` is where kept history starts."""
-        s = self._streams.get(stream)
-        if s is None:
-            s = self._streams[stream] = _Stream()
+        streams = self._streams
+        s = streams.get(stream)
+        if s is None or (isinstance(s, tuple) and s[0] <= horizon):
+            streams[stream] = (ts, event_id, member, value)  # new, or its one event expired
+            return self._added(ts)
+        if isinstance(s, tuple):
+            if s[1] == event_id:
+                return _DUPLICATE
+            s = streams[stream] = _promote(s)
         times = s.ts
         if times and times[0] <= horizon:
             _prune(s, horizon)
@@ -311,6 +323,10 @@ class InMemoryVelocityStore:
             data[2 * i : 2 * i] = (event_id, member)
             if values is not None:
                 values.insert(i, value)
+        return self._added(ts)
+
+    def _added(self, ts: float) -> AddStatus:
+        """Bookkeeping after an insert: watermark, and a step of the idle-stream sweep."""
         if ts > self._wm:
             self._wm = ts
         self._adds += 1
@@ -332,6 +348,10 @@ class InMemoryVelocityStore:
             s = streams.get(key)
             if s is None:
                 continue
+            if isinstance(s, tuple):
+                if s[0] <= horizon:
+                    del streams[key]
+                continue
             if s.ts and s.ts[0] <= horizon:
                 _prune(s, horizon)
             if not s.ts:
@@ -342,6 +362,8 @@ class InMemoryVelocityStore:
         if not 0 < window <= self._max_window:
             check_window(self.config, window)
         s = self._streams.get(stream, _EMPTY)
+        if isinstance(s, tuple):
+            s = _promote(s)
         times = s.ts
         return s, bisect_right(times, at - window), bisect_right(times, at)
 
@@ -349,7 +371,10 @@ class InMemoryVelocityStore:
         """Events of ``stream`` in ``(at - window, at]``."""
         if not 0 < window <= self._max_window:
             check_window(self.config, window)
-        times = self._streams.get(stream, _EMPTY).ts
+        s = self._streams.get(stream, _EMPTY)
+        if isinstance(s, tuple):
+            return int(at - window < s[0] <= at)
+        times = s.ts
         return bisect_right(times, at) - bisect_right(times, at - window)
 
     def total(self, stream: str, at: float, window: float) -> float:
@@ -395,6 +420,10 @@ class InMemoryVelocityStore:
             if not 0 < window <= max_window:
                 check_window(cfg, window)
             st = streams.get(stream, _EMPTY)
+            if isinstance(st, tuple):
+                inside = at - window < st[0] <= at
+                values.append((st[3] if inside else 0.0) if agg == Agg.SUM else int(inside))
+                continue
             lo, hi = bisect_right(st.ts, at - window), bisect_right(st.ts, at)
             if agg == Agg.COUNT:
                 values.append(hi - lo)
@@ -412,7 +441,18 @@ class InMemoryVelocityStore:
 
     def __len__(self) -> int:
         """Events currently kept, over all streams."""
-        return sum(len(s.ts) for s in self._streams.values())
+        return sum(1 if isinstance(s, tuple) else len(s.ts) for s in self._streams.values())
+
+
+def _promote(event: _OneEvent) -> _Stream:
+    """The :class:`_Stream` holding one stream's single event."""
+    ts, event_id, member, value = event
+    s = _Stream()
+    s.ts.append(ts)
+    s.data += (event_id, member)
+    if value:
+        s.values = [value]
+    return s
 
 
 def _prune(s: _Stream, horizon: float) -> None:
