@@ -115,6 +115,26 @@ def test_selection_filters_record_reasons():
     assert "missing rate" in reasons["mostly_missing"]
 
 
+def test_auto_min_iv_keeps_weak_real_features_on_large_samples_only(german):
+    rng = np.random.default_rng(11)
+    n = 40_000
+    strong, weak, noise = rng.normal(size=(3, n))
+    y = (rng.random(n) < 1 / (1 + np.exp(-(-0.85 + strong + 0.12 * weak)))).astype(int)
+    X = pd.DataFrame({"strong": strong, "weak": weak, "noise": noise})
+    binner = Binner().fit(X, y)
+    woe, iv = binner.transform(X), binner.iv_
+    assert iv["weak"] < 0.02  # "useless" by convention, yet real
+    auto = FeatureSelector().fit(woe, y, iv, X.isna().mean())
+    assert auto.min_iv_ < iv["weak"] and auto.selected_ == ["strong", "weak"]
+    assert "IV" in auto.dropped_["noise"]
+    fixed = FeatureSelector(min_iv=0.02).fit(woe, y, iv, X.isna().mean())
+    assert fixed.selected_ == ["strong"] and "IV" in fixed.dropped_["weak"]
+    # 1,000 rows: the noise level 30 / n_eff is far above 0.02, so the convention stands
+    Xg, yg = german
+    card = Scorecard().fit(Xg, yg)
+    assert card.selector_.min_iv_ == 0.02
+
+
 def test_vif_and_stepwise(german):
     X, y = german
     for how in ("aic", "bic", "ks"):

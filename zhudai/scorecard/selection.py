@@ -15,6 +15,12 @@ from zhudai.scorecard._params import Param, check_params, is_float, is_int, one_
 from zhudai.scorecard.metrics import check_target, ks
 
 STEPWISE = (None, "aic", "bic", "ks")
+# min_iv="auto": the conventional 0.02 floor, relaxed on large samples to IV_NOISE_STAT / n_eff
+# (n_eff = goods * bads / rows), the IV that optimised bins reach on noise. Measured on the
+# 200,000-row benchmark table: its 15 pure-noise columns have n_eff * IV of 2 to 11, its
+# weakest real columns 218 and more (IV 0.0076 to 0.018, all dropped by a fixed 0.02).
+IV_CONVENTION = 0.02
+IV_NOISE_STAT = 30.0
 
 
 def vif(frame: pd.DataFrame) -> pd.Series:
@@ -70,7 +76,10 @@ class FeatureSelector:
     Parameters
     ----------
     max_missing_rate : drop features missing in more than this share of rows.
-    min_iv : drop features whose IV is below this (0.02 = "useless" by convention).
+    min_iv : drop features whose IV is below this; ``"auto"`` (default): 0.02 ("useless" by
+        convention), lowered to ``30 / n_eff`` (``n_eff = goods * bads / rows``) when that is
+        smaller, i.e. on large samples, where an IV under 0.02 can still be far above what
+        noise columns reach (about ``10 / n_eff``). The threshold used is ``min_iv_``.
     max_corr : of two features correlated above this (absolute, on WOE), drop the lower-IV one.
     max_features : then keep at most this many, highest IV first (``None``: no cap).
     max_vif : then drop the highest-VIF feature while any VIF exceeds this (``None``: skip).
@@ -79,7 +88,11 @@ class FeatureSelector:
 
     _PARAMS = (
         Param("max_missing_rate", is_float(0, 1), "a float in [0, 1]"),
-        Param("min_iv", is_float(0), "a non-negative float"),
+        Param(
+            "min_iv",
+            lambda v: v == "auto" or is_float(0)(v),
+            "'auto' or a non-negative float",
+        ),
         Param("max_corr", is_float(0, 1, low_open=True), "a float in (0, 1]"),
         Param("max_vif", is_float(1, optional=True), "None or a float >= 1"),
         Param("max_features", is_int(1, optional=True), "None or a positive integer"),
@@ -89,7 +102,7 @@ class FeatureSelector:
     def __init__(
         self,
         max_missing_rate: float = 0.95,
-        min_iv: float = 0.02,
+        min_iv: float | str = "auto",
         max_corr: float = 0.7,
         max_vif: float | None = 10.0,
         max_features: int | None = 30,
@@ -106,6 +119,12 @@ class FeatureSelector:
         """Select among the columns of ``woe`` given each one's IV and raw missing rate."""
         check_params(self, self._PARAMS)
         yy = check_target(y)
+        if self.min_iv == "auto":
+            n_bad = float(yy.sum())
+            n_eff = n_bad * (len(yy) - n_bad) / len(yy)
+            self.min_iv_ = min(IV_CONVENTION, IV_NOISE_STAT / n_eff)
+        else:
+            self.min_iv_ = float(self.min_iv)
         dropped: dict[str, str] = {}
         kept = [c for c in iv.sort_values(ascending=False).index if c in woe.columns]
         for c in list(kept):
@@ -113,8 +132,8 @@ class FeatureSelector:
                 dropped[c] = "constant: a single populated bin (constant or all-missing column)"
             elif missing_rate.get(c, 0.0) > self.max_missing_rate:
                 dropped[c] = f"missing rate {missing_rate[c]:.2f} > {self.max_missing_rate}"
-            elif iv[c] < self.min_iv:
-                dropped[c] = f"IV {iv[c]:.4f} < {self.min_iv}"
+            elif iv[c] < self.min_iv_:
+                dropped[c] = f"IV {iv[c]:.4f} < {self.min_iv_:.4g}"
         kept = [c for c in kept if c not in dropped]
         if kept:
             corr = woe[kept].corr().abs().fillna(0.0)
