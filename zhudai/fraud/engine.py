@@ -56,6 +56,7 @@ _STREAMS: tuple[tuple[str, str, str], ...] = (
 _FAMILY_KEY = {family: key for family, key, _ in _STREAMS}
 _FAMILY_KEY.update({"rej.dev": "device_id", "rej.id": "id_token", "rej.ip": "ip"})
 _REJECT_STREAMS = ("rej.dev", "rej.id", "rej.ip")
+_VELOCITY_NAMES = tuple(name for name, *_ in VELOCITY_SIGNALS)
 _KEY_FIELDS = tuple({f for _, k, m in _STREAMS for f in (k, m)})
 _LIST_KEYS = {
     KeyType.DEVICE: "device_id",
@@ -288,9 +289,7 @@ class FraudEngine:
         obs = self.store.observe(app_id, ts, updates, queries, now=now)
         ts = obs.ts
         values = obs.values
-        s: dict[str, float] = {
-            name: float(v) for (name, *_), v in zip(VELOCITY_SIGNALS, values, strict=False)
-        }
+        s: dict[str, float] = dict(zip(_VELOCITY_NAMES, map(float, values), strict=False))
         s["contact_ids_30d"] = float(max(values[len(VELOCITY_SIGNALS) :], default=0.0))
         self._device_signals(app, ts, s)
         self._geo_signals(app, ts, s)

@@ -55,6 +55,8 @@ RECORD_FIELD: dict[AttributeType, str] = {
 CONTACTS_FIELD = "contact_phone_tokens"
 
 ATTRIBUTE_TYPES: tuple[AttributeType, ...] = tuple(AttributeType)
+# "<space>:" of each type: the start of its value keys (see value_key).
+_KEY_PREFIX: dict[AttributeType, str] = {attr: f"{VALUE_SPACE[attr]}:" for attr in AttributeType}
 
 
 def value_key(attr: AttributeType, value: Any) -> str:
@@ -92,19 +94,16 @@ def record_attachments(
     [(<AttributeType.DEVICE: 'device'>, 'device:d1'), (<AttributeType.CONTACT: 'contact'>, 'phone:p9')]
     """
     out: list[tuple[AttributeType, str]] = []
-    seen: set[tuple[AttributeType, str]] = set()
-    for attr in types:
+    for attr in dict.fromkeys(types):  # a type listed twice attaches once
+        prefix = _KEY_PREFIX[attr]
         if attr is AttributeType.CONTACT:
             values = record.get(CONTACTS_FIELD) or ()
             if isinstance(values, str):
                 raise InvalidInputError(CONTACTS_FIELD, "must be a list of phone tokens; got str")
+            keys = dict.fromkeys(f"{prefix}{v}" for v in values if _present(v))
+            out.extend((attr, key) for key in keys)
         else:
-            values = (record.get(RECORD_FIELD[attr]),)
-        for value in values:
-            if not _present(value):
-                continue
-            item = (attr, value_key(attr, value))
-            if item not in seen:
-                seen.add(item)
-                out.append(item)
+            value = record.get(RECORD_FIELD[attr])
+            if _present(value):
+                out.append((attr, f"{prefix}{value}"))
     return out

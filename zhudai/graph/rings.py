@@ -178,7 +178,10 @@ class RingScorer:
     def score(self, counts: Mapping[str, Any]) -> Any:
         """Ring score of the group(s) described by ``counts`` (keys :data:`GROUP_COUNTS`):
         a float for plain numbers, an array for arrays."""
-        s = group_signals(counts)
+        return self.score_signals(group_signals(counts), counts)
+
+    def score_signals(self, s: Mapping[str, Any], counts: Mapping[str, Any]) -> Any:
+        """:meth:`score` from the already computed :func:`group_signals` ``s`` of ``counts``."""
         vector = isinstance(counts["n_apps"], np.ndarray)
         xp: Any = _Vector if vector else _Scalar
         z = self.bias
@@ -211,5 +214,5 @@ def cluster_features(counts: Mapping[str, Any], scorer: RingScorer) -> dict[str,
         "cluster_bad_count": counts["n_bad"],
         "cluster_span_days": span,
         "cluster_apps_per_day": counts["n_apps"] / xp.maximum(span, 1 / 24),
-        "ring_score": scorer.score(counts),
+        "ring_score": scorer.score_signals(s, counts),
     }
