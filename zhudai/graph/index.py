@@ -60,8 +60,11 @@ class _Group:
 
     def __init__(self, pos: int, day: float, id_value: int, device_value: int) -> None:
         self.first_pos = pos  # earliest member: a stable name for the group
-        self.ids = {id_value} if id_value >= 0 else set()
-        self.devices = {device_value} if device_value >= 0 else set()
+        # Distinct id / device value positions: one int (-1 for none) while the group has one
+        # application, a set once it merges. Most tie clusters never merge, and two sets per
+        # application would be two more long-lived objects for every GC pass to scan.
+        self.ids: set[int] | int = id_value
+        self.devices: set[int] | int = device_value
         self.n_apps = 1
         self.n_ties = 0
         self.tie_values = 0
@@ -73,8 +76,9 @@ class _Group:
         self.last_day = day
 
     def absorb(self, other: _Group) -> None:
-        for mine, theirs in ((self.ids, other.ids), (self.devices, other.devices)):
-            mine |= theirs
+        """Add ``other``'s counts (its id/device sets are merged into the larger one)."""
+        self.ids = _merged(self.ids, other.ids)
+        self.devices = _merged(self.devices, other.devices)
         self.n_apps += other.n_apps
         self.n_ties += other.n_ties
         self.tie_values += other.tie_values
@@ -88,14 +92,36 @@ class _Group:
 
     @property
     def n_ids(self) -> int:
-        return len(self.ids)
+        return _size(self.ids)
 
     @property
     def n_devices(self) -> int:
-        return len(self.devices)
+        return _size(self.devices)
 
     def counts(self) -> dict[str, float]:
         return {k: getattr(self, k) for k in GROUP_COUNTS}
+
+
+def _size(values: set[int] | int) -> int:
+    """Distinct values held: a set's size, or 1 / 0 for a single position / -1."""
+    return len(values) if isinstance(values, set) else int(values >= 0)
+
+
+def _merged(a: set[int] | int, b: set[int] | int) -> set[int] | int:
+    """Union of two value holders, updating the larger set in place (small into big)."""
+    if not isinstance(a, set):
+        a, b = b, a
+    if not isinstance(a, set):  # two single positions
+        if isinstance(b, set) or b < 0 or a == b:
+            return a
+        return {a, b} if a >= 0 else b
+    if isinstance(b, set):
+        if len(b) > len(a):
+            a, b = b, a
+        a |= b
+    elif b >= 0:
+        a.add(b)
+    return a
 
 
 class _Partition:
@@ -117,11 +143,7 @@ class _Partition:
         root, absorbed = self.uf.union(a, b)
         group = self.groups[root]
         if absorbed is not None:
-            other = self.groups.pop(absorbed)
-            if len(other.ids) + len(other.devices) > len(group.ids) + len(group.devices):
-                other.ids, group.ids = group.ids, other.ids  # merge the small sets into big
-                other.devices, group.devices = group.devices, other.devices
-            group.absorb(other)
+            group.absorb(self.groups.pop(absorbed))
         return group
 
 
