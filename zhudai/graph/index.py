@@ -274,24 +274,25 @@ class GraphIndex:
 
     def _join(self, pos: int, app: _App) -> None:
         """Union the new application's component and cluster with those it links to."""
-        shared: dict[int, int] = {}
-        spaces: dict[int, int] = {}
+        all_linked = self._linked
+        shared: Counter[int] = Counter()  # applications sharing values with this one: how many
         for v in app.links:
-            linked = self._linked[v]
+            linked = all_linked[v]
             if linked[0] != pos:
                 self._components.union(pos, linked[0])
-            bit = SPACE_BIT[self._value_space[v]]
-            for other in linked:
-                if other != pos:
-                    shared[other] = shared.get(other, 0) + 1
-                    spaces[other] = spaces.get(other, 0) | bit
+            shared.update(linked)  # counted in C; this application itself is dropped below
+        del shared[pos]
         window, need = self.config.tie_window_days, self.config.min_shared_values
         for other, n in shared.items():
             if n >= need and abs(app.day - self._apps[other].day) <= window:
+                spaces = 0  # value spaces of the shared values (few ties: looked up only here)
+                for v in app.links:
+                    if other in all_linked[v]:
+                        spaces |= SPACE_BIT[self._value_space[v]]
                 group = self._clusters.union(pos, other)
                 group.n_ties += 1
                 group.tie_values += n
-                group.tie_spaces |= spaces[other]
+                group.tie_spaces |= spaces
                 self._ties[pos] += 1
                 self._ties[other] += 1
 
