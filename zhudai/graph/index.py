@@ -153,10 +153,11 @@ class _App:
     def __init__(self, application_id: Any, day: float) -> None:
         self.application_id = application_id
         self.day = day
-        # (index in ATTRIBUTE_TYPES, value position) of each attachment, flattened: plain ints
-        # (tuples holding an enum member would stay tracked by the garbage collector).
-        self.attachments: list[int] = []
-        self.links: list[int] = []  # value positions this application is joined to
+        # Tuples of plain ints, fixed once added: the garbage collector stops tracking them
+        # (lists, or tuples holding enum members, it would scan on every pass).
+        # (index in ATTRIBUTE_TYPES, value position) of each attachment, flattened:
+        self.attachments: tuple[int, ...] = ()
+        self.links: tuple[int, ...] = ()  # value positions this application is joined to
         self.known = False
         self.rejected = False
         self.bad = False
@@ -196,14 +197,15 @@ class GraphIndex:
         self._pos: dict[Any, int] = {}  # application id -> position (arrival order)
         self._apps: list[_App] = []
         self._value_pos: dict[str, int] = {}
-        # Value nodes as parallel lists by value position (most values are attached once, so
-        # one object per value and no more): space, degree (distinct applications attached),
-        # the last application attached, and the first ``link_cap`` applications joined
-        # through it.
+        # Value nodes as parallel lists by value position: space, degree (distinct
+        # applications attached), the last application attached, and the first ``link_cap``
+        # applications joined through it, as a tuple of ints (rebuilt on each of at most
+        # ``link_cap`` joins) that the garbage collector does not track: most values are
+        # attached once, and one container per value would be scanned on every GC pass.
         self._value_space: list[str] = []
         self._value_degree: list[int] = []
         self._value_last: list[int] = []
-        self._linked: list[list[int]] = []
+        self._linked: list[tuple[int, ...]] = []
         self._components = _Partition()
         self._clusters = _Partition()
         self._ties: list[int] = []  # strong ties per application
@@ -243,6 +245,8 @@ class GraphIndex:
         id_value = device_value = -1
         link_types, cap = self.config.link_types, self.config.link_cap
         degree, last, linked = self._value_degree, self._value_last, self._linked
+        attachments: list[int] = []
+        links: list[int] = []
         for attr, key in record_attachments(record):
             v = self._value_pos.get(key)
             if v is None:
@@ -251,8 +255,8 @@ class GraphIndex:
                 self._value_space.append(VALUE_SPACE[attr])
                 degree.append(0)
                 last.append(-1)
-                linked.append([])
-            app.attachments += (_TYPE_INDEX[attr], v)
+                linked.append(())
+            attachments += (_TYPE_INDEX[attr], v)
             if attr is AttributeType.ID:
                 id_value = v
             elif attr is AttributeType.DEVICE:
@@ -260,9 +264,10 @@ class GraphIndex:
             if last[v] != pos:
                 last[v] = pos
                 degree[v] += 1
-            if attr in link_types and len(linked[v]) < cap and v not in app.links:
-                app.links.append(v)
-                linked[v].append(pos)
+            if attr in link_types and len(linked[v]) < cap and v not in links:
+                links.append(v)
+                linked[v] += (pos,)
+        app.attachments, app.links = tuple(attachments), tuple(links)
         self._apps.append(app)
         self._pos[app_id] = pos
         self._ties.append(0)
