@@ -7,6 +7,8 @@ p99 under 1 ms.
     .venv/bin/python benchmarks/bench_features.py            # 100k customers
     .venv/bin/python benchmarks/bench_features.py --quick    # 10k customers
     .venv/bin/python benchmarks/bench_features.py --world DIR  # an existing world folder
+    .venv/bin/python benchmarks/bench_features.py --quick --spark  # + PySpark (local) on 2,000
+                                                                   #   applications, for the record
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import gc
 import os
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -23,7 +26,9 @@ import polars as pl
 
 from zhudai.features import (
     BatchFeatureEngine,
+    FeatureSet,
     OnlineFeatureEngine,
+    SparkFeatureEngine,
     load_feature_set,
     weak_vs_demographics,
 )
@@ -31,6 +36,7 @@ from zhudai.world import generate_world
 from zhudai.world.labels import credit_labels
 
 EVENT_TABLES = ("orders", "card_txns", "device_events")
+STATIC_TABLES = ("customers", "bureau")
 
 
 def _online_requests(world: Path, n: int, seed: int) -> list[tuple[dict, object, dict]]:
@@ -65,6 +71,61 @@ def _online_requests(world: Path, n: int, seed: int) -> list[tuple[dict, object,
     return requests
 
 
+def _spark_rows(fs: FeatureSet, world: Path, n: int, seed: int) -> list[tuple[str, str]]:
+    """Spark (local mode, 2 cores) vs batch on ``n`` sampled applications and their events.
+
+    For the record, not a target: Spark is there for volumes beyond one machine, and in local
+    mode its fixed costs (JVM start, query compilation) dominate at this size.
+    """
+    if shutil.which("java") is None:
+        return [("spark", "skipped: no java on PATH")]
+    from pyspark.sql import SparkSession
+
+    apps = pl.read_parquet(world / "applications.parquet").sample(n, seed=seed)
+    ids = apps["customer_id"].implode()
+    tables = {
+        t: pl.read_parquet(world / f"{t}.parquet").filter(pl.col("customer_id").is_in(ids))
+        for t in (*EVENT_TABLES, *STATIC_TABLES)
+    }
+    started = time.perf_counter()
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("zhudai-bench-features")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    start_s = time.perf_counter() - started
+    try:
+        engine = SparkFeatureEngine(fs, session)
+        times = []
+        for _ in range(2):  # the first run includes JVM warm-up and code generation
+            started = time.perf_counter()
+            spark_out = engine.compute(apps, tables)
+            times.append(time.perf_counter() - started)
+    finally:
+        session.stop()
+    started = time.perf_counter()
+    batch_out = BatchFeatureEngine(fs).compute(apps, tables)
+    batch_s = time.perf_counter() - started
+    x = batch_out.select(fs.names).fill_null(np.nan).to_numpy()
+    y = spark_out.select(fs.names).fill_null(np.nan).to_numpy()
+    same = np.isnan(x) == np.isnan(y)
+    worst = float(np.nanmax(np.abs(x - y) / np.maximum(np.abs(x), 1.0)))
+    return [
+        (f"spark (local[2]): {n:,} applications, session start", f"{start_s:.1f} s"),
+        ("spark: compute, first / second run", f"{times[0]:.1f} s / {times[1]:.1f} s"),
+        ("batch: compute on the same applications", f"{batch_s:.2f} s"),
+        (
+            "spark vs batch: same missing / worst relative difference",
+            f"{bool(same.all())} / {worst:.1e}",
+        ),
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="10k customers instead of 100k")
@@ -72,6 +133,10 @@ def main() -> None:
     parser.add_argument("--world", type=Path, default=None, help="use this world folder")
     parser.add_argument("--online", type=int, default=2000, help="online requests to time")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--spark", action="store_true", help="also time PySpark (local) on a small sample"
+    )
+    parser.add_argument("--spark-apps", type=int, default=2000, help="applications for --spark")
     args = parser.parse_args()
     customers = args.customers or (10_000 if args.quick else 100_000)
 
@@ -138,6 +203,8 @@ def main() -> None:
             ("AUC demographics alone", f"{comparison.demographics_auc:.3f}"),
             ("AUC margin", f"{comparison.margin:+.3f} ({time.perf_counter() - started:.0f} s)"),
         ]
+        if args.spark:
+            rows += _spark_rows(fs, world, min(args.spark_apps, features.height), args.seed)
 
     rows.append(
         ("load average (1 min) at the end", f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")

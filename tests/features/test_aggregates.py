@@ -267,3 +267,23 @@ def test_no_events_at_all(definitions: FeatureSet) -> None:
         assert out["orders_distinct_category_30d"] == 0.0
         assert math.isnan(out["orders_mean_amount_30d"])
         assert math.isnan(out["orders_trend_slope_amount_365d"])
+
+
+def test_slope_of_a_burst_is_missing(definitions: FeatureSet) -> None:
+    """Orders half an hour apart, months ago: their slope is rounding noise, so it is missing."""
+    from datetime import timedelta
+
+    burst = [
+        (datetime(2024, 3, 1, 10, 0) + timedelta(minutes=30 * i), "books", 10.0 + 7 * i, False)
+        for i in range(5)
+    ]
+    spread = [
+        (datetime(2024, 3, 1, 10, 0) + timedelta(days=2 * i), *o[1:]) for i, o in enumerate(burst)
+    ]
+    for engine in ENGINES.values():
+        assert math.isnan(
+            engine(definitions, burst, AS_OF, STATIC)["orders_trend_slope_amount_365d"]
+        )
+        assert engine(definitions, spread, AS_OF, STATIC)["orders_trend_slope_amount_365d"] == (
+            pytest.approx(3.5, rel=1e-9)  # 7 more every 2 days
+        )

@@ -33,6 +33,14 @@ from zhudai.features.definitions import (
 
 US_PER_DAY = 86_400_000_000
 
+#: A trend slope is missing unless the events' ages vary: variance at least this share of
+#: their mean square age (a standard deviation of 1% of the typical age: about half a day for
+#: events some 45 days old). The slope comes from raw sums (``n * sum(a^2) - sum(a)^2``), whose
+#: relative rounding error grows as ``1 / share``; below 1e-4 the summation order alone (numpy
+#: bincount, the online matrix product, a Spark shuffle) moved slopes of bursts of orders placed
+#: minutes apart by up to 1e-7, and such a slope extrapolates noise anyway.
+SLOPE_MIN_SPREAD = 1e-4
+
 
 class Stat(StrEnum):
     """An accumulator: a reduction of one per-event value over the events of a filter/window."""
@@ -360,7 +368,7 @@ class Plan:
             else:  # trend: slope of x against time (= minus the slope against age)
                 count, sa, saa, sx, sax = cols
                 denom = count * saa - sa * sa
-                ok = (count >= 2) & (denom > 1e-9 * count * saa)
+                ok = (count >= 2) & (denom > SLOPE_MIN_SPREAD * count * saa)
                 parts.append(_divide(sa * sx - count * sax, denom, ok))
         out = np.full((a.shape[0], len(self.names)), np.nan)
         if parts:
