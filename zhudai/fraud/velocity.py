@@ -21,11 +21,11 @@ Time policy (identical in every backend, and what the property tests check):
   never counted twice. An id is remembered while its event is kept, i.e. while its time is
   after ``watermark - max_window - max_lateness``; a re-sent event older than that is late.
 
-The embedded :class:`InMemoryVelocityStore` keeps per stream a list of times and a list of
-(id, member) pairs flattened, both sorted by time (plus amounts once a stream has a non-zero
-one): an in-order event is three appends, an out-of-order one a ``bisect`` and two inserts,
-and a window is two ``bisect`` calls. No object is created per
-event beyond what the caller passes in.
+The embedded :class:`InMemoryVelocityStore` keeps a stream's single event as one plain tuple
+(which the garbage collector stops tracking: most streams see one event a month), and from
+the second event parallel lists (times, ids, members; amounts once one is non-zero) sorted by
+time: an in-order event is three appends, an out-of-order one a ``bisect`` and three
+inserts, and a window is two ``bisect`` calls.
 """
 
 from __future__ import annotations
@@ -192,20 +192,18 @@ def check_window(config: VelocityConfig, window: float) -> None:
 
 
 class _Stream:
-    """One stream's events, sorted by time: ``ts``, (id, member) pairs flattened in ``data``,
-    and amounts in ``values`` only once the stream has a non-zero one (``None`` means all 0).
-
-    Two lists instead of four parallel ones: most streams hold a handful of events (mostly
-    without amounts) and live for the whole retention, and every container per stream is one
-    more object for the garbage collector to scan on each pass (its pauses are the latency
-    tail).
+    """A stream of two or more events, as parallel lists sorted by time: ``ts``, ``ids``,
+    ``members``, and amounts in ``values`` only once the stream has a non-zero one (``None``
+    means all 0: most streams carry no amounts, and each list is one more long-lived object
+    for the garbage collector to scan on each pass).
     """
 
-    __slots__ = ("ts", "data", "values", "seen")
+    __slots__ = ("ts", "ids", "members", "values", "seen")
 
     def __init__(self) -> None:
         self.ts: list[float] = []
-        self.data: list[str] = []  # id and member of event i at 2i and 2i + 1
+        self.ids: list[str] = []
+        self.members: list[str] = []
         self.values: list[float] | None = None
         # Ids of kept events; a set only once the stream is long enough for it to pay off
         # (most streams hold a handful of events, and fewer objects mean shorter GC pauses).
@@ -286,47 +284,42 @@ class InMemoryVelocityStore:
         s = streams.get(stream)
         if s is None or (isinstance(s, tuple) and s[0] <= horizon):
             streams[stream] = (ts, event_id, member, value)  # new, or its one event expired
-            return self._added(ts)
-        if isinstance(s, tuple):
-            if s[1] == event_id:
-                return _DUPLICATE
-            s = streams[stream] = _promote(s)
-        times = s.ts
-        if times and times[0] <= horizon:
-            _prune(s, horizon)
-        seen = s.seen
-        data = s.data
-        if seen is None:
-            # A plain scan first: only when the id appears at all (maybe as a member) are the
-            # ids sliced out to confirm it.
-            if event_id in data and event_id in data[::2]:
-                return _DUPLICATE
-            if len(times) >= _SET_FROM:
-                s.seen = set(data[::2])
-                s.seen.add(event_id)
-        elif event_id in seen:
-            return _DUPLICATE
         else:
-            seen.add(event_id)
-        values = s.values
-        if values is None and value:
-            values = s.values = [0.0] * len(times)
-        if not times or ts >= times[-1]:
-            times.append(ts)
-            data.append(event_id)
-            data.append(member)
-            if values is not None:
-                values.append(value)
-        else:
-            i = bisect_right(times, ts)
-            times.insert(i, ts)
-            data[2 * i : 2 * i] = (event_id, member)
-            if values is not None:
-                values.insert(i, value)
-        return self._added(ts)
-
-    def _added(self, ts: float) -> AddStatus:
-        """Bookkeeping after an insert: watermark, and a step of the idle-stream sweep."""
+            if isinstance(s, tuple):
+                if s[1] == event_id:
+                    return _DUPLICATE
+                s = streams[stream] = _promote(s)
+            times = s.ts
+            if times and times[0] <= horizon:
+                _prune(s, horizon)
+            seen = s.seen
+            ids = s.ids
+            if seen is None:
+                if event_id in ids:
+                    return _DUPLICATE
+                if len(times) >= _SET_FROM:
+                    s.seen = set(ids)
+                    s.seen.add(event_id)
+            elif event_id in seen:
+                return _DUPLICATE
+            else:
+                seen.add(event_id)
+            values = s.values
+            if values is None and value:
+                values = s.values = [0.0] * len(times)
+            if not times or ts >= times[-1]:
+                times.append(ts)
+                ids.append(event_id)
+                s.members.append(member)
+                if values is not None:
+                    values.append(value)
+            else:
+                i = bisect_right(times, ts)
+                times.insert(i, ts)
+                ids.insert(i, event_id)
+                s.members.insert(i, member)
+                if values is not None:
+                    values.insert(i, value)
         if ts > self._wm:
             self._wm = ts
         self._adds += 1
@@ -387,7 +380,7 @@ class InMemoryVelocityStore:
         s, lo, hi = self._bounds(stream, at, window)
         if hi - lo < 2:
             return hi - lo
-        return len(set(s.data[2 * lo + 1 : 2 * hi : 2]))
+        return len(set(s.members[lo:hi]))
 
     def observe(
         self,
@@ -428,9 +421,7 @@ class InMemoryVelocityStore:
             if agg == Agg.COUNT:
                 values.append(hi - lo)
             elif agg == Agg.DISTINCT:
-                values.append(
-                    len(set(st.data[2 * lo + 1 : 2 * hi : 2])) if hi - lo > 1 else hi - lo
-                )
+                values.append(len(set(st.members[lo:hi])) if hi - lo > 1 else hi - lo)
             else:
                 values.append(0.0 if st.values is None else math.fsum(st.values[lo:hi]))
         return Observation(ts, statuses, values)
@@ -449,7 +440,8 @@ def _promote(event: _OneEvent) -> _Stream:
     ts, event_id, member, value = event
     s = _Stream()
     s.ts.append(ts)
-    s.data += (event_id, member)
+    s.ids.append(event_id)
+    s.members.append(member)
     if value:
         s.values = [value]
     return s
@@ -459,7 +451,7 @@ def _prune(s: _Stream, horizon: float) -> None:
     k = bisect_right(s.ts, horizon)
     seen = s.seen
     if seen is not None:
-        seen.difference_update(s.data[: 2 * k : 2])
-    del s.ts[:k], s.data[: 2 * k]
+        seen.difference_update(s.ids[:k])
+    del s.ts[:k], s.ids[:k], s.members[:k]
     if s.values is not None:
         del s.values[:k]
