@@ -96,6 +96,30 @@ def test_inputs_missing_a_column_name_it(world: dict[str, pl.DataFrame]) -> None
         OnlineFeatureEngine(fs).compute(events, "2024-01-01", static)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize(
+    ("column", "as_rows"), [("amount", True), ("amount", False), ("category", True)]
+)
+def test_null_event_values_are_refused_by_every_engine(
+    world: dict[str, pl.DataFrame], column: str, as_rows: bool
+) -> None:
+    """Engines would treat a null differently (a polars sum spreads it, Spark skips it), so
+    each one refuses it, naming the column, instead of returning features that disagree."""
+    fs = load_feature_set()
+    app = world["applications"].row(0, named=True)
+    orders = world["orders"].with_columns(
+        pl.when(pl.col("customer_id") == app["customer_id"])
+        .then(None)
+        .otherwise(pl.col(column))
+        .alias(column)
+    )
+    holed = world | {"orders": orders}
+    with pytest.raises(InvalidInputError, match=rf"orders\.{column}: \d+ null value"):
+        BatchFeatureEngine(fs).compute(world["applications"], holed)
+    events, static = _online_inputs(holed, app, as_rows=as_rows)
+    with pytest.raises(InvalidInputError, match=rf"orders\.{column}: \d+ null value"):
+        OnlineFeatureEngine(fs).compute(events, app["applied_at"], static)
+
+
 # ---------------------------------------------------------------------------- Spark
 
 

@@ -28,7 +28,7 @@ from zhudai.features.frames import (
     ID_COLUMNS,
     ROW,
     application_frame,
-    require_table,
+    require_events,
     static_name,
     static_tables,
 )
@@ -132,7 +132,7 @@ class BatchFeatureEngine:
         apps = application_frame(self.plan, applications)
         a = self.plan.empty(apps.height)
         for name, tp in self.plan.tables.items():
-            events = require_table(tables, name, tp.columns)
+            events = require_events(tables, name, tp.columns)
             self._scan(a, apps, tp, events)
         self._fields(a, apps, tables)
         values = self.plan.finalize(a)

@@ -55,6 +55,30 @@ def require_table(
     return frame
 
 
+def null_values_error(table: str, column: str, count: int) -> InvalidInputError:
+    """The error for missing values in an event column.
+
+    The engines would treat them differently (a null spreads through a polars sum, Spark's
+    skips it), so every engine refuses them and the caller decides to drop or fill.
+    """
+    return InvalidInputError(
+        f"{table}.{column}",
+        f"{count} null value(s); event columns must be complete (drop or fill them)",
+    )
+
+
+def require_events(
+    tables: Mapping[str, pl.DataFrame], name: str, columns: list[str]
+) -> pl.DataFrame:
+    """The event table ``name`` with ``columns``, which must hold no nulls."""
+    frame = require_table(tables, name, columns)
+    nulls = frame.select(pl.col(columns).null_count()).row(0)
+    for column, count in zip(columns, nulls, strict=True):
+        if count:
+            raise null_values_error(name, column, count)
+    return frame
+
+
 def static_tables(plan: Plan, tables: Mapping[str, pl.DataFrame]) -> list[tuple[str, pl.DataFrame]]:
     """(join key, frame) of each static table other than applications that fields read.
 

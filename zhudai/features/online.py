@@ -26,6 +26,7 @@ from zhudai.features.definitions import (
     FieldFeature,
     Transform,
 )
+from zhudai.features.frames import null_values_error
 from zhudai.features.plan import (
     MERGEABLE,
     US_PER_DAY,
@@ -198,6 +199,14 @@ class _TableKernel:
                 raise InvalidInputError(
                     f"{self.name}.{exc.args[0]}", "missing from an event"
                 ) from None
+        for c, values in cols.items():
+            missing = (
+                int(np.isnan(values).sum())
+                if values.dtype.kind == "f"
+                else sum(v is None for v in values.tolist())
+            )
+            if missing:
+                raise null_values_error(self.name, c, missing)
         return ts, cols
 
     def fill(self, a: np.ndarray, events: Events, as_of_us: int) -> None:

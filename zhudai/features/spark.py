@@ -28,7 +28,7 @@ from zhudai.features.frames import (
     ID_COLUMNS,
     ROW,
     application_frame,
-    require_table,
+    require_events,
     static_name,
     static_tables,
 )
@@ -113,7 +113,7 @@ class SparkFeatureEngine:
         a = self.plan.empty(apps.height)
         apps_sdf = self._frame(apps)
         for name, tp in self.plan.tables.items():
-            events = require_table(tables, name, tp.columns).select(tp.columns)
+            events = require_events(tables, name, tp.columns).select(tp.columns)
             self._scan(a, apps_sdf, tp, self._frame(events))
         self._fields(a, apps_sdf, tables)
         features = pl.DataFrame(self.plan.finalize(a), schema=self.plan.names, orient="row")
