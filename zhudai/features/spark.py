@@ -32,11 +32,10 @@ from zhudai.features.frames import (
     static_name,
     static_tables,
 )
-from zhudai.features.plan import Plan, Reduce, Slot, Stat, TablePlan, Value
+from zhudai.features.plan import US_PER_DAY, Plan, Reduce, Slot, Stat, TablePlan, Value
 from zhudai.features.schema import APPLICATION_TIME
 
 _AGE, _BUCKET = "__age", "__bucket"
-_US_PER_DAY = 86_400_000_000.0
 
 
 def _functions() -> Any:
@@ -83,7 +82,7 @@ def spark_field(feature: FieldFeature) -> Any:
         return cases.otherwise(F.lit(None).cast("double"))
     if feature.transform is Transform.DAYS_BEFORE:
         start = F.unix_micros(col.cast("timestamp"))
-        return (F.unix_micros(F.col(APPLICATION_TIME)) - start) / _US_PER_DAY
+        return (F.unix_micros(F.col(APPLICATION_TIME)) - start) / US_PER_DAY
     other = F.col(f"`{static_name(feature.table, str(feature.argument))}`")
     return (col != other).cast("double")
 
@@ -125,7 +124,7 @@ class SparkFeatureEngine:
     def _scan(self, a: np.ndarray, apps: Any, tp: TablePlan, events: Any) -> None:
         F = _functions()
         t = tp.table
-        age = (F.unix_micros(F.col(APPLICATION_TIME)) - F.unix_micros(F.col(t.time))) / _US_PER_DAY
+        age = (F.unix_micros(F.col(APPLICATION_TIME)) - F.unix_micros(F.col(t.time))) / US_PER_DAY
         joined = (
             apps.select(ROW, t.entity, APPLICATION_TIME)
             .join(events, on=t.entity)
