@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import json
 from dataclasses import replace
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -177,3 +178,28 @@ def test_cli_evaluate_contract_prints_metrics_as_last_line():
     ):
         assert key in out
     assert out["train_seed"] != out["seed"]
+
+
+def test_thin_days_raise_no_rate_alert():
+    """Two applications that both hit a rule make a 100% day, which is not evidence."""
+    start = datetime(2024, 1, 1, 12)
+    rows = []
+    for day in range(30):
+        n = 2 if day == 25 else 100
+        hits = n if day == 25 else day % 3  # a steady ~1-2% except the thin day
+        rows += [
+            {
+                "applied_at": start + timedelta(days=day, minutes=i),
+                "hit_x": i < hits,
+                "device_id": f"d{day}-{i}",
+                "customer_id": day * 1000 + i,
+                "is_fraud_pred": False,
+                "ring_score": 0.0,
+            }
+            for i in range(n)
+        ]
+    report = build_trends(pl.DataFrame(rows))
+    assert report.alerts.filter(pl.col("metric") == "hit_x").height == 0
+    spiky = [r | {"hit_x": True} if r["applied_at"].day == 20 else r for r in rows]
+    alerts = build_trends(pl.DataFrame(spiky)).alerts.filter(pl.col("metric") == "hit_x")
+    assert alerts["day"].to_list() == [date(2024, 1, 20)]

@@ -22,9 +22,14 @@ VELOCITY_COLUMNS = ("dev_ids_24h", "ip_ids_24h", "ip24_apps_1h", "geo_ids_24h", 
 
 @dataclass(frozen=True)
 class TrendSettings:
-    """Baseline window (days), band width ``k`` (sigmas), deviation floors, cluster sizes."""
+    """Baseline window (days), band width ``k`` (sigmas), deviation floors, cluster sizes.
+
+    ``min_daily_applications``: days with fewer applications take no part in rate and
+    velocity alerts (neither alerting nor baseline): a rate over a handful is not evidence.
+    """
 
     baseline_days: int = 14
+    min_daily_applications: int = 20
     k: float = 3.0
     min_rate_sigma: float = 0.005
     min_velocity_sigma: float = 1.0
@@ -158,10 +163,12 @@ def build_trends(results: pl.DataFrame, settings: TrendSettings | None = None) -
     velocity = daily_velocity_peaks(results)
     clusters = cluster_growth(results, settings)
     hit_cols = [c for c in rates.columns if c.startswith("hit_")]
-    rate_alerts = baseline_alerts(rates, hit_cols, settings, settings.min_rate_sigma)
+    busy = rates.filter(pl.col("applications") >= settings.min_daily_applications)
+    rate_alerts = baseline_alerts(busy, hit_cols, settings, settings.min_rate_sigma)
     vel_cols = [c for c in velocity.columns if c != "day"]
     vel_alerts = baseline_alerts(
-        velocity.with_columns(pl.col(vel_cols).cast(pl.Float64)), vel_cols, settings,
+        velocity.filter(pl.col("day").is_in(busy["day"].implode()))
+        .with_columns(pl.col(vel_cols).cast(pl.Float64)), vel_cols, settings,
         settings.min_velocity_sigma,
     )  # fmt: skip
     fast = clusters.filter(pl.col("suspicious") & (pl.col("new") | pl.col("fast"))).select(
