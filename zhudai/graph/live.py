@@ -97,10 +97,13 @@ class LiveRingScorer:
         return self.index.ring_scores()
 
     def maintain(self, at: float) -> None:
-        """Periodic work as of epoch seconds ``at``: re-detect communities once
-        ``refresh_days`` of event time have passed since the last refresh (a scheduler's
-        job, never inside a decision). Ring scores do not depend on it."""
+        """Work outside any decision, as of epoch seconds ``at``: add the registrations made
+        up to ``at`` (they are events of their own, not part of an applicant's check), and
+        re-detect communities once ``refresh_days`` of event time have passed since the last
+        refresh. Ring scores do not depend on the refresh. :meth:`observe` still catches up
+        by itself for callers that never call this."""
         day = at / 86_400.0
+        self._catch_up(day)
         if self._last_refresh is None:
             self._last_refresh = day
         elif day - self._last_refresh >= self.refresh_days:
