@@ -15,7 +15,7 @@ from datetime import datetime
 
 import pytest
 
-from tests.graph.conftest import record
+from tests.graph.conftest import T0, record
 from zhudai.exceptions import InvalidInputError, NotFoundError
 from zhudai.graph import APPLICANT_FEATURES, GraphConfig, GraphIndex, LiveRingScorer
 
@@ -165,6 +165,25 @@ def test_adapter_feeds_registrations_and_refreshes_on_schedule() -> None:
     assert scorer.index.applicant_features(7)["community_id"] == -1.0
     scorer.maintain(40 * 86_400.0)
     assert scorer.index.applicant_features(7)["community_id"] >= 0
+
+
+def test_maintain_ingests_registrations_outside_the_check() -> None:
+    """Registrations up to ``at`` are added by ``maintain``, so the applicant's own check only
+    adds the application; the resulting view equals the catch-up inside ``observe``."""
+    registrations = [
+        record(-1, 0, device_id="D1", ip="I1", id_token="A"),
+        record(-2, 1, device_id="D1", ip="I1", id_token="B"),
+        record(-3, 5, device_id="D9", id_token="Z"),
+    ]
+    application = record(7, 2, device_id="D1", ip="I1", id_token="C")
+    lazy = LiveRingScorer(GraphIndex(), registrations).observe(application)
+    eager = LiveRingScorer(GraphIndex(), registrations)
+    eager.maintain((T0 - datetime(1970, 1, 1)).total_seconds() + 2 * 86_400.0)
+    assert len(eager.index) == 2  # both sign-ups up to day 2, not the one of day 5
+    view = eager.observe(application)
+    assert len(eager.index) == 3
+    assert (view.score, view.size, view.community) == (lazy.score, lazy.size, lazy.community)
+    assert view.features == lazy.features
 
 
 def test_late_arrivals_end_in_the_same_graph(index: GraphIndex) -> None:
