@@ -6,7 +6,6 @@ their contract names and turns zhudai's own errors into one clear line and a non
 
 from __future__ import annotations
 
-import importlib
 import sys
 
 import typer
@@ -16,6 +15,8 @@ import zhudai
 from zhudai.exceptions import ZhudaiError
 from zhudai.logs import configure_logging
 from zhudai.settings import get_settings
+from zhudai.targets import import_target
+from zhudai.validation import as_input_error
 
 app = typer.Typer(
     name="zhudai",
@@ -44,15 +45,7 @@ def _mount(only: str | None = None) -> None:
     for name, target in SUBCOMMANDS:
         if only is not None and name != only:
             continue
-        module_name, attr = target.split(":")
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            # A capability still being built is absent; any other import error is a bug.
-            if exc.name and module_name.startswith(exc.name):
-                continue
-            raise
-        app.add_typer(getattr(module, attr), name=name)
+        app.add_typer(import_target(target), name=name)
 
 
 @app.command()
@@ -83,8 +76,6 @@ def main() -> None:
     except ZhudaiError as exc:
         typer.secho(f"error: {exc}", err=True, fg="red")
         sys.exit(2)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or "input"
-        typer.secho(f"error: {field}: {first['msg']}", err=True, fg="red")
+    except ValidationError as exc:  # e.g. invalid ZHUDAI_* settings
+        typer.secho(f"error: {as_input_error(exc, 'settings')}", err=True, fg="red")
         sys.exit(2)

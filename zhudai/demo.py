@@ -7,7 +7,6 @@ lines to print. Stages share no other state.
 
 from __future__ import annotations
 
-import importlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from typing import Any
 from rich.console import Console
 
 from zhudai.settings import Settings, get_settings
+from zhudai.targets import import_target
 
 # (stage name, "module:function"), in the order they run.
 STAGES: tuple[tuple[str, str], ...] = (
@@ -43,21 +43,10 @@ class DemoContext:
     artifacts: dict[str, Any] = field(default_factory=dict)
 
 
-def _load(target: str) -> Callable[[DemoContext], list[str]] | None:
-    module_name, attr = target.split(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name and module_name.startswith(exc.name):
-            return None  # capability not built yet
-        raise
-    return getattr(module, attr)
-
-
 def run_demo(
     out_dir: str | Path, customers: int, seed: int, settings: Settings | None = None
 ) -> DemoContext:
-    """Run each available stage in order, printing what it did and where its outputs are."""
+    """Run each stage in order, printing what it did and where its outputs are."""
     console = Console()
     out = Path(out_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -70,9 +59,7 @@ def run_demo(
         f"[bold]zhudai demo[/bold]: {customers:,} customers, seed {seed}, outputs in {out}"
     )
     for name, target in STAGES:
-        stage = _load(target)
-        if stage is None:
-            continue
+        stage: Callable[[DemoContext], list[str]] = import_target(target)
         started = time.perf_counter()
         console.rule(f"[bold cyan]{name}")
         for line in stage(ctx):

@@ -30,10 +30,15 @@ def parse_input(model: type[M], data: Mapping[str, Any] | M) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or model.__name__
-        cause = first.get("ctx", {}).get("error")
-        message = str(cause) if isinstance(cause, InvalidInputError) else first["msg"]
-        if isinstance(cause, InvalidInputError):
-            raise InvalidInputError(cause.field, cause.problem) from None
-        raise InvalidInputError(field, message) from None
+        raise as_input_error(exc, model.__name__) from None
+
+
+def as_input_error(exc: ValidationError, default_field: str) -> InvalidInputError:
+    """The first problem of a pydantic error as one field-naming error; a validator's own
+    :class:`InvalidInputError` (e.g. an ID check digit) keeps its field and wording."""
+    first = exc.errors()[0]
+    cause = first.get("ctx", {}).get("error")
+    if isinstance(cause, InvalidInputError):
+        return InvalidInputError(cause.field, cause.problem)
+    field = ".".join(str(p) for p in first["loc"]) or default_field
+    return InvalidInputError(field, first["msg"])
