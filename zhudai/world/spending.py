@@ -107,6 +107,30 @@ def _bursts(
     return who[member], ts - ts % 1_000_000
 
 
+def _burst_events(
+    rng: np.random.Generator,
+    t: Traits,
+    rate: np.ndarray,
+    mean_size: float,
+    gap_minutes: float,
+    kinds: np.ndarray,
+    median_amount: float,
+    amount_sigma: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Bursts of small purchases: (person, timestamp, category code, amount) per event."""
+    who, ts = _bursts(rng, t, rate, mean_size, gap_minutes)
+    kind = rng.choice(kinds, len(who))
+    amount = np.exp(rng.normal(np.log(median_amount), amount_sigma, len(who)))
+    return who, ts, kind, amount
+
+
+def _appended(
+    columns: tuple[np.ndarray, ...], extra: tuple[np.ndarray, ...]
+) -> tuple[np.ndarray, ...]:
+    """Each column with the matching extra column appended."""
+    return tuple(np.concatenate([a, b]) for a, b in zip(columns, extra, strict=True))
+
+
 def orders_block(
     rng: np.random.Generator, t: Traits, params_rate: float, first_id: int
 ) -> pl.DataFrame:
@@ -127,15 +151,12 @@ def orders_block(
         + 0.15 * t.imp[who] * (cat == 7)
         + rng.normal(0, 0.6, len(who))
     )
-    b_who, b_ts = _bursts(
-        rng, t, 1.5 * np.exp(0.6 * t.imp + 0.25 * t.over - 0.4) * t.activity, 5.0, 4.0
-    )
-    b_cat = rng.choice(_VIRTUAL, len(b_who))
-    b_amount = np.exp(rng.normal(np.log(12.0), 0.5, len(b_who)))
-    who = np.r_[who, b_who]
-    ts = np.r_[ts, b_ts]
-    cat = np.r_[cat, b_cat]
-    amount = np.concatenate([amount, b_amount]).round(2)
+    bursts = _burst_events(
+        rng, t, 1.5 * np.exp(0.6 * t.imp + 0.25 * t.over - 0.4) * t.activity, 5.0, 4.0,
+        _VIRTUAL, 12.0, 0.5,
+    )  # fmt: skip
+    who, ts, cat, amount = _appended((who, ts, cat, amount), bursts)
+    amount = amount.round(2)
     m = len(who)
     n_items = 1 + rng.poisson(np.where(cat == 0, 1.5, 0.4))
     inst_p = 1.0 / (
@@ -168,15 +189,12 @@ def card_txns_block(
     logits[:, _CASH] -= 1.0
     mcc = categorical(rng, np.exp(logits), who)
     amount = _MCC_MEDIAN[mcc] * np.exp(0.4 * t.income_z[who] + rng.normal(0, 0.55, len(who)))
-    b_who, b_ts = _bursts(
-        rng, t, 2.0 * np.exp(0.65 * t.over + 0.2 * t.imp - 0.6) * t.activity, 6.0, 8.0
-    )
-    b_mcc = rng.choice(_SMALL_MCC, len(b_who))
-    b_amount = np.exp(rng.normal(np.log(15.0), 0.6, len(b_who)))
-    who = np.r_[who, b_who]
-    ts = np.r_[ts, b_ts]
-    mcc = np.r_[mcc, b_mcc]
-    amount = np.concatenate([amount, b_amount]).round(2)
+    bursts = _burst_events(
+        rng, t, 2.0 * np.exp(0.65 * t.over + 0.2 * t.imp - 0.6) * t.activity, 6.0, 8.0,
+        _SMALL_MCC, 15.0, 0.6,
+    )  # fmt: skip
+    who, ts, mcc, amount = _appended((who, ts, mcc, amount), bursts)
+    amount = amount.round(2)
     m = len(who)
     is_cash = mcc == _CASH
     u = rng.random(m)
