@@ -33,6 +33,8 @@ import pandas as pd
 
 from zhudai.decision import FilePolicyLoader, compile_policy, read_source
 from zhudai.decision.source import parse_document
+from zhudai.fraud.engine import RULE_NAMES
+from zhudai.fraud.signals import HIT_PREFIX
 from zhudai.scorecard.models import GradientBoostedModel
 from zhudai.scorecard.registry import load_model, save_model
 from zhudai.scorecard.training import train
@@ -165,10 +167,15 @@ def policy_inputs(n: int, seed: int) -> pd.DataFrame:
             "total_open_balance": rng.choice([0.0, 6000.0, 30000.0], n),
             "is_emulator": rng.random(n) < 0.01,
             "is_rooted": rng.random(n) < 0.03,
+            "thin_file": rng.random(n) < 0.1,
+            # the fraud engine's hits as the policy reads them (FraudResult.policy_inputs)
+            **{f"{HIT_PREFIX}{rule}": np.zeros(n, dtype=bool) for rule in RULE_NAMES},
+            f"{HIT_PREFIX}black_list": rng.random(n) < 0.005,
+            f"{HIT_PREFIX}probing": rng.random(n) < 0.02,
+            f"{HIT_PREFIX}fraud_model": rng.random(n) < 0.01,
+            f"{HIT_PREFIX}fraud_model_elevated": rng.random(n) < 0.03,
             "fraud.fraud_score": rng.beta(1, 8, n),
             "fraud.ring_member_score": rng.beta(1, 10, n),
-            "fraud.dev_ids_24h": rng.choice([1, 2, 3], n, p=[0.9, 0.08, 0.02]),
-            "fraud.black_hits": (rng.random(n) < 0.005).astype(int),
         }
     )
 

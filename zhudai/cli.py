@@ -28,7 +28,7 @@ app = typer.Typer(
 # (command name, "module:attribute") of each capability's Typer app.
 SUBCOMMANDS: tuple[tuple[str, str], ...] = (
     ("db", "zhudai.store.cli:app"),
-    ("application", "zhudai.store.cli:application_app"),
+    ("application", "zhudai.origination.cli:app"),
     ("world", "zhudai.world.cli:app"),
     ("features", "zhudai.features.cli:app"),
     ("graph", "zhudai.graph.cli:app"),
@@ -67,7 +67,8 @@ def demo(
 
 
 def main() -> None:
-    """Entry point: run the app; zhudai errors become one line on stderr and exit code 2."""
+    """Entry point: run the app; zhudai's own errors and database errors become one line on
+    stderr and exit code 2."""
     try:
         settings = get_settings()
         configure_logging(settings.log_level, as_json=settings.log_json)
@@ -78,4 +79,16 @@ def main() -> None:
         sys.exit(2)
     except ValidationError as exc:  # e.g. invalid ZHUDAI_* settings
         typer.secho(f"error: {as_input_error(exc, 'settings')}", err=True, fg="red")
+        sys.exit(2)
+    except Exception as exc:  # a database error (server down, wrong password, constraint)
+        if "sqlalchemy" not in sys.modules:  # so it cannot be one; keeps startup import-light
+            raise
+        from sqlalchemy.exc import SQLAlchemyError
+
+        if not isinstance(exc, SQLAlchemyError):
+            raise
+        from zhudai.store.db import describe_error
+
+        urls = [get_settings().db_url or "", *sys.argv[1:]]  # ZHUDAI_DB_URL, env file, --url
+        typer.secho(f"error: database: {describe_error(exc, urls)}", err=True, fg="red")
         sys.exit(2)

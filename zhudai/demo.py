@@ -27,7 +27,7 @@ STAGES: tuple[tuple[str, str], ...] = (
     ("cards", "zhudai.scorecard.demo_stage:run_stage"),
     # fraud runs before decisions so the policy's fraud checks see real signals
     ("fraud", "zhudai.fraud.demo_stage:run_stage"),
-    ("decisions", "zhudai.decision.demo_stage:run_stage"),
+    ("decisions", "zhudai.origination.demo_stage:run_stage"),
 )
 
 
@@ -43,6 +43,17 @@ class DemoContext:
     artifacts: dict[str, Any] = field(default_factory=dict)
 
 
+def fresh_embedded_store(settings: Settings) -> None:
+    """Remove the embedded SQLite store under ``settings.home`` (and its WAL files), so the
+    demo's data starts clean; the keys stay, the world is encrypted with them."""
+    path = Path(settings.database_url.removeprefix("sqlite:///"))
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    from zhudai.store.db import get_engine
+
+    get_engine.cache_clear()  # an engine may hold the removed file open
+
+
 def run_demo(
     out_dir: str | Path, customers: int, seed: int, settings: Settings | None = None
 ) -> DemoContext:
@@ -51,9 +62,8 @@ def run_demo(
     out = Path(out_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
     settings = settings or get_settings()
-    if not settings.db_url:  # a fresh embedded store per demo run, beside its other outputs
-        (out / "zhudai.db").unlink(missing_ok=True)
-        settings = settings.model_copy(update={"db_url": f"sqlite:///{out / 'zhudai.db'}"})
+    if not settings.db_url:  # a fresh embedded store per demo run, where every command finds it
+        fresh_embedded_store(settings)
     ctx = DemoContext(settings, out, customers, seed, console)
     console.print(
         f"[bold]zhudai demo[/bold]: {customers:,} customers, seed {seed}, outputs in {out}"

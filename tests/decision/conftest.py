@@ -26,15 +26,19 @@ PRIME: dict[str, Any] = {
     "term_requested": 12,
     "multi_lending_30d": 0,
     "multi_lending_180d": 1,
+    "thin_file": False,
     "max_past_dpd": 0,
     "open_loans": 1,
     "total_open_balance": 12000.0,
     "is_emulator": False,
     "is_rooted": False,
+    "fraud.hit.black_list": False,
+    "fraud.hit.probing": False,
+    "fraud.hit.fraud_model": False,
+    "fraud.hit.fraud_model_elevated": False,
+    "fraud.hit.fraud_ring": False,
     "fraud.fraud_score": 0.05,
     "fraud.ring_member_score": 0.0,
-    "fraud.dev_ids_24h": 1,
-    "fraud.black_hits": 0,
     "f_util": 0.2,
     "f_night": 0.1,
 }
@@ -119,7 +123,9 @@ def applications(n: int, seed: int = 0) -> pd.DataFrame:
     frame["max_past_dpd"] = rng.choice([0, 10, 95], n, p=[0.8, 0.15, 0.05])
     frame["is_rooted"] = rng.random(n) < 0.05
     frame["fraud.fraud_score"] = rng.beta(1, 6, n)
-    frame["fraud.dev_ids_24h"] = rng.choice([0, 1, 2, 3, 4], n, p=[0.3, 0.5, 0.12, 0.05, 0.03])
+    frame["fraud.hit.fraud_model_elevated"] = rng.random(n) < 0.1
+    frame["fraud.hit.probing"] = rng.random(n) < 0.08
+    frame["thin_file"] = rng.random(n) < 0.1
     frame["f_util"] = rng.random(n) * 0.7
     frame["f_night"] = rng.random(n) * 0.6
     frame.loc[rng.random(n) < 0.05, "f_night"] = np.nan

@@ -23,8 +23,8 @@ CUTOFF = FIXTURES / "cutoff.yaml"
 def test_policy_test_every_shipped_policy_passes() -> None:
     result = runner.invoke(policy_app, ["test"])
     assert result.exit_code == 0, result.output
-    assert "acard_default: 24/24 cases pass, coverage 100%" in result.output
-    assert "fraud_checks: 4/4 cases pass, coverage 100% (7/7 rules/rows)" in result.output
+    assert "acard_default: 29/29 cases pass, coverage 100%" in result.output
+    assert "fraud_checks: 5/5 cases pass, coverage 100% (7/7 rules/rows)" in result.output
 
 
 def test_policy_test_fails_on_a_failing_case(tmp_path: Path) -> None:

@@ -57,7 +57,7 @@ def test_shipped_cases_cover_every_rule_and_row() -> None:
 def test_missing_input_is_review_never_approve(acard: CompiledPolicy, field: str) -> None:
     d = acard.decide({k: v for k, v in PRIME.items() if k != field})
     assert d.outcome.value == "review"
-    assert d.reason_codes == [f"MISSING_{field.upper()}"]
+    assert d.reason_codes == [acard.inputs[field].missing_reason or f"MISSING_{field.upper()}"]
     assert d.credit_limit is None
 
 
@@ -237,4 +237,7 @@ def test_evaluation_error_is_an_error_outcome_in_both_modes() -> None:
 def test_branch_explains_cases_not_taken(acard: CompiledPolicy) -> None:
     d = acard.decide(PRIME)
     whys = [t["why"] for t in d.trace if t["step"] == "segment"]
-    assert whys == ["case 1 not taken: open_loans 1 != 0", "no case held -> otherwise"]
+    assert whys == [
+        "case 1 not taken: thin_file is false and open_loans 1 != 0",
+        "no case held -> otherwise",
+    ]

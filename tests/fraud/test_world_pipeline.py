@@ -70,6 +70,7 @@ def test_attempts_to_catch_counts_in_time_order():
 def test_trained_model_scores_live_and_rejudging_equals_a_live_replay(small_world):
     model = train_fraud_model(small_world, n_estimators=30, anomaly_trees=20)
     assert 0 < model.threshold_ <= 1
+    assert 0 < model.review_threshold_ <= model.threshold_  # the review band lies below
     thresholds = replace(FraudThresholds(), fraud_score=model.threshold_, ring_member_score=0.3)
     apps = load_applications(small_world).head(600)
     live = replay(FraudEngine(model=model, thresholds=thresholds), apps)

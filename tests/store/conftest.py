@@ -1,101 +1,43 @@
-"""Storage tests run on SQLite and on a real PostgreSQL server that this fixture installs
-(Debian package) and starts on loopback, so CI never assumes one is present."""
+"""Storage tests run on SQLite and on the real PostgreSQL server of ``tests/conftest.py``
+(installed and started there, so CI never assumes one is present)."""
 
 from __future__ import annotations
 
-import glob
+import base64
 import os
-import shutil
-import socket
 import subprocess
-import tempfile
-import time
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
-
-from zhudai.store.db import get_engine
-
-
-def _pg_bin() -> Path | None:
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    return Path(found[-1]).parent if found else None
-
-
-def _install_postgres() -> Path | None:
-    if _pg_bin() is None and shutil.which("apt-get") and os.geteuid() == 0:
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        subprocess.run(["apt-get", "update", "-qq"], check=False, capture_output=True, env=env)
-        subprocess.run(
-            ["apt-get", "install", "-y", "-qq", "postgresql"],
-            check=False,
-            capture_output=True,
-            env=env,
-        )
-    return _pg_bin()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A throw-away PostgreSQL cluster on 127.0.0.1, owned by the ``postgres`` OS user."""
-    bindir = _install_postgres()
-    if bindir is None:
-        pytest.skip("PostgreSQL could not be installed (no apt-get or not root)")
-    run_as: list[str] = []
-    if os.geteuid() == 0:  # the server refuses to run as root
-        run_as = ["runuser", "-u", "postgres", "--"]
-    root = Path(tempfile.mkdtemp(prefix="zhudai-pg-"))
-    shutil.chown(root, "postgres") if run_as else None
-    data, port = root / "data", _free_port()
-    subprocess.run(
-        [*run_as, str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"],
-        check=True,
-        capture_output=True,
-    )
-    subprocess.run(
-        [*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-l", str(root / "log"), "-w", "start",
-         "-o", f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    url = f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
-    try:
-        for _ in range(50):
-            try:
-                with get_engine(url).connect() as conn:
-                    conn.execute(text("select 1"))
-                break
-            except Exception:
-                time.sleep(0.2)
-        yield url
-    finally:
-        get_engine(url).dispose()
-        subprocess.run(
-            [*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-            capture_output=True,
-        )
-        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """The same tests on the embedded default and on PostgreSQL (a fresh schema each test)."""
+    """The same tests on the embedded default and on PostgreSQL (a fresh database each test)."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'store.db'}"
         return
-    base = request.getfixturevalue("postgres_url")
-    name = f"t{os.getpid()}_{time.monotonic_ns()}"
-    with get_engine(base).connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    url = base.rsplit("/", 1)[0] + f"/{name}"
-    yield url
-    get_engine(url).dispose()
-    with get_engine(base).connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
+    yield request.getfixturevalue("postgres_db_url")
+
+
+@pytest.fixture(scope="session")
+def world_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``zhudai world generate --customers 300 --seed 5 --out DIR``, under the tests' fixed keys."""
+    out = tmp_path_factory.mktemp("world") / "w"
+    env = {
+        **os.environ,
+        "ZHUDAI_HOME": str(out.parent / "home"),
+        "ZHUDAI_ENV": "test",
+        "ZHUDAI_ENCRYPTION_KEY": base64.b64encode(b"e" * 32).decode(),
+        "ZHUDAI_TOKEN_KEY": base64.b64encode(b"t" * 32).decode(),
+    }
+    env.pop("ZHUDAI_DB_URL", None)
+    cmd = "from zhudai.cli import main; main()"
+    args = ["world", "generate", "--customers", "300", "--seed", "5", "--out", str(out)]
+    done = subprocess.run(
+        [sys.executable, "-c", cmd, *args], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    return out

@@ -28,6 +28,7 @@ CONTRACT = {
     "card_txns": "txn_id customer_id ts mcc_category amount channel is_cash_withdrawal",
     "device_events": "event_id customer_id ts device_id ip event_type",
     "contacts": "customer_id contact_phone_token relation is_customer_id",
+    "phones": "phone_token phone_enc",
     "loans": "loan_id application_id customer_id funder_id product_code booked_at principal apr "
     "term_months repayment_method",
     "installments": "loan_id installment_no due_date principal_due interest_due paid_date "
@@ -153,6 +154,26 @@ def test_encrypted_columns_decrypt_to_valid_identifiers(world: Path) -> None:
         validate_phone(cipher.decrypt(row["phone_enc"], "phone_enc"))
         validate_bank_card(cipher.decrypt(row["card_enc"], "card_enc"))
         assert cipher.decrypt(row["name_enc"], "name_enc")[0] == row["name_masked"][0]
+
+
+def test_every_submitted_phone_has_a_ciphertext_for_the_client(world: Path) -> None:
+    """The world's client submits plaintext phones: each application's and contact's phone
+    token has a ciphertext in ``phones`` that decrypts to the phone with that token."""
+    from zhudai.privacy import FieldCipher, Tokenizer
+
+    phones = pl.read_parquet(world / "phones.parquet")
+    assert phones["phone_token"].n_unique() == phones.height
+    wanted = pl.concat(
+        [
+            pl.read_parquet(world / "applications.parquet")["phone_token"],
+            pl.read_parquet(world / "contacts.parquet")["contact_phone_token"],
+        ]
+    ).unique()
+    assert wanted.is_in(phones["phone_token"].implode()).all()
+    cipher, tokens = FieldCipher(b"e" * 32), Tokenizer(b"t" * 32)
+    for row in phones.sample(50, seed=1).iter_rows(named=True):
+        phone = cipher.decrypt(row["phone_enc"], "phone_enc")
+        assert tokens.token("phone", phone) == row["phone_token"]
 
 
 def test_age_matches_birth_date_and_id(world: Path) -> None:

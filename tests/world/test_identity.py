@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from zhudai.geohash import geohash
 from zhudai.privacy import birth_date_of, validate_bank_card, validate_id_number, validate_phone
-from zhudai.world.geo import geohash, ip_city, ip_strings, random_ips
+from zhudai.world.geo import ip_city, ip_strings, random_ips
 from zhudai.world.identity import card_numbers, chinese_names, id_numbers, phone_numbers
 
 

@@ -84,9 +84,12 @@ class CompiledFlow:
 
 
 class _Compiler:
-    def __init__(self, resolve: PolicyResolver | None, no_match: d.Outcome) -> None:
+    def __init__(
+        self, resolve: PolicyResolver | None, no_match: d.Outcome, on_missing: d.Outcome
+    ) -> None:
         self.resolve = resolve
         self.no_match = no_match
+        self.on_missing = on_missing
         self.inputs: dict[str, d.InputSpec] = {}
         self.lists: dict[str, frozenset] = {}
         self.models: dict[str, d.ModelRef] = {}
@@ -223,7 +226,9 @@ class _Compiler:
             self.define(
                 src, (*path, "pd"), scope, spec.pd, VarType.NUMBER, (0.0, 1.0), None, spec.name
             )
-        return s.ModelStep(spec.name, spec.model, spec.score, spec.pd, spec.reasons)
+        return s.ModelStep(
+            spec.name, spec.model, spec.score, spec.pd, spec.reasons, self.on_missing
+        )
 
     def _table(self, src: PolicySource, path: Path_, spec: d.TableStep, scope: Scope) -> s.Step:
         visible = scope.visible()
@@ -420,7 +425,7 @@ def compile_flow(
     src: PolicySource, doc: d.PolicyDocument, resolve: PolicyResolver | None, apr_cap: float
 ) -> CompiledFlow:
     """Compile ``doc`` (and its sub-policies) and run every load-time check."""
-    compiler = _Compiler(resolve, d.Outcome(doc.on_no_match))
+    compiler = _Compiler(resolve, d.Outcome(doc.on_no_match), d.Outcome(doc.on_missing))
     scope = Scope()
     steps = compiler.flow(src, doc, scope)
     if doc.decision is not None:

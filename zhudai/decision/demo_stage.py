@@ -2,12 +2,19 @@
 
 Reads ``ctx.artifacts``: ``world_dir`` (applications, customers, bureau), ``features_path``
 (model features by ``application_id``), ``acard_model_dir`` and ``gbm_model_dir`` (registry
-artefacts), and ``fraud_results_path`` if an earlier stage left one (Parquet/CSV keyed by
-``application_id`` with the fraud layer's signals, named as in ``zhudai.fraud.FraudSignals``;
-the policy reads them as ``fraud.<signal>``: ``fraud.fraud_score``, ``fraud.ring_member_score``,
-``fraud.dev_ids_24h``, ``fraud.black_hits``). Without it the fraud signals take
-*neutral* values -- score 0, ring score 0, one identity per device, no list hit -- so only the
-device flags of the application (emulator, root) act as fraud checks.
+artefacts), and ``fraud_results_path`` if the fraud stage left one (Parquet/CSV keyed by
+``application_id``: the fraud layer's signals and ``hit_<rule>`` columns under its tuned
+thresholds, see ``zhudai.fraud.replay``). Each row becomes a ``FraudResult`` again and its
+``policy_inputs()`` -- the same call the live pipeline makes -- give the policy's fraud inputs
+(``fraud.hit.<rule>``, ``fraud.fraud_score``, ``fraud.ring_member_score``). An application the
+fraud results do not cover has no fraud inputs and is reviewed (``MISSING_FRAUD``), never
+read as clean. Only when the demo ran no fraud stage at all do the fraud inputs take *neutral*
+values (no hit, scores 0), so that the credit part of the demo still runs; the first line
+printed says so.
+
+The world's bureau answers for every application, so ``thin_file`` is false where the bureau
+table has the application's row; without a row the bureau inputs are missing
+(``MISSING_BUREAU``).
 
 World identities are stored only as tokens, so the ID check uses the prepared form the policy
 accepts (``id_number_token`` and ``id_number_valid``; the world generates valid ID numbers).
@@ -31,15 +38,18 @@ from zhudai.decision.loaders import SHIPPED_DIR, RegistryModelLoader
 from zhudai.decision.replay import replay
 from zhudai.decision.service import DecisionService, save_decisions
 from zhudai.decision.versions import PolicyStore
+from zhudai.fraud.engine import RULE_NAMES, result_from_row
+from zhudai.fraud.signals import HIT_PREFIX
 from zhudai.store.migrate import upgrade
 
 POLICY = "acard_default"
 SAMPLE = 3000
+# Only for a demo run without the fraud stage (no fraud results at all): no hit, scores 0.
+# Never used to fill in an application the fraud results do not cover.
 NEUTRAL_FRAUD: dict[str, Any] = {
+    **{f"{HIT_PREFIX}{name}": False for name in RULE_NAMES},
     "fraud.fraud_score": 0.0,
     "fraud.ring_member_score": 0.0,
-    "fraud.dev_ids_24h": 1,
-    "fraud.black_hits": 0,
 }
 
 
@@ -71,7 +81,15 @@ def applications_frame(
         how="left",
     )
     frame = frame.merge(
-        bureau.drop(columns=["customer_id"], errors="ignore"), on="application_id", how="left"
+        bureau.drop(columns=["customer_id"], errors="ignore"),
+        on="application_id",
+        how="left",
+        indicator="_bureau",
+    )
+    # the bureau answered (a record): not a thin file; no answer: unknown, so missing
+    answered = (frame.pop("_bureau") == "both").to_numpy()
+    frame["thin_file"] = pd.Series(
+        [False if a else None for a in answered], index=frame.index, dtype=object
     )
     frame = frame.rename(
         columns={
@@ -85,15 +103,18 @@ def applications_frame(
     features = pd.read_parquet(features_path)
     keep = [c for c in features.columns if c not in frame.columns or c == "application_id"]
     frame = frame.merge(features[keep], on="application_id", how="left")
-    fraud = _read(fraud_path) if fraud_path is not None and Path(fraud_path).is_file() else None
-    for name, neutral in NEUTRAL_FRAUD.items():
-        signal = name.removeprefix("fraud.")  # the fraud layer's FraudSignals name
-        if fraud is not None and signal in fraud.columns:
-            column = fraud[["application_id", signal]].rename(columns={signal: name})
-            frame = frame.merge(column, on="application_id", how="left")
-        else:
+    if fraud_path is None:
+        for name, neutral in NEUTRAL_FRAUD.items():  # no fraud stage in this demo run
             frame[name] = neutral
-    return frame
+        return frame
+    rows: list[dict[str, Any]] = _read(Path(fraud_path)).to_dict("records")  # type: ignore[assignment]
+    inputs = pd.DataFrame(
+        [
+            {"application_id": row["application_id"], **result_from_row(row).policy_inputs()}
+            for row in rows
+        ]
+    )
+    return frame.merge(inputs, on="application_id", how="left")
 
 
 def run_stage(ctx: Any) -> list[str]:
@@ -139,7 +160,7 @@ def run_stage(ctx: Any) -> list[str]:
     n = len(decided)
     lines = [
         f"policy {POLICY}@{policy.version} ({policy.content_hash[:12]}) active in {url.split('///')[-1]}"
-        + ("" if fraud_path else "; fraud signals neutral (no fraud results yet)"),
+        + ("" if fraud_path else "; fraud inputs neutral: this demo run has no fraud stage"),
         f"decided {n:,} applications in {seconds:.1f}s ({n / seconds:,.0f}/s); records stored; "
         + ", ".join(f"{k} {v:,} ({v / n:.1%})" for k, v in sorted(outcomes.items())),
         f"approval rate {outcomes['approve'] / n:.3f}; reason codes: "

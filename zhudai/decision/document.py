@@ -41,7 +41,12 @@ class _Strict(BaseModel):
 
 
 class InputSpec(_Strict):
-    """A typed input variable; missing or out-of-range values give the policy's ``on_missing``."""
+    """A typed input variable; missing or out-of-range values give the policy's ``on_missing``.
+
+    A missing input's reason code is ``MISSING_<NAME>``, or ``missing_reason`` when one is set:
+    inputs from one provider share a code (``MISSING_BUREAU``), given once however many of
+    them are absent. Invalid values keep ``INVALID_<NAME>``.
+    """
 
     type: VarType
     required: bool = True
@@ -51,6 +56,11 @@ class InputSpec(_Strict):
     allowed: list[str] | None = None
     pii: Literal["id", "phone", "card"] | None = Field(
         default=None, description="Tokenised before evaluation; exposes <name>_valid (boolean)."
+    )
+    missing_reason: str | None = Field(
+        default=None,
+        pattern=r"^[A-Z][A-Z0-9_]*$",
+        description="Reason code when the input is missing (shared by a provider's inputs).",
     )
     description: str = ""
 

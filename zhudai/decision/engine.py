@@ -24,6 +24,7 @@ from zhudai.decision.expression import NUMERIC, VarType, format_value
 from zhudai.decision.source import PolicySource
 from zhudai.decision.state import FrameState, RowState
 from zhudai.decision.steps import (
+    SHOWN_MISSING,
     BranchStep,
     GroupStep,
     Step,
@@ -202,7 +203,7 @@ class CompiledPolicy:
             st.trace.append(("inputs", problems))
             outcome = Outcome(self.document.on_missing)
             st.outcome = outcome
-            st.reasons.extend(_input_reasons(problems))
+            st.reasons.extend(_input_reasons(problems, self.inputs))
         else:
             run_steps(self.steps, st)
         return self._finish(st, prepared)
@@ -293,7 +294,7 @@ class CompiledPolicy:
         for i, (_, problems) in enumerate(prepared_rows):
             if problems:
                 fs.outcome[i] = on_missing
-                fs.reasons[i].extend(_input_reasons(problems))
+                fs.reasons[i].extend(_input_reasons(problems, self.inputs))
                 fs.active[i] = False
         run_steps_frame(self.steps, fs)
         return self._finish_frame(fs)
@@ -304,7 +305,7 @@ class CompiledPolicy:
         running = fs.active
         if spec is None:
             outcome[running] = np.where(fs.review[running], Outcome.REVIEW, Outcome.PASS)
-        else:
+        elif spec.outcome in fs.env:  # else no row reached the decision (all stopped before)
             decided = np.array(
                 [Outcome(v) if v is not None else None for v in fs.env[spec.outcome]], dtype=object
             )
@@ -377,8 +378,16 @@ def _prepare_pii(name: str, kind: str, application: Mapping[str, Any]) -> dict[s
     return {f"{name}_token": tokenizer().token(kind, normal), f"{name}_valid": valid}
 
 
-def _input_reasons(problems: list[tuple[str, str]]) -> list[str]:
-    return [f"{'MISSING' if p == 'missing' else 'INVALID'}_{name.upper()}" for name, p in problems]
+def _input_reasons(problems: list[tuple[str, str]], specs: Mapping[str, InputSpec]) -> list[str]:
+    """Reason codes of input problems, each once: a missing input's ``missing_reason`` (shared by
+    a provider's inputs) or ``MISSING_<NAME>``; an invalid one ``INVALID_<NAME>``."""
+    codes = []
+    for name, problem in problems:
+        if problem != "missing":
+            codes.append(f"INVALID_{name.upper()}")
+        else:
+            codes.append(specs[name].missing_reason or f"MISSING_{name.upper()}")
+    return list(dict.fromkeys(codes))
 
 
 _PLAIN = (int, float, bool)
@@ -464,8 +473,25 @@ def render_trace(st: RowState, policy: CompiledPolicy) -> list[dict[str, Any]]:
                 out.append(
                     {"step": "inputs", "input": name, "hit": True, "why": f"{name} {problem}"}
                 )
-        elif kind == "rules":
+        elif kind == "missing_features":
             step: Any = entry[1]
+            absent = list(entry[2])
+            shown = ", ".join(absent[:SHOWN_MISSING]) + (
+                f", ... ({len(absent) - SHOWN_MISSING} more)" if len(absent) > SHOWN_MISSING else ""
+            )
+            out.append(
+                {
+                    "step": step.name,
+                    "model": step.ref,
+                    "hit": True,
+                    "missing_features": absent[:SHOWN_MISSING],
+                    "missing_count": len(absent),
+                    "why": f"model {step.ref!r}: {len(absent)} of its features are absent from"
+                    f" the inputs ({shown}) -> {step.on_missing.value} {step.missing_reason}",
+                }
+            )
+        elif kind == "rules":
+            step = entry[1]
             fired = entry[2]
             for rule in step.rules:
                 hit = rule.name in fired

@@ -121,19 +121,27 @@ class DecisionService:
         persist: bool = True,
     ) -> Decision:
         """Decide with the champion (or the challenger for its share) and store the record."""
-        champion = self.policy(name)
-        experiment = self._experiments.get(name)
-        shadow = None
-        if experiment is not None and experiment.takes(champion.customer_token(application)):
-            decision = experiment.challenger.decide(application)
-            decision.variant = "challenger"
-        else:
-            decision = champion.decide(application)
-            if experiment is not None and experiment.mode == "shadow":
-                shadow = experiment.challenger.decide(application)
+        decision, shadow = self.evaluate(name, application)
         if persist:
             self.save(decision, application_id=application_id, shadow=shadow)
         return decision
+
+    def evaluate(
+        self, name: str, application: Mapping[str, Any]
+    ) -> tuple[Decision, Decision | None]:
+        """The serving decision (champion, or the challenger for its share) and, in shadow
+        mode, what the challenger would have decided; nothing is stored."""
+        champion = self.policy(name)
+        experiment = self._experiments.get(name)
+        if experiment is not None and experiment.takes(champion.customer_token(application)):
+            decision = experiment.challenger.decide(application)
+            decision.variant = "challenger"
+            return decision, None
+        decision = champion.decide(application)
+        shadow = None
+        if experiment is not None and experiment.mode == "shadow":
+            shadow = experiment.challenger.decide(application)
+        return decision, shadow
 
     def save(
         self,
@@ -152,34 +160,54 @@ def save_decisions(
 ) -> None:
     """Write many decision records in one transaction."""
     with session_scope(url) as s:
-        for decision, application_id, shadow in items:
-            if decision.policy_version is None:
-                raise NotFoundError(
-                    "policy version",
-                    f"{decision.policy_name} (decide with a stored version to record it)",
-                )
-            record = decision.record()
-            if shadow is not None:
-                record["shadow"] = {
-                    "policy": {"name": shadow.policy_name, "version": shadow.policy_version},
-                    **shadow.summary(),
-                }
-            s.add(
-                DecisionRecord(
-                    decision_id=decision.decision_id,
-                    application_id=application_id,
-                    customer_token=decision.customer_token,
-                    policy_name=decision.policy_name,
-                    policy_version=decision.policy_version,
-                    policy_hash=decision.policy_hash,
-                    variant=decision.variant,
-                    outcome=DecisionOutcome(decision.outcome.value),
-                    credit_limit=None
-                    if decision.credit_limit is None
-                    else Decimal(str(round(decision.credit_limit, 2))),
-                    apr=decision.apr,
-                    term_months=decision.term_months,
-                    reason_codes=list(decision.reason_codes),
-                    record=record,
-                )
-            )
+        s.add_all(decision_row(d, application_id, shadow) for d, application_id, shadow in items)
+
+
+def decision_row(
+    decision: Decision,
+    application_id: int | None,
+    shadow: Decision | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> DecisionRecord:
+    """The audit row of one decision (and the shadow's summary)."""
+    return DecisionRecord(**decision_values(decision, application_id, shadow, extra))
+
+
+def decision_values(
+    decision: Decision,
+    application_id: int | None,
+    shadow: Decision | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The audit row's column values; ``extra`` adds keys to the record (e.g. the origination
+    pipeline's stage times), for a caller that inserts it in its own transaction."""
+    if decision.policy_version is None:
+        raise NotFoundError(
+            "policy version",
+            f"{decision.policy_name} (decide with a stored version to record it)",
+        )
+    record = decision.record()
+    if shadow is not None:
+        record["shadow"] = {
+            "policy": {"name": shadow.policy_name, "version": shadow.policy_version},
+            **shadow.summary(),
+        }
+    if extra:
+        record.update(extra)
+    return {
+        "decision_id": decision.decision_id,
+        "application_id": application_id,
+        "customer_token": decision.customer_token,
+        "policy_name": decision.policy_name,
+        "policy_version": decision.policy_version,
+        "policy_hash": decision.policy_hash,
+        "variant": decision.variant,
+        "outcome": DecisionOutcome(decision.outcome.value),
+        "credit_limit": None
+        if decision.credit_limit is None
+        else Decimal(str(round(decision.credit_limit, 2))),
+        "apr": decision.apr,
+        "term_months": decision.term_months,
+        "reason_codes": list(decision.reason_codes),
+        "record": record,
+    }

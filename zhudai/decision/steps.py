@@ -21,6 +21,8 @@ from zhudai.decision.state import FrameState, RowState
 from zhudai.decision.tables import DecisionTable
 from zhudai.exceptions import ConfigurationError
 
+SHOWN_MISSING = 10  # absent model features named in a record (their count is always given)
+
 
 def run_steps(steps: Sequence[Step], st: RowState) -> None:
     """Walk ``steps`` until the flow stops."""
@@ -116,16 +118,30 @@ class AssignStep(Step):
 
 
 class ModelStep(Step):
-    """Score with a registered model; the model object comes from the state (pinnable in tests)."""
+    """Score with a registered model; the model object comes from the state (pinnable in tests).
+
+    A feature the application does not carry at all (no such key / column) was never computed:
+    the flow stops with ``on_missing`` and ``MISSING_FEATURES_<MODEL REF>``, and the trace
+    names the absent features. A feature present with the value None/NaN is a computed missing
+    value (a ratio undefined on a thin file) and goes to the model's missing bin.
+    """
 
     def __init__(
-        self, name: str, ref: str, score: str | None, pd_var: str | None, reasons: int
+        self,
+        name: str,
+        ref: str,
+        score: str | None,
+        pd_var: str | None,
+        reasons: int,
+        on_missing: Outcome = Outcome.REVIEW,
     ) -> None:
         self.name = name
         self.ref = ref
         self.score = score
         self.pd_var = pd_var
         self.reasons = reasons
+        self.on_missing = on_missing
+        self.missing_reason = f"MISSING_FEATURES_{ref.upper()}"
 
     def _model(self, models: Any) -> Any:
         model = models.get(self.ref)
@@ -136,7 +152,16 @@ class ModelStep(Step):
     def run(self, st: RowState) -> None:
         model = self._model(st.models)
         raw = st.raw
-        row = {f: raw.get(f) for f in model.features}
+        absent = [f for f in model.features if f not in raw]
+        if absent:
+            st.trace.append(("missing_features", self, tuple(absent)))
+            st.model_outputs[self.name] = {
+                "missing_features": absent[:SHOWN_MISSING],
+                "missing_count": len(absent),
+            }
+            st.stop(self.on_missing, self.missing_reason)
+            return
+        row = {f: raw[f] for f in model.features}
         outputs: dict[str, Any] = {}
         if self.pd_var:
             outputs["pd"] = st.env[self.pd_var] = float(model.predict_pd_one(row))
@@ -157,7 +182,10 @@ class ModelStep(Step):
         model = self._model(fs.models)
         idx = np.flatnonzero(fs.active)
         cols = list(model.features)
-        sub = fs.raw.iloc[idx].reindex(columns=cols)
+        if any(c not in fs.raw.columns for c in cols):  # never computed: no row is scored
+            fs.stop(fs.active, self.on_missing, self.missing_reason)
+            return
+        sub = fs.raw.iloc[idx][cols]
         if self.pd_var:
             values = np.full(fs.size, np.nan)
             values[idx] = np.asarray(model.predict_pd(sub), dtype=float)

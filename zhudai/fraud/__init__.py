@@ -1,6 +1,6 @@
 """Real-time anti-fraud: velocity, device/IP/geo checks, lists, probing, rings, model, trends."""
 
-from zhudai.fraud.engine import RULES, FraudEngine, FraudThresholds
+from zhudai.fraud.engine import RULE_NAMES, RULES, FraudEngine, FraudThresholds, thresholds_for
 from zhudai.fraud.geo import Gazetteer, IpRangeTable, IpRegion, IpRegionDatabase, TravelTracker
 from zhudai.fraud.lists import FraudLists, KeyType, ListHit, ListKind
 from zhudai.fraud.model import FraudModel
@@ -19,6 +19,7 @@ from zhudai.fraud.velocity_redis import RedisVelocityStore
 
 __all__ = [
     "RULES",
+    "RULE_NAMES",
     "AddStatus",
     "Agg",
     "FraudEngine",
@@ -45,4 +46,5 @@ __all__ = [
     "TravelTracker",
     "VelocityConfig",
     "VelocityStore",
+    "thresholds_for",
 ]

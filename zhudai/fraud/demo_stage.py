@@ -9,11 +9,11 @@ metrics line is measured on the second half only, so the printed numbers are out
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from zhudai.exceptions import ConfigurationError
+from zhudai.fraud.engine import thresholds_for
 from zhudai.fraud.evaluation import fit_on_results, metrics
 from zhudai.fraud.pipeline import build_engine
 from zhudai.fraud.replay import load_applications, rejudge, replay
@@ -39,9 +39,7 @@ def run_stage(ctx: Any) -> list[str]:
     raw = replay(engine, load_applications(world))
     split = raw["applied_at"].sort()[raw.height // 2]
     model = fit_on_results(raw, world, until=split)
-    thresholds = replace(
-        engine.thresholds, fraud_score=model.threshold_, ring_member_score=model.ring_threshold_
-    )
+    thresholds = thresholds_for(model, engine.thresholds)
     engine.set_model(model, thresholds)
     results = rejudge(raw, model, thresholds)
     results_path = out / "results.parquet"
@@ -61,7 +59,8 @@ def run_stage(ctx: Any) -> list[str]:
         f"{flagged:,} flagged as fraud, {int(results['probing_pred'].sum()):,} as probing, "
         f"{report.alerts.height:,} trend alerts",
         f"model fitted on applications before {split:%Y-%m-%d} (cut-offs: fraud "
-        f"{model.threshold_:.3f}, ring {model.ring_threshold_:.3f}); ring scorer: "
+        f"{thresholds.fraud_score:.3f}, review from {thresholds.fraud_score_review:.3f}, ring "
+        f"{thresholds.ring_member_score:.3f}); ring scorer: "
         f"{'zhudai.graph' if engine.ring_scorer else 'not available'}",
         f"results: {results_path}",
         f"trends report: {trends_path}",

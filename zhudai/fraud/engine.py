@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
@@ -23,14 +23,16 @@ from zhudai.exceptions import InvalidInputError
 from zhudai.fraud.geo import Gazetteer, IpRegionDatabase, TravelTracker
 from zhudai.fraud.lists import FraudLists, KeyType, ListHit, ListKind
 from zhudai.fraud.model import FraudModel
-from zhudai.fraud.probing import ProbingDetector, ProbingThresholds
+from zhudai.fraud.probing import ProbingDetector
 from zhudai.fraud.rings import NO_RING, RingScorer
 from zhudai.fraud.signals import (
     GRAPH_SIGNALS,
+    SIGNAL_NAMES,
     VELOCITY_SIGNALS,
     FraudHit,
     FraudResult,
     FraudSignals,
+    FraudThresholds,
     Severity,
 )
 from zhudai.fraud.velocity import DAY, Agg, InMemoryVelocityStore, Query, Update, VelocityStore
@@ -90,31 +92,6 @@ def to_epoch(value: Any, field_name: str = "applied_at") -> float:
     if hasattr(value, "to_pydatetime"):  # pandas Timestamp
         return to_epoch(value.to_pydatetime(), field_name)
     raise InvalidInputError(field_name, f"must be a datetime or epoch seconds; got {value!r}")
-
-
-@dataclass(frozen=True)
-class FraudThresholds:
-    """Where each rule fires. Tuned on development worlds; change them per portfolio.
-
-    ``fraud_score`` and ``ring_member_score`` are the model's cut-offs (block), ``ring_score``
-    the graph's (review); the others read as their names say (``*_days`` minimums, ``*_km``
-    distances, counts are the level at which a rule fires).
-    """
-
-    fraud_score: float = 0.5
-    ring_member_score: float = 0.5
-    ring_score: float = 0.5
-    min_sim_age_days: float = 30.0
-    min_device_age_days: float = 1.0
-    geo_mismatch_km: float = 300.0
-    impossible_kmh: float = 800.0
-    impossible_km: float = 300.0
-    phone_ids_30d: float = 2.0
-    card_ids_30d: float = 2.0
-    id_devices_7d: float = 3.0
-    contact_ids_30d: float = 5.0
-    grey_list_days: float = 30.0
-    probing: ProbingThresholds = field(default_factory=ProbingThresholds)
 
 
 # (rule, severity, fires(signals, thresholds), explanation(signals))
@@ -220,7 +197,62 @@ RULES: tuple[_Rule, ...] = (
         lambda s, t: s["fraud_score"] >= t.fraud_score,
         lambda s: f"fraud model score {s['fraud_score']:.2f} (anomaly {s['anomaly_score']:.2f})",
     ),
+    (
+        "fraud_model_elevated",
+        Severity.REVIEW,
+        lambda s, t: t.fraud_score_review <= s["fraud_score"] < t.fraud_score,
+        lambda s: (
+            f"fraud model score {s['fraud_score']:.3f} elevated (in the review band, below the"
+            f" block cut-off; anomaly {s['anomaly_score']:.2f})"
+        ),
+    ),
 )
+RULE_NAMES: tuple[str, ...] = tuple(rule[0] for rule in RULES)
+_SEVERITY = {name: severity for name, severity, _, _ in RULES}
+
+
+def thresholds_for(
+    model: FraudModel | None, base: FraudThresholds | None = None
+) -> FraudThresholds:
+    """The thresholds to run ``model`` with: ``base`` (default :class:`FraudThresholds`) with
+    the model's own cut-offs (``fraud_score``, ``fraud_score_review``, ``ring_member_score``),
+    tuned when it was trained and saved beside it, so loading a model gives its thresholds.
+
+    Examples
+    --------
+    >>> thresholds_for(None).fraud_score == FraudThresholds().fraud_score
+    True
+    """
+    base = base if base is not None else FraudThresholds()
+    if model is None:
+        return base
+    cut = model.cutoffs()
+    return replace(
+        base,
+        fraud_score=cut["fraud_score"],
+        fraud_score_review=cut["fraud_score_review"],
+        ring_member_score=cut["ring_member_score"],
+    )
+
+
+def result_from_row(row: Mapping[str, Any]) -> FraudResult:
+    """A :class:`FraudResult` back from one stored results row (``zhudai.fraud.replay``):
+    every signal column, ``hit_<rule>`` for every rule, ``is_fraud_pred``, ``probing_pred``.
+    Explanations are not stored, so the hits carry none."""
+    missing = [c for c in (*SIGNAL_NAMES, *(f"hit_{name}" for name in RULE_NAMES)) if c not in row]
+    if missing:
+        raise InvalidInputError(
+            "fraud results", f"row has no column {missing[0]!r} ({len(missing)} missing)"
+        )
+    signals: FraudSignals = {name: float(row[name]) for name in SIGNAL_NAMES}  # type: ignore[assignment]
+    hits = [FraudHit(name, _SEVERITY[name], "") for name in RULE_NAMES if row[f"hit_{name}"]]
+    return FraudResult(
+        str(row.get("application_id")),
+        signals,
+        hits,
+        is_fraud=bool(row.get("is_fraud_pred")),
+        probing=bool(row.get("probing_pred")),
+    )
 
 
 class FraudEngine:
@@ -415,20 +447,7 @@ class FraudEngine:
         probing_reasons: tuple[str, ...],
     ) -> FraudResult:
         th = self.thresholds
-        hits = [
-            FraudHit(name, sev, explain(signals))
-            for name, sev, fires, explain in RULES
-            if fires(signals, th)
-        ]
-        hits = [
-            FraudHit(h.rule, h.severity, f"{h.explanation}: {'; '.join(probing_reasons)}")
-            if h.rule == "probing" and probing_reasons
-            else h
-            for h in hits
-        ]
-        hits += [
-            FraudHit(f"{h.kind.value}_list_entry", Severity.INFO, h.explain()) for h in list_hits
-        ]
+        hits = self._hits(signals, list_hits, probing_reasons)
         probing = signals["probing_score"] >= th.probing.score
         device = _key(app, "device_id")
         if (
@@ -447,6 +466,62 @@ class FraudEngine:
             )
         is_fraud = any(h.severity == Severity.BLOCK for h in hits)
         return FraudResult(app_id, signals, hits, list_hits, is_fraud, probing)
+
+    def _hits(
+        self, signals: FraudSignals, list_hits: list[ListHit], probing_reasons: tuple[str, ...]
+    ) -> list[FraudHit]:
+        """Every rule that fires on ``signals`` under the thresholds, then the list entries."""
+        th = self.thresholds
+        hits = [
+            FraudHit(name, sev, explain(signals))
+            for name, sev, fires, explain in RULES
+            if fires(signals, th)
+        ]
+        hits = [
+            FraudHit(h.rule, h.severity, f"{h.explanation}: {'; '.join(probing_reasons)}")
+            if h.rule == "probing" and probing_reasons
+            else h
+            for h in hits
+        ]
+        return hits + [
+            FraudHit(f"{h.kind.value}_list_entry", Severity.INFO, h.explain()) for h in list_hits
+        ]
+
+    def rescore(self, result: FraudResult, updates: Mapping[str, float]) -> FraudResult:
+        """``result`` again with device signals learnt after the check (the live pipeline
+        checks before it buys data, then learns the SIM age from the telecom provider): the
+        model and the rules are re-applied; nothing is recorded twice (velocity, probing
+        memory, the graph and the lists already hold the application).
+
+        Examples
+        --------
+        >>> from datetime import datetime
+        >>> engine = FraudEngine()
+        >>> first = engine.check({"application_id": 1, "applied_at": datetime(2025, 1, 1)})
+        >>> "new_sim" in [h.rule for h in first.hits]
+        True
+        >>> "new_sim" in [h.rule for h in engine.rescore(first, {"sim_age_days": 400.0}).hits]
+        False
+        """
+        s: dict[str, float] = {**result.signals, **updates}  # type: ignore[dict-item]
+        if self.model is not None:
+            x = np.fromiter((s[f] for f in self._model_index), np.float64, len(self._model_index))
+            s["fraud_score"], s["anomaly_score"], s["ring_member_score"] = self.model.score_one(x)
+        signals: FraudSignals = s  # type: ignore[assignment]
+        earlier = {h.rule: h for h in result.hits}
+        hits = [
+            earlier["probing"] if h.rule == "probing" and "probing" in earlier else h
+            for h in self._hits(signals, result.list_hits, ())
+        ]
+        return FraudResult(
+            result.application_id,
+            signals,
+            hits,
+            result.list_hits,
+            any(h.severity == Severity.BLOCK for h in hits),
+            result.probing,
+            result.ring_community,
+        )
 
 
 def _required(app: Mapping[str, Any], name: str) -> Any:

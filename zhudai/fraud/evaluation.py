@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 import tempfile
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ import numpy as np
 import polars as pl
 
 from zhudai.exceptions import InvalidInputError
-from zhudai.fraud.engine import FraudEngine, FraudThresholds
+from zhudai.fraud.engine import FraudEngine, thresholds_for
 from zhudai.fraud.model import FraudModel
 from zhudai.fraud.replay import load_applications, replay
 from zhudai.fraud.rings import RingScorerFactory
@@ -29,6 +28,9 @@ from zhudai.fraud.velocity import InMemoryVelocityStore
 
 # Added to the evaluated seed to get the training world's seed (a different world).
 TRAIN_SEED_OFFSET = 1_000_003
+# The fraud model's review band reaches down to where, on held-out scores, at least this share
+# of the applications at or above the cut-off are fraud.
+REVIEW_PRECISION = 0.5
 
 
 def read_truth(world_dir: str | Path) -> pl.DataFrame:
@@ -50,6 +52,22 @@ def _best_threshold(y: np.ndarray, p: np.ndarray) -> float:
         f1 = 2 * tp / max(float(pred.sum()) + float(y.sum()), 1.0)
         if f1 >= best_f1:
             best, best_f1 = float(cut), f1
+    return best
+
+
+def _review_threshold(
+    y: np.ndarray, p: np.ndarray, block: float, precision: float = REVIEW_PRECISION
+) -> float:
+    """Lowest cut-off at or below ``block`` whose held-out precision (share of fraud among
+    scores at or above it) is still ``precision``; ``block`` itself if none is lower."""
+    best = block
+    for cut in np.unique(np.round(p, 3)):
+        if cut >= best:
+            break
+        pred = p >= cut
+        if pred.any() and float(np.mean(y[pred])) >= precision:
+            best = float(cut)
+            break
     return best
 
 
@@ -88,6 +106,7 @@ def fit_on_results(
     fraud_oof, ring_oof = _out_of_fold(X, y, ring_labels, params)
     model = FraudModel(**params).fit(X, y, ring_labels)
     model.threshold_ = _best_threshold(y, fraud_oof)
+    model.review_threshold_ = _review_threshold(y, fraud_oof, model.threshold_)
     if ring_labels is not None:
         model.ring_threshold_ = _best_threshold(ring, ring_oof)
     return model
@@ -217,11 +236,7 @@ def evaluate_seed(
         model = train_fraud_model(train_dir, ring_scorer_factory)
         log(f"generating evaluated world (seed {seed})")
         world = generate_world(customers, seed, months=months, out_dir=Path(tmp) / "eval")
-        thresholds = replace(
-            FraudThresholds(),
-            fraud_score=model.threshold_,
-            ring_member_score=model.ring_threshold_,
-        )
+        thresholds = thresholds_for(model)
         engine = FraudEngine(
             store=InMemoryVelocityStore(),
             model=model,
@@ -233,6 +248,7 @@ def evaluate_seed(
         out = metrics(results, world, thresholds.ring_member_score)
     out.update({"seed": seed, "train_seed": train_seed, "customers": customers})
     out["fraud_threshold"] = round(model.threshold_, 4)
+    out["fraud_review_threshold"] = round(model.review_threshold_, 4)
     out["ring_threshold"] = round(model.ring_threshold_, 4)
     out["ring_scorer"] = engine.ring_scorer is not None
     return out

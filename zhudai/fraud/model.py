@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from zhudai.exceptions import InvalidInputError, NotFittedError
-from zhudai.fraud.signals import MODEL_FEATURES
+from zhudai.fraud.signals import MODEL_FEATURES, FraudThresholds
 from zhudai.fraud.trees import (
     TreeEnsemble,
     from_isolation_forest,
@@ -113,10 +113,24 @@ class FraudModel:
             self.ring_ = self._boost(inputs, ring_labels)
         self._stack_heads()
         self.fraud_rate_ = float(labels.mean())
-        # Cut-offs recommended with the model (chosen on held-out data by the trainer).
-        self.threshold_ = 0.5
-        self.ring_threshold_ = 0.5
+        # Cut-offs that go with the model: the untuned defaults until the trainer sets them
+        # on held-out data (zhudai.fraud.evaluation); saved and loaded with the model.
+        defaults = FraudThresholds()
+        self.threshold_ = defaults.fraud_score
+        self.review_threshold_ = defaults.fraud_score_review
+        self.ring_threshold_ = defaults.ring_member_score
         return self
+
+    def cutoffs(self) -> dict[str, float]:
+        """The model's cut-offs by :class:`~zhudai.fraud.signals.FraudThresholds` field:
+        ``fraud_score`` (block), ``fraud_score_review`` (review band), ``ring_member_score``.
+        ``zhudai.fraud.thresholds_for(model)`` puts them into the engine's thresholds."""
+        self._check_fitted()
+        return {
+            "fraud_score": float(self.threshold_),
+            "fraud_score_review": float(min(self.review_threshold_, self.threshold_)),
+            "ring_member_score": float(self.ring_threshold_),
+        }
 
     def _stack_heads(self) -> None:
         # Every tree of the three heads in one ensemble, so the live path walks once; the
@@ -188,7 +202,7 @@ class FraudModel:
         return fraud, anomaly, ring
 
     def save(self, folder: str | Path) -> Path:
-        """Write ``model.json`` (parameters, features) and ``trees.npz`` to ``folder``."""
+        """Write ``model.json`` (parameters, features, cut-offs) and ``trees.npz`` to ``folder``."""
         self._check_fitted()
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
@@ -199,6 +213,7 @@ class FraudModel:
             "anomaly_norm": self.anomaly_norm_,
             "fraud_rate": self.fraud_rate_,
             "threshold": self.threshold_,
+            "review_threshold": self.review_threshold_,
             "ring_threshold": self.ring_threshold_,
             "ring_head": self.ring_ is not None,
         }
@@ -224,5 +239,7 @@ class FraudModel:
         model.anomaly_norm_ = float(meta["anomaly_norm"])
         model.fraud_rate_ = float(meta["fraud_rate"])
         model.threshold_ = float(meta["threshold"])
+        # saved before the review band existed: no band (review cut-off = block cut-off)
+        model.review_threshold_ = float(meta.get("review_threshold", meta["threshold"]))
         model.ring_threshold_ = float(meta["ring_threshold"])
         return model

@@ -5,12 +5,11 @@ Used by ``zhudai fraud run`` and the demo stage; reads observable tables only.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import polars as pl
 
-from zhudai.fraud.engine import FraudEngine, FraudThresholds
+from zhudai.fraud.engine import FraudEngine, thresholds_for
 from zhudai.fraud.model import FraudModel
 from zhudai.fraud.replay import load_applications, replay
 from zhudai.fraud.rings import default_ring_scorer_factory
@@ -24,11 +23,7 @@ def build_engine(
     """An engine for batch replays: its own embedded velocity store (a replay must never
     write into a shared live Redis), the model's cut-offs and the graph's ring scorer (fed
     the registrations of the world in ``world_dir`` as the replay reaches them)."""
-    thresholds = FraudThresholds()
-    if model is not None:
-        thresholds = replace(
-            thresholds, fraud_score=model.threshold_, ring_member_score=model.ring_threshold_
-        )
+    thresholds = thresholds_for(model)
     factory = default_ring_scorer_factory()
     return FraudEngine(
         store=InMemoryVelocityStore(),

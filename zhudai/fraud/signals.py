@@ -1,17 +1,23 @@
-"""The typed variables the fraud layer hands to the decision engine's policies.
+"""The typed variables of the fraud layer, its cut-offs, and what it hands to policies.
 
-Every name below is a stable contract: policies refer to them (``fraud.dev_ids_7d >= 3``).
+Every signal name below is a stable contract (model features, results columns, trends).
 Velocity counts *include* the application being checked, so a first-ever application from a
 device has ``dev_apps_24h == 1``.
+
+Numbers decide in one place: :class:`FraudThresholds` says where each rule of the engine fires.
+A policy never compares a fraud signal with a number of its own; it reads the engine's hits
+through :meth:`FraudResult.policy_inputs` (``fraud.hit.<rule>``) and decides what a hit means
+for the application (reject / review, reason code).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from zhudai.fraud.lists import ListHit
+from zhudai.fraud.probing import ProbingThresholds
 from zhudai.fraud.velocity import DAY, HOUR, Agg
 
 
@@ -164,10 +170,43 @@ GRAPH_SIGNALS: tuple[tuple[str, str], ...] = (
     ("graph_community_ring_score", "community_ring_score"),
 )
 
+# Policy input names of the engine's hits: ``fraud.hit.<rule>`` (see FraudResult.policy_inputs).
+HIT_PREFIX = "fraud.hit."
+
 # Signals that are outputs of the model, so never its inputs.
 MODEL_OUTPUTS = ("anomaly_score", "fraud_score", "ring_member_score")
 SIGNAL_NAMES: tuple[str, ...] = tuple(FraudSignals.__annotations__)
 MODEL_FEATURES: tuple[str, ...] = tuple(n for n in SIGNAL_NAMES if n not in MODEL_OUTPUTS)
+
+
+@dataclass(frozen=True)
+class FraudThresholds:
+    """Where each rule fires: the only place a number decides that a fraud signal fires.
+
+    ``fraud_score`` and ``ring_member_score`` are the model's cut-offs (rules ``fraud_model``
+    and ``fraud_ring``, block); ``fraud_score_review`` the lower edge of the model's review
+    band (rule ``fraud_model_elevated``: ``fraud_score_review <= fraud_score < fraud_score``);
+    ``ring_score`` the graph's (review); the others read as their names say (``*_days``
+    minimums, ``*_km`` distances, counts are the level at which a rule fires). The defaults
+    serve an engine without a tuned model; a trained :class:`~zhudai.fraud.model.FraudModel`
+    carries its own model cut-offs (``zhudai.fraud.thresholds_for(model)``).
+    """
+
+    fraud_score: float = 0.5
+    fraud_score_review: float = 0.25
+    ring_member_score: float = 0.5
+    ring_score: float = 0.5
+    min_sim_age_days: float = 30.0
+    min_device_age_days: float = 1.0
+    geo_mismatch_km: float = 300.0
+    impossible_kmh: float = 800.0
+    impossible_km: float = 300.0
+    phone_ids_30d: float = 2.0
+    card_ids_30d: float = 2.0
+    id_devices_7d: float = 3.0
+    contact_ids_30d: float = 5.0
+    grey_list_days: float = 30.0
+    probing: ProbingThresholds = field(default_factory=ProbingThresholds)
 
 
 class Severity(StrEnum):
@@ -210,6 +249,33 @@ class FraudResult:
     @property
     def ring_score(self) -> float:
         return self.signals["ring_score"]
+
+    def policy_inputs(self) -> dict[str, Any]:
+        """The decision policy's fraud inputs: what the engine found, not what it measured.
+
+        ``fraud.hit.<rule>`` (boolean) for every rule of :data:`zhudai.fraud.engine.RULES`,
+        true when the rule fired under the engine's :class:`FraudThresholds`, plus
+        ``fraud.fraud_score`` and ``fraud.ring_member_score`` for display in the decision
+        record. A policy decides what a hit means; it holds no fraud cut-off of its own.
+
+        Examples
+        --------
+        >>> from zhudai.fraud.engine import RULE_NAMES
+        >>> signals = {name: 0.0 for name in FraudSignals.__annotations__}
+        >>> hit = FraudHit("black_list", Severity.BLOCK, "1 black-list hits")
+        >>> inputs = FraudResult("a-1", signals, [hit]).policy_inputs()  # type: ignore[arg-type]
+        >>> inputs["fraud.hit.black_list"], inputs["fraud.hit.probing"]
+        (True, False)
+        >>> len(inputs) == len(RULE_NAMES) + 2
+        True
+        """
+        from zhudai.fraud.engine import RULE_NAMES  # the rules table lives with the engine
+
+        fired = {h.rule for h in self.hits}
+        inputs: dict[str, Any] = {f"{HIT_PREFIX}{name}": name in fired for name in RULE_NAMES}
+        inputs["fraud.fraud_score"] = float(self.signals["fraud_score"])
+        inputs["fraud.ring_member_score"] = float(self.signals["ring_member_score"])
+        return inputs
 
     def reasons(self) -> list[str]:
         """Every explanation, strongest first."""

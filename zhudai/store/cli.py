@@ -41,31 +41,3 @@ def load_world_cmd(
 
     for table, rows in load_world_dir(world_dir, url).items():
         typer.echo(f"{table}\t{rows}")
-
-
-application_app = typer.Typer(
-    help="Applications: submit one from a JSON file.", no_args_is_help=True
-)
-
-
-@application_app.command("submit")
-def submit_cmd(
-    file: Path = typer.Argument(
-        ..., exists=True, dir_okay=False, help="JSON object: customer, product_code, amount ..."
-    ),
-    url: str | None = typer.Option(None, "--url", help="SQLAlchemy URL."),
-) -> None:
-    """Validate and store one application; prints its id and the customer's masked identity."""
-    import json
-
-    from zhudai.exceptions import InvalidInputError
-    from zhudai.store.applications import submit_application
-
-    try:
-        data = json.loads(file.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise InvalidInputError(
-            "file", f"{file} is not valid JSON ({exc.msg} at line {exc.lineno})"
-        ) from None
-    migrate.upgrade(url)
-    typer.echo(f"application {submit_application(data, url)} stored")

@@ -4,14 +4,21 @@ any SQLAlchemy URL (e.g. ``postgresql+psycopg://...``) works through ``ZHUDAI_DB
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from zhudai.privacy.masking import mask_text
 from zhudai.settings import get_settings
+
+# user:password@ inside any URL, and libpq's password=... in a connection string.
+_URL_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@\s]+@")
+_KV_PASSWORD = re.compile(r"(password\s*=\s*)('[^']*'|\S+)", re.IGNORECASE)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -44,3 +51,28 @@ def session_scope(url: str | None = None) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def describe_error(exc: SQLAlchemyError, urls: Iterable[str] = ()) -> str:
+    """One line for a user: the driver's first message line (SQLAlchemy's own message if no
+    driver was involved), without the SQL, its parameters or any password. The passwords of
+    ``urls`` (e.g. ``ZHUDAI_DB_URL`` and ``--url``) are masked wherever they appear.
+
+    Examples
+    --------
+    >>> from sqlalchemy.exc import OperationalError
+    >>> err = OperationalError("SELECT 1", {}, Exception("password for u:pw@db rejected\\nhint"))
+    >>> describe_error(err, ["postgresql://u:pw@db/x"])
+    'password for u:***@db rejected'
+    """
+    message = str(exc.orig) if isinstance(exc, DBAPIError) and exc.orig is not None else str(exc)
+    line = next((ln.strip() for ln in message.splitlines() if ln.strip()), type(exc).__name__)
+    line = _KV_PASSWORD.sub(r"\1***", _URL_PASSWORD.sub(r"\1***@", line))
+    for url in urls:
+        try:
+            password = make_url(url).password
+        except Exception:  # not a URL: nothing of it to mask
+            continue
+        if password:
+            line = line.replace(str(password), "***")
+    return mask_text(line)

@@ -40,10 +40,10 @@ def _sample_application(product_code: str) -> dict[str, object]:
 
 def run_stage(ctx: DemoContext) -> list[str]:
     url = ctx.settings.database_url
-    upgrade(url)
+    shown = upgrade(url)  # the URL with any password hidden
     if url.startswith("sqlite:///"):
         ctx.artifacts["store_db"] = Path(url.removeprefix("sqlite:///"))
-    lines = [f"store {url} at revision {current_revision(url)}"]
+    lines = [f"store {shown} at revision {current_revision(url)}"]
     world_dir = ctx.artifacts.get("world_dir")
     if world_dir is not None:
         counts = load_world_dir(world_dir, url)

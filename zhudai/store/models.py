@@ -92,6 +92,8 @@ class Channel(Base):
     name: Mapped[str] = mapped_column(String(80), unique=True)
     kind: Mapped[str] = mapped_column(String(40))
     cost_per_application: Mapped[Decimal] = mapped_column(Money, default=0)
+    #: The code partners send (``app_store``, ``ota_partner`` ...); unique in the catalogue.
+    code: Mapped[str | None] = mapped_column(String(40), unique=True)
 
 
 class Product(Base):
@@ -112,6 +114,11 @@ class Funder(Base):
     max_apr: Mapped[float] = mapped_column(Float)
     monthly_quota: Mapped[Decimal] = mapped_column(Money)
     cost_of_funds: Mapped[float] = mapped_column(Float)
+    # Declared appetite for real-time routing (None: no restriction of that kind).
+    code: Mapped[str | None] = mapped_column(String(40), unique=True)
+    grades: Mapped[list[Any] | None] = mapped_column(JSON)
+    products: Mapped[list[Any] | None] = mapped_column(JSON)
+    daily_quota: Mapped[Decimal | None] = mapped_column(Money)
 
 
 class Customer(Base):
@@ -137,6 +144,8 @@ class Customer(Base):
     employer_id: Mapped[int | None] = mapped_column(BigId, index=True)
     address_id: Mapped[int | None] = mapped_column(BigId, index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
+    #: When the person signed up with the platform (Asia/Shanghai wall clock), if known.
+    registered_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class Application(Base):
@@ -163,6 +172,13 @@ class Application(Base):
     status: Mapped[ApplicationStatus] = mapped_column(
         _enum(ApplicationStatus), default=ApplicationStatus.SUBMITTED
     )
+    # Set by the live origination pipeline (``zhudai.origination``):
+    external_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    employer: Mapped[str | None] = mapped_column(String(120))
+    occupation: Mapped[str | None] = mapped_column(String(40))  # as declared with this one
+    income_declared: Mapped[float | None] = mapped_column(Float)  # monthly, as declared
+    device_os: Mapped[str | None] = mapped_column(String(40))
+    extras_enc: Mapped[str | None] = mapped_column(Text)  # unknown fields, encrypted JSON
     customer: Mapped[Customer] = relationship()
 
 
@@ -281,6 +297,63 @@ class DecisionRecord(Base):
     reason_codes: Mapped[list[Any]] = mapped_column(JSON, default=list)
     record: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now(), index=True)
+
+
+class ProviderAnswerRecord(Base):
+    """An external data provider's answer, kept as received (encrypted) with its time and cost,
+    so a feature defined later can be back-filled exactly as it was at decision time."""
+
+    __tablename__ = "provider_answers"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    provider: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(16))
+    as_of: Mapped[datetime] = mapped_column(DateTime)  # UTC
+    cost: Mapped[Decimal] = mapped_column(Money)
+    latency_ms: Mapped[float] = mapped_column(Float)
+    attempts: Mapped[int] = mapped_column(Integer)
+    cached: Mapped[bool] = mapped_column(Boolean)
+    error: Mapped[str | None] = mapped_column(Text)
+    data_enc: Mapped[str | None] = mapped_column(Text)  # the answer's JSON, AES-GCM
+    __table_args__ = (UniqueConstraint("application_id", "provider"),)
+
+
+class FunderStatus(enum.StrEnum):
+    RECOMMENDED = "recommended"  # quota reserved, waiting for the bank's own decision
+    ACCEPTED = "accepted"  # the bank approved: quota booked
+    REFUSED = "refused"  # the bank refused: quota released
+    NONE = "none"  # no funder recommended
+
+
+class Origination(Base):
+    """One application through the live pipeline: the partner's id (the idempotency key), the
+    answer it got, and the recommended funder's state."""
+
+    __tablename__ = "originations"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    external_id: Mapped[str] = mapped_column(String(64), unique=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), unique=True)
+    decision_id: Mapped[str] = mapped_column(String(36), index=True)
+    channel_code: Mapped[str] = mapped_column(String(40), index=True)
+    answer: Mapped[dict[str, Any]] = mapped_column(JSON)
+    funder_id: Mapped[int | None] = mapped_column(ForeignKey("funders.id"))
+    funder_amount: Mapped[Decimal | None] = mapped_column(Money)
+    funder_day: Mapped[date | None] = mapped_column(Date)
+    funder_status: Mapped[FunderStatus] = mapped_column(
+        _enum(FunderStatus), default=FunderStatus.NONE
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
+
+
+class FunderQuotaDay(Base):
+    """A funder's daily quota use: reserved (recommended, undecided) and booked (accepted).
+    Reservations are one conditional UPDATE, so concurrent requests never overshoot."""
+
+    __tablename__ = "funder_quota_days"
+    funder_id: Mapped[int] = mapped_column(ForeignKey("funders.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    reserved: Mapped[Decimal] = mapped_column(Money, default=0)
+    booked: Mapped[Decimal] = mapped_column(Money, default=0)
 
 
 class Loan(Base):

@@ -1,8 +1,8 @@
 """Loading a generated world (``zhudai world generate --out DIR``) into the store.
 
 The world's Parquet files already carry personal data only as ciphertexts, tokens and masks, so
-loading is a column mapping. Everything goes in one transaction: a failed load leaves the store
-as it was.
+loading is a column mapping. Everything goes in one transaction, including moving PostgreSQL's id
+sequences past the loaded ids: a failed load leaves the store as it was.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import polars as pl
 from rich.progress import Progress
-from sqlalchemy import Table
+from sqlalchemy import Connection, Table, func, literal, select
 
 from zhudai.exceptions import InvalidInputError
 from zhudai.store.db import get_engine
@@ -47,11 +47,25 @@ def _unpaid_is_zero(df: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _channel_codes(df: pl.DataFrame) -> pl.DataFrame:
+    """A world channel's kind is the code partners send (one channel per kind)."""
+    return df.with_columns(code=pl.col("kind"))
+
+
+def _funder_appetite(df: pl.DataFrame) -> pl.DataFrame:
+    """A funder's code (its name's first word) and a daily quota of a 30th of the monthly one;
+    grades and products are left open (the routing also reads ``min_score`` and ``max_apr``)."""
+    return df.with_columns(
+        code=pl.col("name").str.split(" ").list.first().str.to_lowercase(),
+        daily_quota=(pl.col("monthly_quota") / 30).round(2),
+    )
+
+
 # Parents before children, so foreign keys hold at every insert.
 LOADS: tuple[TableLoad, ...] = (
-    TableLoad("channels", "channels", {"channel_id": "id"}),
+    TableLoad("channels", "channels", {"channel_id": "id"}, derive=_channel_codes),
     TableLoad("products", "products", {"product_code": "code"}),
-    TableLoad("funders", "funders", {"funder_id": "id"}),
+    TableLoad("funders", "funders", {"funder_id": "id"}, derive=_funder_appetite),
     TableLoad("customers", "customers", {"customer_id": "id"}),
     TableLoad("applications", "applications", {"application_id": "id"}),
     TableLoad("bureau", "bureau_reports"),
@@ -79,6 +93,27 @@ def _frame(world_dir: Path, load: TableLoad) -> pl.DataFrame | None:
     return df.select(keep)
 
 
+def _advance_sequences(conn: Connection, tables: list[Table]) -> None:
+    """Set each table's serial/identity sequence past its largest id (PostgreSQL only).
+
+    The world brings explicit ids, which do not move a sequence; without this the store's next
+    insert (e.g. ``submit_application``) would take id 1 and collide with the loaded rows. An
+    empty table's sequence restarts at 1. SQLite needs nothing: its next rowid is max + 1.
+    """
+    if conn.dialect.name != "postgresql":
+        return
+    quote = conn.dialect.identifier_preparer.format_table
+    for table in tables:
+        col = table.autoincrement_column  # an integer, non-foreign-key, single-column primary key
+        if col is None:
+            continue
+        seq = func.pg_get_serial_sequence(literal(quote(table)), literal(col.name))
+        if conn.scalar(select(seq)) is None:  # an integer id without a sequence: nothing to move
+            continue
+        top = func.max(col)
+        conn.execute(select(func.setval(seq, func.coalesce(top, 1), top.is_not(None))))
+
+
 def load_world_dir(world_dir: str | Path, db_url: str | None = None) -> dict[str, int]:
     """Load every world table found in ``world_dir`` into the store at ``db_url``.
 
@@ -100,4 +135,5 @@ def load_world_dir(world_dir: str | Path, db_url: str | None = None) -> dict[str
                 conn.execute(load.table.insert(), chunk.to_dicts())
                 progress.advance(task, chunk.height)
             counts[load.table.name] = df.height
+        _advance_sequences(conn, [load.table for load, _ in frames])
     return counts

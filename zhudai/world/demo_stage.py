@@ -1,6 +1,8 @@
 """Demo stage ``world``: generate the world the later stages read.
 
-Leaves ``ctx.artifacts["world_dir"]`` (Path): the folder with one Parquet file per table.
+Leaves ``ctx.artifacts["world_dir"]`` (Path): the folder with one Parquet file per table;
+``world_client`` (:class:`~zhudai.world.client.WorldClient`), the world as a partner sending
+its applications; ``credit_labels``: ``application_id`` (as the client sends it) and ``bad``.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from typing import Any
 
 import polars as pl
 
+from zhudai.world.client import ID_PREFIX, WorldClient
 from zhudai.world.generator import MANIFEST, generate_world
 from zhudai.world.labels import credit_labels
 
@@ -20,6 +23,11 @@ def run_stage(ctx: Any) -> list[str]:
     ctx.artifacts["world_dir"] = world_dir
     rows = json.loads((world_dir / MANIFEST).read_text())["rows"]
     labels = credit_labels(world_dir)
+    # the world as a partner (sends its applications) and as the loan book's outcomes
+    ctx.artifacts["world_client"] = WorldClient(world_dir)
+    ctx.artifacts["credit_labels"] = labels.select(
+        pl.format(f"{ID_PREFIX}{{}}", "application_id").alias("application_id"), "bad"
+    ).to_pandas()
     fraud = pl.read_parquet(world_dir / "truth" / "applications.parquet", columns=["is_fraud"])
     lines = [f"world written to {world_dir}"]
     lines += [

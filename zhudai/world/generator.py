@@ -12,6 +12,7 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
+import polars as pl
 
 from zhudai.exceptions import InvalidInputError
 from zhudai.settings import Settings, get_settings
@@ -111,6 +112,10 @@ def generate_world(
     )
     counts["contacts"] = write_table(
         tables.contacts_frame(contacts, ident, n_customers), out / "contacts.parquet"
+    )
+    counts["phones"] = write_table(
+        pl.DataFrame({"phone_token": ident.phone_tokens, "phone_enc": ident.phone_ciphertexts}),
+        out / "phones.parquet",
     )
     counts.update(
         write_book_tables(

@@ -1,4 +1,4 @@
-"""Places: geohash encoding and the IP address blocks of each city.
+"""Places: the IP address blocks of each city (geohash encoding lives in ``zhudai.geohash``).
 
 Each city owns a few /16 blocks, so the city an IP geolocates to (``ip_city``) follows from
 the address itself, as it does with a real IP-geolocation database.
@@ -11,7 +11,6 @@ import polars as pl
 
 from zhudai.world.catalog import CITIES
 
-_BASE32 = np.array(list("0123456789bcdefghjkmnpqrstuvwxyz"))
 _BLOCKS_PER_CITY = 4
 _FIRST_OCTETS = np.array([36, 39, 58, 59, 60, 61, 101, 106, 110, 111, 112, 113, 114, 115, 116])
 _FIRST_OCTETS = np.concatenate([_FIRST_OCTETS, [117, 119, 120, 121, 122, 123, 124, 125, 171]])
@@ -58,33 +57,3 @@ def ip_city(ips: np.ndarray) -> np.ndarray:
     order = np.argsort(flat)
     pos = order[np.searchsorted(flat[order], ips >> 16)]
     return pos // _BLOCKS_PER_CITY
-
-
-def geohash(lat: np.ndarray, lon: np.ndarray, precision: int = 6) -> np.ndarray:
-    """Geohash strings of the points (vectorised).
-
-    Examples
-    --------
-    >>> geohash(np.array([57.64911]), np.array([10.40744])).tolist()
-    ['u4pruy']
-    """
-    bits = 5 * precision
-    lon_bits, lat_bits = (bits + 1) // 2, bits // 2
-    lon_q = np.clip(
-        ((lon + 180.0) / 360.0 * (1 << lon_bits)).astype(np.int64), 0, (1 << lon_bits) - 1
-    )
-    lat_q = np.clip(
-        ((lat + 90.0) / 180.0 * (1 << lat_bits)).astype(np.int64), 0, (1 << lat_bits) - 1
-    )
-    code = np.zeros(len(lat), np.int64)
-    for i in range(bits):  # interleave, longitude first, most significant bit first
-        if i % 2 == 0:
-            bit = (lon_q >> (lon_bits - 1 - i // 2)) & 1
-        else:
-            bit = (lat_q >> (lat_bits - 1 - i // 2)) & 1
-        code = (code << 1) | bit
-    chars = [_BASE32[(code >> (5 * (precision - 1 - k))) & 31] for k in range(precision)]
-    out = chars[0].astype(object)
-    for c in chars[1:]:
-        out = out + c
-    return out.astype(str)

@@ -142,6 +142,7 @@ class ProtectedIdentities:
 
     tokens: dict[str, pl.Series]
     phone_tokens: pl.Series  # one per phone index (own, extra, contacts)
+    phone_ciphertexts: pl.Series  # one per phone index, for the world's client (``phones``)
     masks: dict[str, pl.Series]
     encrypted: dict[str, pl.Series]
     birth_day: np.ndarray
@@ -164,9 +165,11 @@ def protected_identities(
     def col(values: list[str]) -> pl.Series:
         return pl.Series(values, dtype=pl.Utf8)
 
+    phone_enc = col(protect.encrypted("phone_enc", phones))
     return ProtectedIdentities(
         tokens={"id": col(protect.tokens("id", ids)), "card": col(protect.tokens("card", cards))},
         phone_tokens=col(protect.tokens("phone", phones)),
+        phone_ciphertexts=phone_enc,
         masks={
             "id": col(protect.masks("id", ids)),
             "phone": col(protect.masks("phone", own_phones)),
@@ -174,7 +177,7 @@ def protected_identities(
         },
         encrypted={
             "id_enc": col(protect.encrypted("id_enc", ids)),
-            "phone_enc": col(protect.encrypted("phone_enc", own_phones)),
+            "phone_enc": phone_enc.head(pop.n),
             "card_enc": col(protect.encrypted("card_enc", cards)),
             "name_enc": col(protect.encrypted("name_enc", names)),
         },

@@ -10,10 +10,11 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from zhudai.geohash import geohash
 from zhudai.world.applications import REJECT_REASONS, Applications, Devices
 from zhudai.world.catalog import CITIES, OCCUPATIONS, PRODUCT_CODES
 from zhudai.world.events import EVENT_TYPES
-from zhudai.world.geo import geohash, ip_city, ip_strings
+from zhudai.world.geo import ip_city, ip_strings
 from zhudai.world.identity import ProtectedIdentities
 from zhudai.world.population import FRAUD_TYPE_NAMES, Population, Role
 from zhudai.world.relations import RELATIONS, Contacts

@@ -1,0 +1,107 @@
+"""``zhudai application decide|show|funder-decision`` as a newcomer runs them after the demo:
+one answer per line in order, errors naming the field, and no plaintext personal data in the
+database file or the logs."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from zhudai.settings import Settings
+
+from .conftest import KEYS
+
+pytestmark = pytest.mark.slow
+
+
+def _run(home: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "ZHUDAI_HOME": str(home.home),
+        "ZHUDAI_ENV": "test",
+        "ZHUDAI_ENCRYPTION_KEY": KEYS["encryption_key"],
+        "ZHUDAI_TOKEN_KEY": KEYS["token_key"],
+        "ZHUDAI_LOG_LEVEL": "DEBUG",
+    }
+    env.pop("ZHUDAI_DB_URL", None)
+    return subprocess.run(
+        [sys.executable, "-c", "from zhudai.cli import main; main()", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+
+
+def _plaintexts(requests: list[dict[str, Any]]) -> set[str]:
+    out = set()
+    for r in requests:
+        a = r["applicant"]
+        out |= {a["id_number"], a["phone"], a["name"]} | (
+            {a["bank_card"]} if a["bank_card"] else set()
+        )
+        out |= {c["phone"] for c in r["contacts"]}
+    return out
+
+
+def test_decide_show_and_no_plaintext_at_rest_or_in_logs(
+    home: Settings, fresh: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    requests = fresh[:25]
+    lines = [json.dumps(r, ensure_ascii=False) for r in requests]
+    bad = dict(requests[3], application_id="BAD-NAIVE", applied_at="2024-05-01T09:00:00")
+    lines.insert(4, json.dumps(bad, ensure_ascii=False))
+    lines.insert(6, "{not json")
+    (tmp_path / "in.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    done = _run(
+        home,
+        "application",
+        "decide",
+        str(tmp_path / "in.jsonl"),
+        "--out",
+        str(tmp_path / "out.jsonl"),
+    )
+    assert done.returncode == 0, done.stderr
+    answers = [json.loads(x) for x in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert len(answers) == len(lines)
+    assert [a.get("application_id") for a in answers] == [
+        json.loads(x)["application_id"] if x.startswith('{"') else None for x in lines
+    ]
+    assert (
+        answers[4]["error"]
+        == {
+            "field": "applied_at",
+            "message": answers[4]["error"]["message"],
+        }
+        and "UTC offset" in answers[4]["error"]["message"]
+    )
+    assert answers[6]["error"]["field"] == "line"
+    decided = [a for a in answers if "decision" in a]
+    assert len(decided) == 25
+    for a in decided:
+        assert a["decision"] in ("approve", "reject", "review")
+        assert len(a["reasons"]) <= 4
+        assert 0 <= (a["fraud"]["score"] or 0) <= 1
+    summary = done.stderr.strip().splitlines()[-1]
+    assert summary.startswith("decided 27 lines") and "error 2" in summary
+
+    shown = _run(home, "application", "show", requests[0]["application_id"])
+    assert shown.returncode == 0, shown.stderr
+    record = json.loads(shown.stdout)
+    assert record["answer"]["decision_id"] == decided[0]["decision_id"]
+    assert record["decision"]["trace"]
+    missing = _run(home, "application", "show", "NOPE")
+    assert missing.returncode == 2 and missing.stderr.startswith("error: application_id")
+
+    secrets = _plaintexts(requests)
+    raw = b"".join(p.read_bytes() for p in home.home.glob("zhudai.db*"))
+    logs = done.stdout + done.stderr + shown.stdout + shown.stderr
+    for value in secrets:
+        assert value.encode() not in raw, "plaintext personal data in the database file"
+        assert value not in logs, "plaintext personal data in the output or logs"

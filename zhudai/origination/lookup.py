@@ -1,0 +1,80 @@
+"""Reading a decided application back: what ``zhudai application show`` and the API print.
+
+Personal data appears only masked; provider answers are listed with their status, time, cost
+and latency (their data stays encrypted at rest and is read only by back-fills)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from zhudai.exceptions import NotFoundError
+from zhudai.store.db import session_scope
+from zhudai.store.models import (
+    Application,
+    DecisionRecord,
+    Origination,
+    ProviderAnswerRecord,
+)
+
+
+def stored_application(external_id: str, url: str | None = None) -> dict[str, Any]:
+    """The stored record of the partner's application ``external_id``, with its trace."""
+    with session_scope(url) as s:
+        o = s.scalar(select(Origination).where(Origination.external_id == external_id))
+        if o is None:
+            raise NotFoundError("application_id", external_id)
+        a = s.get(Application, o.application_id)
+        assert a is not None
+        c = a.customer
+        record = s.scalar(
+            select(DecisionRecord.record).where(DecisionRecord.decision_id == o.decision_id)
+        )
+        answers = s.scalars(
+            select(ProviderAnswerRecord)
+            .where(ProviderAnswerRecord.application_id == a.id)
+            .order_by(ProviderAnswerRecord.id)
+        )
+        return {
+            "application_id": external_id,
+            "answer": o.answer,
+            "funder": {
+                "status": o.funder_status.value,
+                "funder_id": o.funder_id,
+                "amount": None if o.funder_amount is None else float(o.funder_amount),
+                "day": None if o.funder_day is None else o.funder_day.isoformat(),
+            },
+            "application": {
+                "store_id": a.id,
+                "applied_at_local": a.applied_at.isoformat(),
+                "channel_id": a.channel_id,
+                "product": a.product_code,
+                "amount": float(a.amount_requested),
+                "term_months": a.term_months,
+                "status": a.status.value,
+                "device_id": a.device_id,
+                "ip": a.ip,
+                "applicant": {
+                    "id_number": c.id_masked,
+                    "phone": c.phone_masked,
+                    "bank_card": c.card_masked,
+                    "name": c.name_masked,
+                    "city": c.city,
+                },
+            },
+            "providers": [
+                {
+                    "provider": p.provider,
+                    "status": p.status,
+                    "as_of_utc": p.as_of.isoformat(),
+                    "cost": float(p.cost),
+                    "latency_ms": p.latency_ms,
+                    "attempts": p.attempts,
+                    "cached": p.cached,
+                    "error": p.error,
+                }
+                for p in answers
+            ],
+            "decision": record,
+        }

@@ -1,0 +1,105 @@
+"""Real-time funder routing: the cheapest funder whose declared appetite fits, with its daily
+quota reserved atomically; and the funder's own decision, which books or releases it.
+
+Under 助贷 rules (金规〔2025〕9号) the bank approves credit itself: the platform only
+*recommends* a funder and reserves the amount against that funder's quota for the day. The
+reservation is one conditional ``UPDATE ... WHERE reserved + booked + amount <= quota``, so on
+SQLite (one writer at a time) and on PostgreSQL (row lock) concurrent requests never overshoot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import Table, and_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from zhudai.exceptions import InvalidInputError, NotFoundError
+from zhudai.origination.catalogue import FunderAppetite
+from zhudai.store.models import FunderQuotaDay, FunderStatus, Origination
+
+_QUOTA: Table = FunderQuotaDay.__table__  # type: ignore[assignment]
+_ORIG: Table = Origination.__table__  # type: ignore[assignment]
+
+
+def _ensure_day(conn: Connection, funder_id: int, day: date) -> None:
+    """The funder's row for ``day``, created empty if missing (no race: ON CONFLICT DO NOTHING)."""
+    values = {"funder_id": funder_id, "day": day, "reserved": 0, "booked": 0}
+    dialect = conn.dialect.name
+    if dialect == "postgresql":
+        conn.execute(postgresql.insert(_QUOTA).values(**values).on_conflict_do_nothing())
+    elif dialect == "sqlite":
+        conn.execute(sqlite.insert(_QUOTA).values(**values).on_conflict_do_nothing())
+    elif conn.scalar(select(_QUOTA.c.day).where(_key(funder_id, day))) is None:
+        conn.execute(_QUOTA.insert().values(**values))
+
+
+def _key(funder_id: int, day: date):  # type: ignore[no-untyped-def]
+    return and_(_QUOTA.c.funder_id == funder_id, _QUOTA.c.day == day)
+
+
+def reserve(conn: Connection, funder: FunderAppetite, day: date, amount: Decimal) -> bool:
+    """Reserve ``amount`` of the funder's quota for ``day``; false if it does not fit."""
+    if funder.daily_quota is None:
+        return True
+    _ensure_day(conn, funder.id, day)
+    done = conn.execute(
+        update(_QUOTA)
+        .where(
+            _key(funder.id, day),
+            _QUOTA.c.reserved + _QUOTA.c.booked + amount <= funder.daily_quota,
+        )
+        .values(reserved=_QUOTA.c.reserved + amount)
+    )
+    return done.rowcount == 1
+
+
+def route(
+    conn: Connection,
+    funders: Sequence[FunderAppetite],
+    *,
+    grade: str | None,
+    score: float | None,
+    apr: float,
+    product: str,
+    day: date,
+    amount: Decimal,
+) -> FunderAppetite | None:
+    """The first funder (cheapest cost of funds first) whose appetite fits and whose quota
+    takes ``amount`` (reserved in ``conn``'s transaction); ``None`` if no funder can."""
+    for funder in funders:
+        if funder.accepts(grade=grade, score=score, apr=apr, product=product) and reserve(
+            conn, funder, day, amount
+        ):
+            return funder
+    return None
+
+
+def settle(conn: Connection, external_id: str, accepted: bool) -> FunderStatus:
+    """Record the recommended funder's own decision: book the reserved amount (accepted) or
+    release it (refused). Deciding twice the same way is a no-op; changing it is an error."""
+    o = conn.execute(select(_ORIG).where(_ORIG.c.external_id == external_id)).first()
+    if o is None:
+        raise NotFoundError("application_id", external_id)
+    wanted = FunderStatus.ACCEPTED if accepted else FunderStatus.REFUSED
+    current = FunderStatus(o.funder_status)
+    if current == wanted:
+        return current
+    if current != FunderStatus.RECOMMENDED:
+        raise InvalidInputError(
+            "accepted",
+            f"application {external_id} has funder status {current.value}; "
+            "only a recommended application takes a funder decision",
+        )
+    amount = o.funder_amount or Decimal(0)
+    moved = {"reserved": _QUOTA.c.reserved - amount}
+    if accepted:
+        moved["booked"] = _QUOTA.c.booked + amount
+    conn.execute(update(_QUOTA).where(_key(o.funder_id, o.funder_day)).values(**moved))
+    conn.execute(
+        update(_ORIG).where(_ORIG.c.external_id == external_id).values(funder_status=wanted)
+    )
+    return wanted
