@@ -113,3 +113,18 @@ def postgres_db_url(postgres_url: str) -> Iterator[str]:
     get_engine(url).dispose()
     with get_engine(postgres_url).connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
+
+
+@pytest.fixture(scope="session")
+def jvm() -> str:
+    """The ``java`` command, installing Debian's headless JRE first if it is missing (Spark
+    needs it); skips only where installing is impossible (not root, no apt-get)."""
+    if shutil.which("java") is None and os.geteuid() == 0 and shutil.which("apt-get"):
+        env = os.environ | {"DEBIAN_FRONTEND": "noninteractive"}
+        for cmd in (["apt-get", "update"], ["apt-get", "install", "-y", "default-jre-headless"]):
+            if subprocess.run(cmd, env=env, capture_output=True, timeout=900).returncode != 0:
+                break
+    java = shutil.which("java")
+    if java is None:
+        pytest.skip("no JVM and a JRE cannot be installed here (needs root and apt-get)")
+    return java

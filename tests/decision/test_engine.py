@@ -96,7 +96,7 @@ def test_record_is_tokenised_and_explains(acard: CompiledPolicy) -> None:
     assert [a[0] for a in record["adverse_reasons"]] == ["f_util", "f_night"]
     assert record["reason_codes"][-2:] == ["SC_f_util", "SC_f_night"]
     whys = {t["id"]: t["why"] for t in record["trace"] if "id" in t}
-    assert whys["hard_rules.too_young"] == "too_young not fired: age 35 >= 18"
+    assert whys["applicant_rules.too_young"] == "too_young not fired: age 35 >= 18"
     assert whys["segment/otherwise"] == "no case held -> otherwise"
 
 

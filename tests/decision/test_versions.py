@@ -19,7 +19,7 @@ from zhudai.store.models import DecisionRecord, PolicyStatus
 from .conftest import PRIME, applications, make_models
 
 ACARD = (SHIPPED_DIR / "acard_default.yaml").read_text()
-FRAUD = (SHIPPED_DIR / "fraud_checks.yaml").read_text()
+FRAGMENTS = ("applicant_checks", "fraud_checks")
 # version 2: two recent lenders are already enough for a manual review
 ACARD_V2 = ACARD.replace('{multi_lending_30d: "[3, 6)"}', '{multi_lending_30d: "[2, 6)"}')
 assert ACARD_V2 != ACARD
@@ -36,8 +36,9 @@ class FakeLoader:
 @pytest.fixture
 def store(db_url: str) -> PolicyStore:
     s = PolicyStore(db_url, model_loader=FakeLoader(), apr_cap=0.24)
-    s.publish(FRAUD, "fraud_checks.yaml")
-    s.activate("fraud_checks", 1)
+    for name in FRAGMENTS:
+        s.publish((SHIPPED_DIR / f"{name}.yaml").read_text(), f"{name}.yaml")
+        s.activate(name, 1)
     return s
 
 
@@ -69,9 +70,12 @@ def test_publish_activate_rollback(store: PolicyStore) -> None:
 @pytest.mark.parametrize(
     ("broken", "problem"),
     [
-        (ACARD.replace("when: age < 18", "when: age << 18"), "operator LShift is not allowed"),
         (
-            ACARD.replace("outcome: reject, reason: H02", "outcome: maybe, reason: H02"),
+            ACARD.replace("when: income_monthly <= 0", "when: income_monthly << 0"),
+            "operator LShift is not allowed",
+        ),
+        (
+            ACARD.replace("outcome: reject, reason: H05", "outcome: maybe, reason: H05"),
             "Input should be 'reject' or 'review'",
         ),
         (
@@ -186,7 +190,8 @@ def test_records_store_tokens_hashes_and_versions(service: DecisionService, db_u
         assert (row.application_id, row.policy_version, row.policy_hash) == (7, 1, d.policy_hash)
         assert row.customer_token == row.record["inputs"]["id_number_token"]
         assert PRIME["id_number"] not in str(row.record)
-        assert row.record["policy"]["sub_policies"][0].startswith("fraud_checks:")
+        subs = [p.split(":")[0] for p in row.record["policy"]["sub_policies"]]
+        assert subs == ["applicant_checks", "fraud_checks"]
 
 
 def test_bucket_is_deterministic_and_share_is_respected() -> None:

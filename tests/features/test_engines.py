@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -123,24 +120,10 @@ def test_null_event_values_are_refused_by_every_engine(
 # ---------------------------------------------------------------------------- Spark
 
 
-def _java_available() -> bool:
-    if shutil.which("java"):
-        return True
-    if os.geteuid() != 0 or not shutil.which("apt-get"):
-        return False
-    env = os.environ | {"DEBIAN_FRONTEND": "noninteractive"}
-    for cmd in (["apt-get", "update"], ["apt-get", "install", "-y", "default-jre-headless"]):
-        if subprocess.run(cmd, env=env, capture_output=True, timeout=900).returncode != 0:
-            return False
-    return shutil.which("java") is not None
-
-
 @pytest.fixture(scope="module")
-def spark() -> Iterator[Any]:
-    """One small local Spark session (installs a JRE first if java is missing)."""
+def spark(jvm: str) -> Iterator[Any]:
+    """One small local Spark session (the ``jvm`` fixture installs a JRE if java is missing)."""
     pytest.importorskip("pyspark")
-    if not _java_available():
-        pytest.skip("no JVM and a JRE cannot be installed here (needs root and apt-get)")
     from pyspark.sql import SparkSession
 
     session = (

@@ -72,3 +72,24 @@ def test_the_policy_as_a_frame_over_backfilled_features_decides_as_live(
     np.testing.assert_allclose(batch["credit_limit"].to_numpy(float), limits, equal_nan=True)
     live_pd = np.array([np.nan if live[i]["pd"] is None else live[i]["pd"] for i in ids])
     np.testing.assert_allclose(batch["pd"].to_numpy(float), live_pd, rtol=1e-9, equal_nan=True)
+
+
+@pytest.mark.spark
+def test_spark_backfill_equals_polars(demo_run: DemoContext, jvm: str) -> None:
+    pytest.importorskip("pyspark")
+    url = demo_run.settings.database_url
+    ids = sorted(r["origination"]["application_id"] for r in _live(url))[:40]
+    fs = load_feature_set()
+    polars_frame = backfill(fs, url, external_ids=ids).sort("external_id")
+    spark_frame = backfill(fs, url, engine="spark", spark_master="local[1]", external_ids=ids)
+    spark_frame = spark_frame.sort("external_id")
+    assert spark_frame.columns == polars_frame.columns
+    for name in fs.names:
+        np.testing.assert_allclose(
+            spark_frame[name].to_numpy().astype(float),
+            polars_frame[name].to_numpy().astype(float),
+            rtol=1e-9,
+            atol=1e-12,
+            equal_nan=True,
+            err_msg=name,
+        )

@@ -105,3 +105,23 @@ def test_decide_show_and_no_plaintext_at_rest_or_in_logs(
     for value in secrets:
         assert value.encode() not in raw, "plaintext personal data in the database file"
         assert value not in logs, "plaintext personal data in the output or logs"
+
+
+def test_features_backfill_cli_covers_every_live_decision(home: Settings, tmp_path: Path) -> None:
+    import polars as pl
+    from sqlalchemy import func, select
+
+    from zhudai.store.db import session_scope
+    from zhudai.store.models import Origination
+
+    out = tmp_path / "backfill.parquet"
+    done = _run(home, "features", "backfill", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    frame = pl.read_parquet(out)
+    with session_scope(home.database_url) as s:
+        decided = s.scalar(select(func.count(Origination.id)))
+    assert frame.height == decided > 0
+    assert frame["external_id"].n_unique() == decided
+    assert "orders_count_30d" in frame.columns and "features x" in done.stdout
+    bad = _run(home, "features", "backfill", "--out", str(out), "--engine", "duckdb")
+    assert bad.returncode == 2 and bad.stderr.startswith("error: --engine")

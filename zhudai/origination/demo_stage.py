@@ -41,7 +41,7 @@ from zhudai.origination.prescreen_report import prescreen_report
 from zhudai.store.db import session_scope
 from zhudai.store.models import DecisionRecord
 
-POLICIES = ("fraud_checks", "prescreen", "acard_default")
+POLICIES = ("applicant_checks", "fraud_checks", "prescreen", "acard_default")
 POLICY = "acard_default"
 
 
@@ -85,13 +85,9 @@ def run_stage(ctx: Any) -> list[str]:
         settings, fraud=fraud_engine_from_home(home, world_dir=Path(art["world_dir"]))
     )
     store = service.decisions.store
-    for name in POLICIES:
-        info = store.publish(
-            (SHIPPED_DIR / f"{name}.yaml").read_text(encoding="utf-8"), origin=name
-        )
-        service.decisions.activate(
-            name, info.version
-        ) if name != "fraud_checks" else store.activate(name, info.version)
+    for name in POLICIES:  # fragments first: a policy compiles against the active ones
+        text = (SHIPPED_DIR / f"{name}.yaml").read_text(encoding="utf-8")
+        store.activate(name, store.publish(text, origin=name).version)
     service.refresh()
 
     latencies: list[float] = []
