@@ -446,6 +446,11 @@ def _num(value: Any) -> float | None:
 
 
 def _jsonable(value: Any) -> Any:
+    kind = type(value)
+    if kind is float:  # most of a record: feature values (fast path, no isinstance chain)
+        return None if value != value else value
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

@@ -44,7 +44,9 @@ _ONE_US = timedelta(microseconds=1)
 _EPOCH_DT = datetime(1970, 1, 1)
 _EPOCH = np.datetime64(0, "us")
 
-Events = Sequence[Mapping[str, Any]] | pl.DataFrame
+#: An applicant's events of one table: rows (mappings), a polars frame, or columns (a mapping
+#: of column name to values, the time column as int64 microseconds of the local wall clock).
+Events = Sequence[Mapping[str, Any]] | pl.DataFrame | Mapping[str, Sequence[Any] | np.ndarray]
 Columns = dict[str, np.ndarray]
 
 
@@ -184,6 +186,17 @@ class _TableKernel:
         if isinstance(events, pl.DataFrame):
             ts = events[self.time].cast(pl.Datetime("us")).to_numpy().astype(np.int64)
             cols = {c: events[c].to_numpy() for c in self.columns}
+        elif isinstance(events, Mapping):  # columns, the time as int64 microseconds
+            try:
+                ts = np.asarray(events[self.time], dtype=np.int64)
+                cols = {
+                    c: np.asarray(events[c], dtype=float if kind is Kind.NUMERIC else object)
+                    for c, kind in self.kinds.items()
+                }
+            except KeyError as exc:
+                raise InvalidInputError(
+                    f"{self.name}.{exc.args[0]}", "missing from the event columns"
+                ) from None
         else:
             try:
                 ts = np.array(
@@ -311,8 +324,9 @@ class OnlineFeatureEngine:
         ----------
         events_by_table : mapping of table name to events
             The applicant's events per table (``orders``, ``card_txns``, ``device_events``), each
-            a sequence of mappings (column -> value) or a polars DataFrame, with at least the time
-            column and the columns the definitions read. A table left out has no events. Events
+            a sequence of mappings (column -> value), a polars DataFrame, or a mapping of columns
+            (the time as int64 microseconds), with at least the time column and the columns
+            the definitions read. A table left out has no events. Events
             at or after ``as_of`` may be included: they are ignored.
         as_of : datetime
             The decision time (naive, Asia/Shanghai wall clock, like every world time).

@@ -5,13 +5,14 @@ application's time, so a replay of history sees only its past."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
+import numpy as np
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.engine import Connection
 
+from zhudai.features.online import Events
 from zhudai.store.models import Customer, DeviceEvent
 
 
@@ -20,7 +21,7 @@ class ApplicantHistory:
     customer_id: int | None
     registered_at: datetime | None
     device_first_seen_at: datetime | None
-    device_events: list[dict[str, Any]] = field(default_factory=list)
+    device_events: Events = ()
 
 
 # Built once with bound parameters (compiled once; see zhudai.origination.recorder).
@@ -42,13 +43,17 @@ def applicant_history(
     (naive Asia/Shanghai wall clock, like every stored event time)."""
     customer = conn.execute(_CUSTOMER, {"id_token": id_token}).first()
     first_seen = conn.scalar(_FIRST_SEEN, {"device_id": device_id, "before": before})
-    events: list[dict[str, Any]] = []
+    events: Events = ()
     if customer is not None:
-        rows = conn.execute(_EVENTS, {"customer_id": customer.id, "before": before})
-        events = [
-            {"ts": r.ts, "device_id": r.device_id, "ip": r.ip, "event_type": r.event_type}
-            for r in rows
-        ]
+        rows = conn.execute(_EVENTS, {"customer_id": customer.id, "before": before}).all()
+        if rows:  # columns, the time as microseconds (the online engine's fast input)
+            ts, device, ip, kind = zip(*rows, strict=True)
+            events = {
+                "ts": np.array(ts, dtype="datetime64[us]").astype(np.int64),
+                "device_id": device,
+                "ip": ip,
+                "event_type": kind,
+            }
     return ApplicantHistory(
         customer_id=customer.id if customer is not None else None,
         registered_at=customer.registered_at if customer is not None else None,

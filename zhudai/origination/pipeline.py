@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -72,6 +72,11 @@ class StageClock:
     @property
     def total_ms(self) -> float:
         return (time.perf_counter() - self.started) * 1000
+
+
+_STORED_ANSWER = select(Origination.answer).where(
+    Origination.external_id == bindparam("external_id")
+)
 
 
 class OriginationService:
@@ -314,9 +319,7 @@ class OriginationService:
     def answer_of(self, application_id: str) -> DecisionAnswer | None:
         """The stored answer of a decided application id, if any."""
         with self.engine.connect() as conn:
-            stored = conn.scalar(
-                select(Origination.answer).where(Origination.external_id == application_id)
-            )
+            stored = conn.scalar(_STORED_ANSWER, {"external_id": application_id})
         return None if stored is None else DecisionAnswer.model_validate(stored)
 
     def record_funder_decision(self, application_id: str, accepted: bool) -> str:

@@ -75,7 +75,7 @@ def encode_answer_data(data: dict[str, Any] | None, provider: str) -> str | None
     provider's name), so the raw data is kept whole and never readable at rest."""
     if data is None:
         return None
-    raw = zlib.compress(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode(), 6)
+    raw = zlib.compress(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode(), 1)
     return cipher().encrypt(b64encode(raw).decode(), f"provider:{provider}")
 
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import Table, and_, select, update
+from sqlalchemy import Table, and_, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
@@ -25,20 +25,39 @@ _QUOTA: Table = FunderQuotaDay.__table__  # type: ignore[assignment]
 _ORIG: Table = Origination.__table__  # type: ignore[assignment]
 
 
+# Built once with bound parameters (compiled once; see zhudai.origination.recorder).
+_DAY = {"funder_id": bindparam("fid"), "day": bindparam("d"), "reserved": 0, "booked": 0}
+_ENSURE_DAY = {
+    "sqlite": sqlite.insert(_QUOTA).values(**_DAY).on_conflict_do_nothing(),
+    "postgresql": postgresql.insert(_QUOTA).values(**_DAY).on_conflict_do_nothing(),
+}
+_KEY = and_(_QUOTA.c.funder_id == bindparam("fid"), _QUOTA.c.day == bindparam("d"))
+_DAY_EXISTS = select(_QUOTA.c.day).where(_KEY)
+_INSERT_DAY = _QUOTA.insert().values(**_DAY)
+_RESERVE = (
+    update(_QUOTA)
+    .where(_KEY, _QUOTA.c.reserved + _QUOTA.c.booked + bindparam("amount") <= bindparam("quota"))
+    .values(reserved=_QUOTA.c.reserved + bindparam("amount"))
+)
+_BOOK = (
+    update(_QUOTA)
+    .where(_KEY)
+    .values(
+        reserved=_QUOTA.c.reserved - bindparam("amount"),
+        booked=_QUOTA.c.booked + bindparam("amount"),
+    )
+)
+_RELEASE = update(_QUOTA).where(_KEY).values(reserved=_QUOTA.c.reserved - bindparam("amount"))
+
+
 def _ensure_day(conn: Connection, funder_id: int, day: date) -> None:
     """The funder's row for ``day``, created empty if missing (no race: ON CONFLICT DO NOTHING)."""
-    values = {"funder_id": funder_id, "day": day, "reserved": 0, "booked": 0}
-    dialect = conn.dialect.name
-    if dialect == "postgresql":
-        conn.execute(postgresql.insert(_QUOTA).values(**values).on_conflict_do_nothing())
-    elif dialect == "sqlite":
-        conn.execute(sqlite.insert(_QUOTA).values(**values).on_conflict_do_nothing())
-    elif conn.scalar(select(_QUOTA.c.day).where(_key(funder_id, day))) is None:
-        conn.execute(_QUOTA.insert().values(**values))
-
-
-def _key(funder_id: int, day: date):  # type: ignore[no-untyped-def]
-    return and_(_QUOTA.c.funder_id == funder_id, _QUOTA.c.day == day)
+    key = {"fid": funder_id, "d": day}
+    statement = _ENSURE_DAY.get(conn.dialect.name)
+    if statement is not None:
+        conn.execute(statement, key)
+    elif conn.scalar(_DAY_EXISTS, key) is None:
+        conn.execute(_INSERT_DAY, key)
 
 
 def reserve(conn: Connection, funder: FunderAppetite, day: date, amount: Decimal) -> bool:
@@ -47,12 +66,7 @@ def reserve(conn: Connection, funder: FunderAppetite, day: date, amount: Decimal
         return True
     _ensure_day(conn, funder.id, day)
     done = conn.execute(
-        update(_QUOTA)
-        .where(
-            _key(funder.id, day),
-            _QUOTA.c.reserved + _QUOTA.c.booked + amount <= funder.daily_quota,
-        )
-        .values(reserved=_QUOTA.c.reserved + amount)
+        _RESERVE, {"fid": funder.id, "d": day, "amount": amount, "quota": funder.daily_quota}
     )
     return done.rowcount == 1
 
@@ -94,11 +108,8 @@ def settle(conn: Connection, external_id: str, accepted: bool) -> FunderStatus:
             f"application {external_id} has funder status {current.value}; "
             "only a recommended application takes a funder decision",
         )
-    amount = o.funder_amount or Decimal(0)
-    moved = {"reserved": _QUOTA.c.reserved - amount}
-    if accepted:
-        moved["booked"] = _QUOTA.c.booked + amount
-    conn.execute(update(_QUOTA).where(_key(o.funder_id, o.funder_day)).values(**moved))
+    params = {"fid": o.funder_id, "d": o.funder_day, "amount": o.funder_amount or Decimal(0)}
+    conn.execute(_BOOK if accepted else _RELEASE, params)
     conn.execute(
         update(_ORIG).where(_ORIG.c.external_id == external_id).values(funder_status=wanted)
     )
