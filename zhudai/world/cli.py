@@ -60,3 +60,27 @@ def generate(
     typer.echo(f"world of {customers:,} customers (seed {seed}) loaded into the store:")
     for table, rows in counts.items():
         typer.echo(f"  {table}: {rows:,} rows")
+
+
+@app.command("applications")
+def applications_cmd(
+    world_dir: Path = typer.Argument(..., exists=True, file_okay=False, help="A generated world."),
+    out: Path = typer.Option(..., "--out", help="JSON Lines file: one application per line."),
+    limit: int | None = typer.Option(None, "--limit", min=1, help="Only the first N (by time)."),
+    id_prefix: str = typer.Option(
+        "W", "--id-prefix", help="Prefix of the partner application ids (W = the demo's own)."
+    ),
+) -> None:
+    """Write the world's applications as a partner sends them (the origination contract's
+    JSON, plaintext decrypted with this home's keys), oldest first."""
+    import json
+
+    from zhudai.world.client import ID_PREFIX, WorldClient
+
+    n = 0
+    with out.open("w", encoding="utf-8") as sink:
+        for request in WorldClient(world_dir).requests(limit):
+            request["application_id"] = id_prefix + request["application_id"][len(ID_PREFIX) :]
+            sink.write(json.dumps(request, ensure_ascii=False) + "\n")
+            n += 1
+    typer.echo(f"{n:,} applications written to {out}")
