@@ -123,5 +123,46 @@ def test_features_backfill_cli_covers_every_live_decision(home: Settings, tmp_pa
     assert frame.height == decided > 0
     assert frame["external_id"].n_unique() == decided
     assert "orders_count_30d" in frame.columns and "features x" in done.stdout
+    computed = tmp_path / "computed.parquet"
+    done = _run(home, "features", "compute", "--out", str(computed))  # no --world: the store
+    assert done.returncode == 0, done.stderr
+    assert pl.read_parquet(computed).equals(frame)
     bad = _run(home, "features", "backfill", "--out", str(out), "--engine", "duckdb")
     assert bad.returncode == 2 and bad.stderr.startswith("error: --engine")
+
+
+def test_graph_and_fraud_batch_jobs_run_on_the_store(
+    home: Settings, demo_run: Any, tmp_path: Path
+) -> None:
+    """Without --world, ``graph build`` and ``fraud run`` read the platform's own store; the
+    export derives what the live path does not store exactly as the world has it."""
+    import polars as pl
+
+    from zhudai.store.export import export_tables
+
+    tables = export_tables(tmp_path / "tables", home.database_url)
+    apps = pl.read_parquet(tables["applications"])
+    world = pl.read_parquet(demo_run.artifacts["world_dir"] / "applications.parquet")
+    live = apps.filter(pl.col("external_id").str.starts_with("W")).with_columns(
+        pl.col("external_id").str.slice(1).cast(pl.Int64).alias("world_id")
+    )
+    joined = live.join(world, left_on="world_id", right_on="application_id", suffix="_w")
+    assert joined.height == world.height
+    assert (joined["geohash6"] == joined["geohash6_w"]).all()
+    assert (joined["ip_prefix24"] == joined["ip_prefix24_w"]).all()
+
+    graph = _run(home, "graph", "build", "--out", str(tmp_path / "graph"))
+    assert graph.returncode == 0, graph.stderr
+    assert "nodes:" in graph.stdout
+    fraud = _run(
+        home,
+        "fraud",
+        "run",
+        "--out",
+        str(tmp_path / "fraud"),
+        "--model",
+        str(home.home / "models" / "fraud"),
+    )
+    assert fraud.returncode == 0, fraud.stderr
+    results = pl.read_parquet(tmp_path / "fraud" / "results.parquet")
+    assert results.height == apps.height

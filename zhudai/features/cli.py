@@ -88,14 +88,23 @@ def describe(name: str, definitions: Path | None = _DEFINITIONS) -> None:
 
 @app.command()
 def compute(
-    world: Path = typer.Option(..., help="World folder (DIR/<table>.parquet)."),
     out: Path = typer.Option(..., help="Output Parquet file."),
+    world: Path | None = typer.Option(
+        None, help="World folder (DIR/<table>.parquet); without it, the store's applications."
+    ),
+    db: str | None = typer.Option(None, "--db", help="SQLAlchemy URL (default: settings)."),
     definitions: Path | None = _DEFINITIONS,
 ) -> None:
-    """Compute batch features for every application of a world and write them to OUT."""
+    """Compute batch features for every application of a world folder, or of the store (the
+    applications the live pipeline decided, from the provider answers kept for each)."""
     fs = _feature_set(definitions)
     started = time.perf_counter()
-    frame = BatchFeatureEngine(fs).compute_world(world)
+    if world is not None:
+        frame = BatchFeatureEngine(fs).compute_world(world)
+    else:
+        from zhudai.origination.backfill import backfill
+
+        frame = backfill(fs, db)
     out.parent.mkdir(parents=True, exist_ok=True)
     frame.write_parquet(out)
     typer.echo(

@@ -61,13 +61,24 @@ def train(
 
 @app.command()
 def run(
-    world: Path = typer.Option(..., help="World folder (observable tables only are read)."),
     out: Path = typer.Option(..., help="Output folder: results.parquet and trends.html."),
+    world: Path | None = typer.Option(
+        None, help="World folder (observable tables only are read); default: the store."
+    ),
+    db: str | None = typer.Option(
+        None, "--db", help="SQLAlchemy URL of the store (default: settings)."
+    ),
     model: Path | None = typer.Option(None, help="Model folder written by `zhudai fraud train`."),
 ) -> None:
-    """Run the fraud layer over a world's applications in time order; write results and trends."""
+    """Run the fraud layer over a world's (or the store's) applications in time order; write
+    results and trends."""
     from zhudai.fraud.pipeline import run_fraud_layer
 
+    if world is None:
+        from zhudai.store.export import export_tables
+
+        world = out / "store-tables"
+        export_tables(world, db)
     paths = run_fraud_layer(world, out, model_dir=model)
     typer.echo(json.dumps({k: str(v) for k, v in paths.items()}))
 

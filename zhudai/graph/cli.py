@@ -18,7 +18,12 @@ def _graph() -> None:
 
 @app.command()
 def build(
-    world: Path = typer.Option(..., "--world", help="World folder (zhudai world generate --out)."),
+    world: Path | None = typer.Option(
+        None, "--world", help="World folder (zhudai world generate --out); default: the store."
+    ),
+    db: str | None = typer.Option(
+        None, "--db", help="SQLAlchemy URL of the store (default: settings)."
+    ),
     out: Path = typer.Option(..., "--out", help="Folder for the graph's Parquet tables."),
     link_cap: int = typer.Option(20, "--link-cap", help="Most applications one value links."),
     tie_window_days: float = typer.Option(
@@ -26,10 +31,16 @@ def build(
     ),
     top: int = typer.Option(5, "--top", help="Most ring-like clusters to print."),
 ) -> None:
-    """Replay a world in time order; write graph features and ring tables; print a summary."""
+    """Replay a world (or the store's applications) in time order; write graph features and
+    ring tables; print a summary."""
     from zhudai.graph.config import GraphConfig
     from zhudai.graph.pipeline import build_world_graph
 
+    if world is None:
+        from zhudai.store.export import export_tables
+
+        world = out / "store-tables"
+        export_tables(world, db)
     if not world.is_dir():
         raise InvalidInputError("--world", f"{world} is not a folder")
     if top < 0:
