@@ -120,7 +120,9 @@ def main() -> None:
     print(f"\nlive origination, one core, {results[0]['n']:,} decisions, instant providers")
     print(f"{'sqlite synchronous':<20}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}{'decisions/s':>13}")
     for r in results:
-        print(f"{r['sync']:<20}{r['p50']:>9.2f}{r['p90']:>9.2f}{r['p99']:>9.2f}{r['per_s']:>13,.0f}")
+        print(
+            f"{r['sync']:<20}{r['p50']:>9.2f}{r['p90']:>9.2f}{r['p99']:>9.2f}{r['per_s']:>13,.0f}"
+        )
     print("goal: p99 <= 3 ms, >= 500 decisions/s")
     for r in results:
         stages = dict(r["stages"])

@@ -12,7 +12,8 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import pytest
@@ -21,15 +22,44 @@ from sqlalchemy import text
 from zhudai.settings import Settings, get_settings
 from zhudai.store.db import get_engine
 
+#: The fixed keys every test runs under: worlds generated once per session and the per-test
+#: settings then agree on every token and ciphertext.
+TEST_ENV = {
+    "ZHUDAI_ENV": "test",
+    "ZHUDAI_ENCRYPTION_KEY": base64.b64encode(b"e" * 32).decode(),
+    "ZHUDAI_TOKEN_KEY": base64.b64encode(b"t" * 32).decode(),
+}
+
+
+@contextmanager
+def _keyed(home: Path) -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("ZHUDAI_HOME", str(home))
+        for name, value in TEST_ENV.items():
+            mp.setenv(name, value)
+        mp.delenv("ZHUDAI_DB_URL", raising=False)
+        mp.delenv("ZHUDAI_REDIS_URL", raising=False)
+        get_settings.cache_clear()
+        try:
+            yield
+        finally:
+            get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def keyed_env() -> Callable[[Path], AbstractContextManager[None]]:
+    """``with keyed_env(home):`` the process settings of the tests (fixed keys, ``home``), for
+    session fixtures: they start before the per-test settings, so they must set them."""
+    return _keyed
+
 
 @pytest.fixture(autouse=True)
 def isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
     """Point ZHUDAI_HOME at a fresh folder with fixed test keys, so no test touches another's data."""
     home = tmp_path / "zhudai-home"
     monkeypatch.setenv("ZHUDAI_HOME", str(home))
-    monkeypatch.setenv("ZHUDAI_ENV", "test")
-    monkeypatch.setenv("ZHUDAI_ENCRYPTION_KEY", base64.b64encode(b"e" * 32).decode())
-    monkeypatch.setenv("ZHUDAI_TOKEN_KEY", base64.b64encode(b"t" * 32).decode())
+    for name, value in TEST_ENV.items():
+        monkeypatch.setenv(name, value)
     monkeypatch.delenv("ZHUDAI_DB_URL", raising=False)
     monkeypatch.delenv("ZHUDAI_REDIS_URL", raising=False)
     get_settings.cache_clear()

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import base64
 import random
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-from zhudai.settings import get_settings
 
 T0 = datetime(2025, 1, 1)
 WORLD_CUSTOMERS = 3000
@@ -47,18 +44,10 @@ def random_records(n: int, seed: int, *, statuses: bool = True) -> list[dict[str
 
 
 @pytest.fixture(scope="session")
-def small_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def small_world(tmp_path_factory: pytest.TempPathFactory, keyed_env: Any) -> Path:
     """A generated world of 3,000 customers (fixed keys, outside the per-test settings)."""
     from zhudai.world import generate_world
 
     base = tmp_path_factory.mktemp("graph-world")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("ZHUDAI_HOME", str(base / "home"))
-        mp.setenv("ZHUDAI_ENV", "test")
-        mp.setenv("ZHUDAI_ENCRYPTION_KEY", base64.b64encode(b"e" * 32).decode())
-        mp.setenv("ZHUDAI_TOKEN_KEY", base64.b64encode(b"t" * 32).decode())
-        get_settings.cache_clear()
-        try:
-            return generate_world(WORLD_CUSTOMERS, WORLD_SEED, out_dir=base / "world")
-        finally:
-            get_settings.cache_clear()
+    with keyed_env(base / "home"):
+        return generate_world(WORLD_CUSTOMERS, WORLD_SEED, out_dir=base / "world")

@@ -3,7 +3,6 @@ providers file, active policies -- and each test decides in its own copy of it."
 
 from __future__ import annotations
 
-import base64
 import copy
 import shutil
 from collections.abc import Iterator
@@ -18,29 +17,16 @@ from zhudai.origination.pipeline import OriginationService
 from zhudai.settings import Settings, get_settings
 from zhudai.store.db import get_engine
 
-KEYS = {
-    "encryption_key": base64.b64encode(b"e" * 32).decode(),
-    "token_key": base64.b64encode(b"t" * 32).decode(),
-}
-
 
 @pytest.fixture(scope="session")
-def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoContext]:
+def demo_run(tmp_path_factory: pytest.TempPathFactory, keyed_env: Any) -> Iterator[DemoContext]:
     """The demo, run once with the test keys (a session fixture starts before the per-test
     settings, so it sets the process environment itself)."""
     root = tmp_path_factory.mktemp("origination-demo")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("ZHUDAI_HOME", str(root / "home"))
-        mp.setenv("ZHUDAI_ENV", "test")
-        mp.setenv("ZHUDAI_ENCRYPTION_KEY", KEYS["encryption_key"])
-        mp.setenv("ZHUDAI_TOKEN_KEY", KEYS["token_key"])
-        mp.delenv("ZHUDAI_DB_URL", raising=False)
-        mp.delenv("ZHUDAI_REDIS_URL", raising=False)
-        get_settings.cache_clear()
+    with keyed_env(root / "home"):
         ctx = run_demo(root / "out", customers=600, seed=5)
         # decrypted here, under the demo's keys (a session fixture runs before the test's)
         ctx.artifacts["requests"] = list(ctx.artifacts["world_client"].requests())
-    get_settings.cache_clear()
     get_engine.cache_clear()
     yield ctx
 

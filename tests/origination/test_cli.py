@@ -15,18 +15,13 @@ import pytest
 
 from zhudai.settings import Settings
 
-from .conftest import KEYS
-
 pytestmark = pytest.mark.slow
 
 
 def _run(home: Settings, *args: str) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
-        "ZHUDAI_HOME": str(home.home),
-        "ZHUDAI_ENV": "test",
-        "ZHUDAI_ENCRYPTION_KEY": KEYS["encryption_key"],
-        "ZHUDAI_TOKEN_KEY": KEYS["token_key"],
+        "ZHUDAI_HOME": str(home.home),  # the test's own keys are in the environment already
         "ZHUDAI_LOG_LEVEL": "DEBUG",
     }
     env.pop("ZHUDAI_DB_URL", None)

@@ -3,38 +3,29 @@ providers whose behaviour (sleep, raise, flake) each test states explicitly."""
 
 from __future__ import annotations
 
-import base64
 import threading
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
 
 from zhudai.providers import ProviderQuery, ProviderStatus, WorldRecords
-from zhudai.settings import get_settings
 
 CST = timezone(timedelta(hours=8))
 T0 = datetime(2024, 3, 1, 9, 0, tzinfo=CST)
 
 
 @pytest.fixture(scope="session")
-def world_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def world_dir(tmp_path_factory: pytest.TempPathFactory, keyed_env: Any) -> Path:
     """A 600-customer world (seed 11), generated once under fixed test keys."""
     from zhudai.world import generate_world  # tests may use the generator; providers may not
 
     base = tmp_path_factory.mktemp("providers-world")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("ZHUDAI_HOME", str(base / "home"))
-        mp.setenv("ZHUDAI_ENV", "test")
-        mp.setenv("ZHUDAI_ENCRYPTION_KEY", base64.b64encode(b"e" * 32).decode())
-        mp.setenv("ZHUDAI_TOKEN_KEY", base64.b64encode(b"t" * 32).decode())
-        get_settings.cache_clear()
-        try:
-            return generate_world(600, 11, out_dir=base / "world")
-        finally:
-            get_settings.cache_clear()
+    with keyed_env(base / "home"):
+        return generate_world(600, 11, out_dir=base / "world")
 
 
 @pytest.fixture(scope="session")

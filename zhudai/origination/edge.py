@@ -17,15 +17,8 @@ from typing import Any
 
 from zhudai.geohash import geohash_point
 from zhudai.origination.contract import ApplicationRequest
-from zhudai.privacy import (
-    birth_date_of,
-    cipher,
-    mask_bank_card,
-    mask_id_number,
-    mask_name,
-    mask_phone,
-    tokenizer,
-)
+from zhudai.privacy import cipher, tokenizer
+from zhudai.store.customers import protected_columns
 from zhudai.times import to_local
 
 
@@ -92,35 +85,19 @@ def protect(req: ApplicationRequest) -> ProtectedApplication:
     """Tokenise, encrypt and mask the request's personal data; derive what the ID number says."""
     enc, tok = cipher(), tokenizer()
     a = req.applicant
-    id_token = tok.token("id", a.id_number)
-    phone_token = tok.token("phone", a.phone)
-    card_token = tok.token("card", a.bank_card) if a.bank_card else None
-    birth = birth_date_of(a.id_number)
+    columns = protected_columns(a.id_number, a.phone, a.bank_card, a.name, enc=enc, tok=tok)
+    birth = columns["birth_date"]
     gender = "M" if int(a.id_number[16]) % 2 else "F"  # GB 11643: odd sequence digit = male
     local = to_local(req.applied_at)
-    provinces = city_provinces()
-    columns: dict[str, Any] = {
-        "id_token": id_token,
-        "id_enc": enc.encrypt(a.id_number, "id_enc"),
-        "id_masked": mask_id_number(a.id_number),
-        "phone_token": phone_token,
-        "phone_enc": enc.encrypt(a.phone, "phone_enc"),
-        "phone_masked": mask_phone(a.phone),
-        "name_enc": enc.encrypt(a.name, "name_enc"),
-        "name_masked": mask_name(a.name),
-        "birth_date": birth,
+    columns |= {
         "gender": gender,
         "city": a.city,
-        "province": provinces.get(a.city) if a.city else None,
+        "province": city_provinces().get(a.city) if a.city else None,
         "occupation": a.occupation,
         "income_declared": a.monthly_income,
     }
-    if a.bank_card:
-        columns |= {
-            "card_token": card_token,
-            "card_enc": enc.encrypt(a.bank_card, "card_enc"),
-            "card_masked": mask_bank_card(a.bank_card),
-        }
+    id_token, phone_token = columns["id_token"], columns["phone_token"]
+    card_token = columns.get("card_token")
     gps = req.gps
     extras = req.all_extras()
     return ProtectedApplication(

@@ -25,25 +25,35 @@ from zhudai.store.schemas import CustomerCreate
 from zhudai.validation import parse_input
 
 
-def protected_columns(c: CustomerCreate, enc: FieldCipher, tok: Tokenizer) -> dict[str, Any]:
-    """Column values for a customer row: ciphertext, token and mask for each personal field."""
+def protected_columns(
+    id_number: str,
+    phone: str,
+    bank_card: str | None = None,
+    name: str | None = None,
+    *,
+    enc: FieldCipher | None = None,
+    tok: Tokenizer | None = None,
+) -> dict[str, Any]:
+    """Column values for a customer row: ciphertext, token and mask for each personal field
+    (validated values; the store and the origination edge both protect through this)."""
+    enc, tok = enc or cipher(), tok or tokenizer()
     row: dict[str, Any] = {
-        "id_token": tok.token("id", c.id_number),
-        "id_enc": enc.encrypt(c.id_number, "id_enc"),
-        "id_masked": mask_id_number(c.id_number),
-        "phone_token": tok.token("phone", c.phone),
-        "phone_enc": enc.encrypt(c.phone, "phone_enc"),
-        "phone_masked": mask_phone(c.phone),
-        "birth_date": birth_date_of(c.id_number),
+        "id_token": tok.token("id", id_number),
+        "id_enc": enc.encrypt(id_number, "id_enc"),
+        "id_masked": mask_id_number(id_number),
+        "phone_token": tok.token("phone", phone),
+        "phone_enc": enc.encrypt(phone, "phone_enc"),
+        "phone_masked": mask_phone(phone),
+        "birth_date": birth_date_of(id_number),
     }
-    if c.bank_card:
+    if bank_card:
         row |= {
-            "card_token": tok.token("card", c.bank_card),
-            "card_enc": enc.encrypt(c.bank_card, "card_enc"),
-            "card_masked": mask_bank_card(c.bank_card),
+            "card_token": tok.token("card", bank_card),
+            "card_enc": enc.encrypt(bank_card, "card_enc"),
+            "card_masked": mask_bank_card(bank_card),
         }
-    if c.name:
-        row |= {"name_enc": enc.encrypt(c.name, "name_enc"), "name_masked": mask_name(c.name)}
+    if name:
+        row |= {"name_enc": enc.encrypt(name, "name_enc"), "name_masked": mask_name(name)}
     return row
 
 
@@ -56,7 +66,8 @@ def upsert_customer(session: Session, c: CustomerCreate) -> Customer:
     if found is not None:
         return found
     plain = c.model_dump(exclude={"id_number", "phone", "bank_card", "name"})
-    customer = Customer(**plain, **protected_columns(c, enc, tok))
+    protected = protected_columns(c.id_number, c.phone, c.bank_card, c.name, enc=enc, tok=tok)
+    customer = Customer(**plain, **protected)
     session.add(customer)
     session.flush()
     return customer
