@@ -350,3 +350,31 @@ def test_rejections_flow_back_into_probing_memory(
     rejected_before = [sum(a.decision == "reject" for a in answers[:i]) for i in range(5)]
     assert [s.signals["dev_rejects_24h"] for s in seen] == rejected_before
     assert rejected_before[-1] > 0
+
+
+def test_the_same_id_sent_concurrently_is_decided_once(
+    service: OriginationService, fresh: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Twins racing past the idempotency check: the store's unique partner id lets one win;
+    the others get the winner's stored answer and leave nothing of their own. Every twin is
+    made to miss the first check, so the race at the write always happens."""
+    import threading
+
+    seen = threading.local()
+    lookup = service.answer_of
+
+    def racing(application_id: str) -> Any:
+        first = not getattr(seen, "looked", False)
+        seen.looked = True
+        return None if first else lookup(application_id)
+
+    monkeypatch.setattr(service, "answer_of", racing)
+    request = fresh[60]
+    before = _counts(service.url)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = list(pool.map(service.decide, [copy.deepcopy(request) for _ in range(4)]))
+    assert len({a.decision_id for a in answers}) == 1
+    after = _counts(service.url)
+    assert after["originations"] == before["originations"] + 1
+    assert after["decisions"] == before["decisions"] + 1
+    assert after["applications"] == before["applications"] + 1
