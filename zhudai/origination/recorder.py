@@ -8,7 +8,6 @@ cost more than the decision itself).
 
 from __future__ import annotations
 
-import json
 import zlib
 from base64 import b64decode, b64encode
 from collections.abc import Mapping
@@ -16,6 +15,7 @@ from datetime import UTC
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+import orjson
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.engine import Connection
 
@@ -25,6 +25,7 @@ from zhudai.origination.edge import ProtectedApplication
 from zhudai.origination.history import ApplicantHistory
 from zhudai.privacy import cipher
 from zhudai.providers import ProviderAnswer
+from zhudai.store.db import json_dumps
 from zhudai.store.models import (
     Application,
     ApplicationStatus,
@@ -75,7 +76,7 @@ def encode_answer_data(data: dict[str, Any] | None, provider: str) -> str | None
     provider's name), so the raw data is kept whole and never readable at rest."""
     if data is None:
         return None
-    raw = zlib.compress(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode(), 1)
+    raw = zlib.compress(json_dumps(data).encode(), 1)
     return cipher().encrypt(b64encode(raw).decode(), f"provider:{provider}")
 
 
@@ -84,7 +85,7 @@ def decode_answer_data(stored: str | None, provider: str) -> dict[str, Any] | No
     if stored is None:
         return None
     raw = b64decode(cipher().decrypt(stored, f"provider:{provider}"))
-    data: dict[str, Any] = json.loads(zlib.decompress(raw))
+    data: dict[str, Any] = orjson.loads(zlib.decompress(raw))
     return data
 
 
