@@ -54,17 +54,10 @@ def keyed_env() -> Callable[[Path], AbstractContextManager[None]]:
 
 
 @pytest.fixture(autouse=True)
-def isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+def isolated_settings(tmp_path: Path) -> Iterator[Settings]:
     """Point ZHUDAI_HOME at a fresh folder with fixed test keys, so no test touches another's data."""
-    home = tmp_path / "zhudai-home"
-    monkeypatch.setenv("ZHUDAI_HOME", str(home))
-    for name, value in TEST_ENV.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("ZHUDAI_DB_URL", raising=False)
-    monkeypatch.delenv("ZHUDAI_REDIS_URL", raising=False)
-    get_settings.cache_clear()
-    yield get_settings()
-    get_settings.cache_clear()
+    with _keyed(tmp_path / "zhudai-home"):
+        yield get_settings()
 
 
 def _pg_bin() -> Path | None:
