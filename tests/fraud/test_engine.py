@@ -187,3 +187,17 @@ def test_ip_database_fills_a_missing_ip_city(application, tmp_path):
     s = engine.check(app).signals
     assert s["ip_declared_mismatch"] == 1  # declared Hangzhou, IP in Beijing
     assert s["gps_ip_km"] == pytest.approx(1125, rel=0.05)
+
+
+def test_an_unknown_sim_age_is_explained_as_unknown_not_as_a_negative_age() -> None:
+    from datetime import datetime
+
+    from zhudai.fraud.engine import FraudEngine
+
+    engine = FraudEngine()
+    unknown = engine.check({"application_id": 1, "applied_at": datetime(2025, 1, 1)})
+    [hit] = [h for h in unknown.hits if h.rule == "new_sim"]
+    assert hit.explanation == "SIM age unknown (no telecom answer)"
+    known = engine.rescore(unknown, {"sim_age_days": 12.0})
+    [hit] = [h for h in known.hits if h.rule == "new_sim"]
+    assert hit.explanation == "SIM card active for 12 days"

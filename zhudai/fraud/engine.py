@@ -110,7 +110,11 @@ RULES: tuple[_Rule, ...] = (
         "new_sim",
         Severity.INFO,
         lambda s, t: s["sim_age_days"] < t.min_sim_age_days,
-        lambda s: f"SIM card active for {s['sim_age_days']:.0f} days",
+        lambda s: (
+            "SIM age unknown (no telecom answer)"  # the engine's -1: not a new SIM, an unknown one
+            if s["sim_age_days"] < 0
+            else f"SIM card active for {s['sim_age_days']:.0f} days"
+        ),
     ),
     (
         "new_device",
