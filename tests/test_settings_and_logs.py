@@ -45,3 +45,15 @@ def test_log_lines_are_masked(capsys: pytest.CaptureFixture[str], as_json: bool)
     assert "138****1234" in err
     if as_json:
         assert json.loads(err.strip().splitlines()[-1])["level"] == "INFO"
+
+
+def test_library_warnings_are_masked_and_psycopg_chatter_quiet(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure_logging("INFO")
+    logging.getLogger("somelib").warning("retrying for %s", "13812341234")
+    logging.getLogger("psycopg").warning("error ignored terminating <Pipeline>: aborted")
+    logging.getLogger("somelib").info("below the root's WARNING level")
+    err = capsys.readouterr().err
+    assert "13812341234" not in err and "WARNING somelib: retrying for 138****1234" in err
+    assert "terminating" not in err and "below the root" not in err

@@ -36,18 +36,37 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(payload, ensure_ascii=False)
 
 
+#: Libraries whose warnings only repeat an error the caller already reports (psycopg: "error
+#: ignored terminating <Pipeline>" after the failed statement that zhudai reports as one line).
+QUIET_LIBRARIES = ("psycopg",)
+
+
 def configure_logging(level: str = "INFO", *, as_json: bool = False) -> None:
-    """Install one stderr handler on the ``zhudai`` logger with masking (idempotent)."""
-    logger = logging.getLogger("zhudai")
-    logger.setLevel(level.upper())
-    for handler in list(logger.handlers):
-        logger.removeHandler(handler)
-    handler = logging.StreamHandler(sys.stderr)
+    """Install one masked stderr handler on the ``zhudai`` logger, and one for every other
+    library's warnings on the root logger (else Python's last-resort handler would print them
+    unmasked); idempotent."""
+    for name, logger_level in (("zhudai", level.upper()), ("", "WARNING")):
+        logger = logging.getLogger(name)
+        logger.setLevel(logger_level)
+        for handler in list(logger.handlers):
+            if isinstance(handler, _MaskedHandler):  # ours from an earlier call; others stay
+                logger.removeHandler(handler)
+        logger.addHandler(_masked_handler(as_json))
+    logging.getLogger("zhudai").propagate = False
+    for name in QUIET_LIBRARIES:
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
+class _MaskedHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """The stderr handler :func:`configure_logging` installs."""
+
+
+def _masked_handler(as_json: bool) -> logging.Handler:
+    handler = _MaskedHandler(sys.stderr)
     handler.addFilter(MaskingFilter())
     handler.setFormatter(
         JsonFormatter()
         if as_json
         else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     )
-    logger.addHandler(handler)
-    logger.propagate = False
+    return handler

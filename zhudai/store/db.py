@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
+from pathlib import Path
 
 import orjson
 from sqlalchemy import Engine, create_engine, event, make_url
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from zhudai.privacy.masking import mask_text
 from zhudai.settings import get_settings
+from zhudai.store.checkpoint import BACKSTOP_PAGES, CHECKPOINTER
 
 # user:password@ inside any URL, and libpq's password=... in a connection string.
 _URL_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@\s]+@")
@@ -27,6 +29,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")  # CHECKPOINTER does it
     cur.close()
 
 
@@ -58,6 +61,8 @@ def get_engine(url: str | None = None) -> Engine:
     )
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        if engine.url.database and engine.url.database != ":memory:":
+            CHECKPOINTER.register(Path(engine.url.database))
     return engine
 
 
