@@ -360,15 +360,17 @@ def test_the_same_id_sent_concurrently_is_decided_once(
     made to miss the first check, so the race at the write always happens."""
     import threading
 
-    seen = threading.local()
-    lookup = service.answer_of
+    import zhudai.origination.pipeline as pipeline
 
-    def racing(application_id: str) -> Any:
+    seen = threading.local()
+    lookup = pipeline._stored_answer
+
+    def racing(conn: Any, application_id: str) -> Any:
         first = not getattr(seen, "looked", False)
         seen.looked = True
-        return None if first else lookup(application_id)
+        return None if first else lookup(conn, application_id)
 
-    monkeypatch.setattr(service, "answer_of", racing)
+    monkeypatch.setattr(pipeline, "_stored_answer", racing)
     request = fresh[60]
     before = _counts(service.url)
     with ThreadPoolExecutor(max_workers=4) as pool:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import bindparam, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -149,15 +150,15 @@ class OriginationService:
         clock = StageClock()
         req = parse_input(ApplicationRequest, data)
         clock.lap("validate")
-        stored = self.answer_of(req.application_id)
-        if stored is not None:
-            return stored
-        catalogue = self.catalogue
-        channel_id = catalogue.channel_id(req.channel)
-        product = catalogue.product(req.product)
-        app = protect(req)
-        clock.lap("edge")
-        with self.engine.connect() as conn:
+        with self.engine.connect() as conn:  # one connection for both reads
+            stored = _stored_answer(conn, req.application_id)
+            if stored is not None:
+                return stored
+            catalogue = self.catalogue
+            channel_id = catalogue.channel_id(req.channel)
+            product = catalogue.product(req.product)
+            app = protect(req)
+            clock.lap("edge")
             history = applicant_history(conn, app.id_token, app.device_id, app.local_time)
         clock.lap("history")
 
@@ -319,8 +320,7 @@ class OriginationService:
     def answer_of(self, application_id: str) -> DecisionAnswer | None:
         """The stored answer of a decided application id, if any."""
         with self.engine.connect() as conn:
-            stored = conn.scalar(_STORED_ANSWER, {"external_id": application_id})
-        return None if stored is None else DecisionAnswer.model_validate(stored)
+            return _stored_answer(conn, application_id)
 
     def record_funder_decision(self, application_id: str, accepted: bool) -> str:
         """The recommended funder's own decision: books (accepted) or releases (refused) the
@@ -380,6 +380,11 @@ class OriginationService:
         for name, answer in answers.items():
             out[f"provider.{name}"] = answer.status.value
         return out
+
+
+def _stored_answer(conn: Connection, application_id: str) -> DecisionAnswer | None:
+    stored = conn.scalar(_STORED_ANSWER, {"external_id": application_id})
+    return None if stored is None else DecisionAnswer.model_validate(stored)
 
 
 def _score(decision: Decision) -> float | None:

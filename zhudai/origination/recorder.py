@@ -104,11 +104,13 @@ def write_origination(
 ) -> int:
     """Write everything of one decided application; returns the store's application id."""
     customer_id = history.customer_id
+    known: set[str] = set()  # a new customer has no contacts and no events yet
     if customer_id is None:
         customer_id = conn.execute(
             _INSERT_CUSTOMER, {**app.customer_columns, "registered_at": app.local_time}
         ).scalar_one()
-    known = set(conn.scalars(_CONTACT_TOKENS, {"customer_id": customer_id}))
+    else:
+        known = set(conn.scalars(_CONTACT_TOKENS, {"customer_id": customer_id}))
     contacts = [
         {"customer_id": customer_id, "contact_phone_token": token, "relation": relation}
         for token, relation in dict(app.contacts).items()
@@ -149,8 +151,10 @@ def write_origination(
             "extras_enc": app.extras_enc,
         },
     ).scalar_one()
-    seen = conn.scalar(_APPLY_EVENT_SEEN, {"customer_id": customer_id, "ts": app.local_time})
-    if seen is None:  # a replay of history may already hold the apply event
+    seen = history.customer_id is not None and conn.scalar(
+        _APPLY_EVENT_SEEN, {"customer_id": customer_id, "ts": app.local_time}
+    )
+    if not seen:  # a replay of history may already hold the apply event
         conn.execute(
             _INSERT_EVENT,
             {
