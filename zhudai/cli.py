@@ -36,6 +36,7 @@ SUBCOMMANDS: tuple[tuple[str, str], ...] = (
     ("policy", "zhudai.decision.cli:policy_app"),
     ("decision", "zhudai.decision.cli:decision_app"),
     ("fraud", "zhudai.fraud.cli:app"),
+    ("loans", "zhudai.loans.cli:app"),
 )
 
 

@@ -30,6 +30,7 @@ from zhudai.exceptions import InvalidInputError
 from zhudai.features.online import OnlineFeatureEngine
 from zhudai.fraud.engine import FraudEngine
 from zhudai.fraud.signals import FraudResult
+from zhudai.money import money
 from zhudai.origination.catalogue import Catalogue, load_catalogue
 from zhudai.origination.contract import (
     MAX_REASONS,
@@ -42,7 +43,7 @@ from zhudai.origination.contract import (
 from zhudai.origination.edge import ProtectedApplication, protect
 from zhudai.origination.history import ApplicantHistory, applicant_history
 from zhudai.origination.inputs import FeatureSources, feature_inputs
-from zhudai.origination.recorder import money, write_origination
+from zhudai.origination.recorder import write_origination
 from zhudai.origination.routing import route, settle
 from zhudai.providers import ProviderAnswer, ProviderHub, ProviderQuery, ProviderStatus
 from zhudai.store.db import get_engine

@@ -12,7 +12,7 @@ import zlib
 from base64 import b64decode, b64encode
 from collections.abc import Mapping
 from datetime import UTC
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 import orjson
@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection
 
 from zhudai.decision.engine import Decision
 from zhudai.decision.service import decision_values
+from zhudai.money import money
 from zhudai.origination.edge import ProtectedApplication
 from zhudai.origination.history import ApplicantHistory
 from zhudai.privacy import cipher
@@ -38,7 +39,6 @@ from zhudai.store.models import (
     ProviderAnswerRecord,
 )
 
-CENT = Decimal("0.01")
 STATUS = {
     "approve": ApplicationStatus.APPROVED,
     "reject": ApplicationStatus.REJECTED,
@@ -64,11 +64,6 @@ _INSERT_EVENT = insert(DeviceEvent)
 _INSERT_ANSWER = insert(ProviderAnswerRecord)
 _INSERT_DECISION = insert(DecisionRecord)
 _INSERT_ORIGINATION = insert(Origination)
-
-
-def money(value: float | Decimal) -> Decimal:
-    """Money as stored: a Decimal rounded half up to the cent."""
-    return Decimal(str(value)).quantize(CENT, ROUND_HALF_UP)
 
 
 def encode_answer_data(data: dict[str, Any] | None, provider: str) -> str | None:
