@@ -10,9 +10,10 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
@@ -151,3 +152,26 @@ def jvm() -> str:
     if java is None:
         pytest.skip("no JVM and a JRE cannot be installed here (needs root and apt-get)")
     return java
+
+
+#: ``zhudai_cli(*args, env=...)`` runs the command line as a user runs it.
+ZhudaiCli = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture
+def zhudai_cli() -> ZhudaiCli:
+    """Run ``zhudai ARGS...`` in a subprocess with this test's environment (its home and keys),
+    plus ``env``; stdout and stderr captured as text."""
+
+    def run(
+        *args: str, env: Mapping[str, str] | None = None, timeout: float = 300
+    ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-c", "from zhudai.cli import main; main()", *args],
+            capture_output=True,
+            text=True,
+            env={**os.environ, **(env or {})},
+            timeout=timeout,
+        )
+
+    return run

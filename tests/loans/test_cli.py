@@ -5,34 +5,25 @@ from __future__ import annotations
 import csv
 import io
 import subprocess
-import sys
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 
-def _zhudai(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", "from zhudai.cli import main; main()", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+def _schedule(cli: Any, **options: str) -> subprocess.CompletedProcess[str]:
+    """``zhudai loans schedule --principal ... --day-count ...`` from keyword options."""
+    args = [part for k, v in options.items() for part in (f"--{k.replace('_', '-')}", v)]
+    return cli("loans", "schedule", *args, timeout=60)
 
 
-def test_schedule_prints_the_contract_csv() -> None:
-    done = _zhudai(
-        "loans",
-        "schedule",
-        "--principal",
-        "10000",
-        "--apr",
-        "0.12",
-        "--term",
-        "12",
-        "--method",
-        "equal_installment",
-        "--start",
-        "2024-01-31",
+def test_schedule_prints_the_contract_csv(zhudai_cli: Any) -> None:
+    done = _schedule(
+        zhudai_cli,
+        principal="10000",
+        apr="0.12",
+        term="12",
+        method="equal_installment",
+        start="2024-01-31",
     )
     assert done.returncode == 0, done.stderr
     rows = list(csv.DictReader(io.StringIO(done.stdout)))
@@ -43,50 +34,30 @@ def test_schedule_prints_the_contract_csv() -> None:
     assert rows[-1]["balance"] == "0.00"
 
 
-def test_schedule_daily_interest_and_default_start() -> None:
-    done = _zhudai(
-        "loans",
-        "schedule",
-        "--principal",
-        "10000",
-        "--apr",
-        "0.12",
-        "--term",
-        "1",
-        "--method",
-        "interest_first",
-        "--day-count",
-        "ACT/360",
-        "--start",
-        "2024-01-15",
+def test_schedule_daily_interest_and_default_start(zhudai_cli: Any) -> None:
+    done = _schedule(
+        zhudai_cli,
+        principal="10000",
+        apr="0.12",
+        term="1",
+        method="interest_first",
+        day_count="ACT/360",
+        start="2024-01-15",
     )
     assert done.stdout.splitlines()[1] == "1,2024-02-15,10000.00,103.33,10103.33,0.00"
-    today = _zhudai(
-        "loans",
-        "schedule",
-        "--principal",
-        "100",
-        "--apr",
-        "0",
-        "--term",
-        "1",
-        "--method",
-        "equal_principal",
-    )
+    today = _schedule(zhudai_cli, principal="100", apr="0", term="1", method="equal_principal")
     due = date.fromisoformat(today.stdout.splitlines()[1].split(",")[1])
     assert 27 <= (due - date.today()).days <= 32  # Shanghai today vs the machine's
 
 
-def test_bad_arguments_are_one_line_naming_the_field() -> None:
-    for args, field in (
-        (("--principal", "ten", "--method", "equal_principal"), "principal"),
-        (("--principal", "10", "--method", "balloon"), "method"),
-        (
-            ("--principal", "10", "--method", "equal_principal", "--day-count", "30/360"),
-            "day-count",
-        ),
-        (("--principal", "10", "--method", "equal_principal", "--start", "2024-13-01"), "start"),
+def test_bad_arguments_are_one_line_naming_the_field(zhudai_cli: Any) -> None:
+    good = {"principal": "10", "apr": "0.1", "term": "3", "method": "equal_principal"}
+    for bad, field in (
+        ({"principal": "ten"}, "principal"),
+        ({"method": "balloon"}, "method"),
+        ({"day_count": "30/360"}, "day-count"),
+        ({"start": "2024-13-01"}, "start"),
     ):
-        done = _zhudai("loans", "schedule", "--apr", "0.1", "--term", "3", *args)
+        done = _schedule(zhudai_cli, **(good | bad))
         assert done.returncode == 2 and done.stderr.startswith(f"error: {field}:"), done.stderr
         assert "Traceback" not in done.stderr
