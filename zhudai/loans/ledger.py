@@ -185,24 +185,13 @@ class LoanState:
     def principal_outstanding(self) -> Decimal:
         return sum((ln.owed(Component.PRINCIPAL) for ln in self.lines), ZERO)
 
-    def owed(self, component: Component, through: date | None = None) -> Decimal:
-        """Unpaid ``component`` of the installments due on or before ``through`` (all)."""
-        return sum(
-            (ln.owed(component) for ln in self.lines if through is None or ln.due_date <= through),
-            ZERO,
-        )
-
     def oldest_unpaid_due(self) -> date | None:
         """Due date of the oldest installment with principal, interest or fee unpaid."""
         return next((ln.due_date for ln in self.lines if ln.contractual_unpaid > 0), None)
 
     def dpd(self, grace_days: int) -> int:
         """Days past due on ``as_of`` (0 within grace)."""
-        oldest = self.oldest_unpaid_due()
-        if oldest is None:
-            return 0
-        days = (self.as_of - oldest).days
-        return days if days > grace_days else 0
+        return _days_past_due(self.as_of, self.oldest_unpaid_due(), grace_days)
 
 
 class Ledger:
@@ -264,9 +253,7 @@ class Ledger:
             return self.allocation(key)
         self._seq += 1
         posting = Posting(key, value_date, amount, self._seq)
-        at = bisect.bisect_right(
-            [(p.value_date, p.seq) for p in self.timeline], (value_date, posting.seq)
-        )
+        at = self._end_of(value_date)  # after the postings of its value date: it came last
         self.timeline.insert(at, posting)
         self._by_key[key] = posting
         self._replay_from(at)
@@ -300,7 +287,7 @@ class Ledger:
     def state_at(self, day: date) -> LoanState:
         """The loan on ``day``: postings with a value date up to ``day``, penalty accrued for
         the days before it."""
-        at = bisect.bisect_right([p.value_date for p in self.timeline], day)
+        at = self._end_of(day)
         state = copy.deepcopy(self._after[at - 1] if at else self._initial)
         _advance(state, max(day, state.as_of), self.terms)
         return state
@@ -314,8 +301,7 @@ class Ledger:
         for k, end in enumerate(bounds):
             oldest = state.oldest_unpaid_due()
             while day < min(end, through + timedelta(days=1)):
-                days = (day - oldest).days if oldest is not None else 0
-                dpd = days if days > self.terms.grace_days else 0
+                dpd = _days_past_due(day, oldest, self.terms.grace_days)
                 bucket = bucket_of(dpd)
                 if not out or out[-1][2] != bucket:
                     out.append((day, dpd, bucket))
@@ -323,6 +309,10 @@ class Ledger:
             if k < len(self._after):
                 state = self._after[k]
         return out
+
+    def _end_of(self, day: date) -> int:
+        """Timeline index just after the last posting with a value date up to ``day``."""
+        return bisect.bisect_right([p.value_date for p in self.timeline], day)
 
     def _replay_from(self, at: int) -> None:
         """Recompute the states after ``timeline[at:]`` from the state before it."""
@@ -333,6 +323,14 @@ class Ledger:
             self._after.append(state)
             self._allocations.append(allocation)
         self.replayed = len(self.timeline) - at
+
+
+def _days_past_due(day: date, oldest_unpaid_due: date | None, grace_days: int) -> int:
+    """Days since the oldest unpaid due date; 0 when nothing is unpaid or within grace."""
+    if oldest_unpaid_due is None:
+        return 0
+    days = (day - oldest_unpaid_due).days
+    return days if days > grace_days else 0
 
 
 def _advance(state: LoanState, day: date, terms: LoanTerms) -> None:

@@ -99,7 +99,8 @@ def write_origination(
 ) -> int:
     """Write everything of one decided application; returns the store's application id."""
     customer_id = history.customer_id
-    known: set[str] = set()  # a new customer has no contacts and no events yet
+    new_customer = customer_id is None  # no contacts and no events of theirs exist yet
+    known: set[str] = set()
     if customer_id is None:
         customer_id = conn.execute(
             _INSERT_CUSTOMER, {**app.customer_columns, "registered_at": app.local_time}
@@ -146,7 +147,7 @@ def write_origination(
             "extras_enc": app.extras_enc,
         },
     ).scalar_one()
-    seen = history.customer_id is not None and conn.scalar(
+    seen = not new_customer and conn.scalar(
         _APPLY_EVENT_SEEN, {"customer_id": customer_id, "ts": app.local_time}
     )
     if not seen:  # a replay of history may already hold the apply event
