@@ -11,7 +11,7 @@ from sklearn.ensemble import IsolationForest
 from zhudai.exceptions import InvalidInputError, NotFittedError
 from zhudai.fraud.model import FraudModel
 from zhudai.fraud.signals import MODEL_FEATURES
-from zhudai.fraud.trees import from_isolation_forest, from_lightgbm
+from zhudai.trees import from_isolation_forest, from_lightgbm
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +91,7 @@ def test_fraud_model_refuses_bad_input():
 
 
 def test_stacked_heads_equal_separate_walks(data):
-    from zhudai.fraud.trees import stack
+    from zhudai.trees import stack
 
     X, y = data
     a = from_lightgbm(

@@ -35,8 +35,9 @@ def test_booster_respects_monotone_trend_and_round_trips(synthetic, engine, tmp_
     assert isinstance(loaded, ScoringModel) and loaded.score_one({}) is None
     np.testing.assert_allclose(loaded.predict_pd(X), model.predict_proba(X)[:, 1], rtol=1e-6)
     rows = X.head(30).to_dict("records")
+    rows += [{**rows[0], "u": None}, {**rows[1], "u": float("nan")}]  # a raw feature missing
     one = [loaded.predict_pd_one(r) for r in rows]
-    np.testing.assert_allclose(one, loaded.predict_pd(X.head(30)), rtol=1e-6)
+    np.testing.assert_allclose(one, loaded.predict_pd(pd.DataFrame(rows)), rtol=1e-9)
     reasons = loaded.reasons_one(rows[0], k=2)
     assert len(reasons) <= 2 and all(v > 0 for _, v in reasons)
 

@@ -2,7 +2,7 @@
 
 The isolation forest needs no labels, so it also sees fraud patterns nobody has labelled yet;
 two LightGBM heads learn from confirmed fraud and from known ring members. Both
-are compiled to flat arrays (:mod:`zhudai.fraud.trees`) so that one application scores in well
+are compiled to flat arrays (:mod:`zhudai.trees`) so that one application scores in well
 under a millisecond, and saved as JSON + ``.npz`` (no pickle).
 """
 
@@ -17,7 +17,7 @@ import numpy as np
 
 from zhudai.exceptions import InvalidInputError, NotFittedError
 from zhudai.fraud.signals import MODEL_FEATURES, FraudThresholds
-from zhudai.fraud.trees import (
+from zhudai.trees import (
     TreeEnsemble,
     from_isolation_forest,
     from_lightgbm,
