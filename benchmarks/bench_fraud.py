@@ -15,6 +15,7 @@ import argparse
 import gc
 import random
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -89,7 +90,8 @@ def bench_observe(store, events) -> dict[str, float]:
 
 def bench_redis(events) -> dict[str, float] | str:
     """observe() on a real redis-server started on loopback for this run."""
-    from zhudai.fraud.redis_server import RedisServer, RedisUnavailableError
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests' server tooling
+    from tests.support.redis_server import RedisServer, RedisUnavailableError
     from zhudai.fraud.velocity_redis import RedisVelocityStore
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -20,7 +20,6 @@ def test_demo_runs_every_stage(tmp_path: Path) -> None:
         "world_dir",
         "store_db",
         "features_path",
-        "graph_features_path",
         "acard_model_dir",
         "gbm_model_dir",
         "german_model_dir",

@@ -13,10 +13,10 @@ from pydantic import ValidationError
 
 import zhudai
 from zhudai.exceptions import ZhudaiError
+from zhudai.imports import import_target
 from zhudai.logs import configure_logging
+from zhudai.parsing import as_input_error
 from zhudai.settings import get_settings
-from zhudai.targets import import_target
-from zhudai.validation import as_input_error
 
 app = typer.Typer(
     name="zhudai",

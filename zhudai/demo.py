@@ -15,8 +15,8 @@ from typing import Any
 
 from rich.console import Console
 
+from zhudai.imports import import_target
 from zhudai.settings import Settings, get_settings
-from zhudai.targets import import_target
 
 # (stage name, "module:function"), in the order they run.
 STAGES: tuple[tuple[str, str], ...] = (

@@ -36,6 +36,24 @@ class NotFoundError(ZhudaiError, LookupError):
         super().__init__(f"{field}: unknown value {value!r}")
 
 
+class MissingFileError(InvalidInputError, NotFoundError):
+    """A file named by ``field`` does not exist: a wrong value (``ValueError``) and a missing
+    record (``LookupError``) at once, so callers of either kind still catch it.
+
+    Examples
+    --------
+    >>> err = MissingFileError("data", "loans.csv")
+    >>> str(err), isinstance(err, ValueError), isinstance(err, LookupError)
+    ('data: loans.csv does not exist or is not a file', True, True)
+    """
+
+    def __init__(self, field: str, path: object) -> None:
+        self.field = field
+        self.value = path
+        self.problem = f"{path} does not exist or is not a file"
+        Exception.__init__(self, f"{field}: {self.problem}")
+
+
 class ConfigurationError(ZhudaiError, ValueError):
     """Settings or a definition file are wrong (e.g. a missing encryption key)."""
 

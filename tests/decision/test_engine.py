@@ -241,3 +241,43 @@ def test_branch_explains_cases_not_taken(acard: CompiledPolicy) -> None:
         "case 1 not taken: thin_file is false and open_loans 1 != 0",
         "no case held -> otherwise",
     ]
+
+
+DEFAULTED = """
+name: defaulted
+inputs:
+  debt: {type: number, min: 0, default: 0}
+  income: {type: number, min: 0}
+steps:
+  - {kind: assign, name: affordability, set: {dti: debt / income}}
+  - kind: table
+    name: cut
+    inputs: [dti]
+    outputs: [decision]
+    rows:
+      - {when: {dti: "<= 0.5"}, then: {decision: approve}}
+      - {when: {dti: "> 0.5"}, then: {decision: reject}}
+decision: {outcome: decision}
+"""
+
+
+def test_a_missing_input_with_a_default_takes_it() -> None:
+    from zhudai.decision import read_source
+    from zhudai.decision.source import parse_document
+
+    source = read_source(DEFAULTED, "defaulted.yaml")
+    policy = compile_policy(source, parse_document(source), apr_cap=0.24)
+    assert policy.decide({"income": 1000.0}).outcome.value == "approve"
+    assert policy.decide({"debt": 900.0, "income": 1000.0}).outcome.value == "reject"
+    missing = policy.decide({"debt": 900.0})
+    assert (missing.outcome.value, missing.reason_codes) == ("review", ["MISSING_INCOME"])
+
+
+def test_an_input_has_no_required_flag() -> None:
+    """Every input without a default is required; the flag that said so is refused."""
+    from zhudai.decision import read_source
+    from zhudai.decision.source import parse_document
+
+    text = DEFAULTED.replace("default: 0}", "default: 0, required: false}")
+    with pytest.raises(DefinitionError, match="required"):
+        parse_document(read_source(text, "defaulted.yaml"))

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from zhudai.decision import FilePolicyLoader, PinnedModel, compile_policy
 from zhudai.decision.document import InputSpec
 from zhudai.decision.engine import CompiledPolicy
-from zhudai.model_protocol import ScoringModel
+from zhudai.decision.model_contract import ScoringModel
 
 from .conftest import PRIME, applications
 

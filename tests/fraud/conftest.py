@@ -8,7 +8,7 @@ from itertools import count
 
 import pytest
 
-from zhudai.fraud.redis_server import RedisServer, RedisUnavailableError
+from tests.support.redis_server import RedisServer, RedisUnavailableError
 from zhudai.privacy import tokenizer
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from zhudai.fraud.rings import RingScorer, default_ring_scorer_factory
+from zhudai.fraud.rings import RingScoreModel, default_ring_scorer_factory
 from zhudai.fraud.signals import GRAPH_SIGNALS
 from zhudai.graph import APPLICANT_FEATURES
 
@@ -16,10 +16,8 @@ def test_every_graph_signal_is_a_graph_feature() -> None:
 
 
 def test_default_factory_gives_the_live_graph_scorer() -> None:
-    factory = default_ring_scorer_factory()
-    assert factory is not None
-    scorer = factory(None)
-    assert isinstance(scorer, RingScorer)
+    scorer = default_ring_scorer_factory()(None)
+    assert isinstance(scorer, RingScoreModel)
     view = scorer.observe(
         {"application_id": 1, "applied_at": datetime(2025, 1, 1), "device_id": "d"}
     )

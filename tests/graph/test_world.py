@@ -86,8 +86,8 @@ def test_cli_refuses_a_missing_world(tmp_path: Path) -> None:
 def test_demo_stage_sets_its_artifacts(small_world: Path, tmp_path: Path) -> None:
     ctx = SimpleNamespace(artifacts={"world_dir": small_world}, out_dir=tmp_path)
     lines = run_stage(ctx)
-    assert ctx.artifacts["graph_features_path"].exists()
-    assert isinstance(ctx.artifacts["graph_index"], GraphIndex)
+    assert ctx.artifacts == {"world_dir": small_world}
+    assert (tmp_path / "graph" / "application_features.parquet").is_file()
     assert any("communities" in line for line in lines)
 
 

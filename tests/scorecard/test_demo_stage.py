@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import polars as pl
 
-from zhudai.model_protocol import ScoringModel
+from zhudai.decision.model_contract import ScoringModel
 from zhudai.scorecard import demo_stage, load_model
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from zhudai.model_protocol import ScoringModel
+from zhudai.decision.model_contract import ScoringModel
 from zhudai.scorecard import Binner, Calibrator, FeatureSelector, Scorecard, load_model, save_model
 from zhudai.scorecard.models import GradientBoostedModel, NeuralModel
 from zhudai.scorecard.selection import vif

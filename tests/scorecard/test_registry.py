@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from zhudai.decision.model_contract import ScoringModel
 from zhudai.exceptions import NotFoundError
-from zhudai.model_protocol import ScoringModel
 from zhudai.scorecard import FeatureSelector, Scorecard, load_model, publish, save_model
 
 

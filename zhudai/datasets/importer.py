@@ -26,6 +26,7 @@ from typing import Literal
 import polars as pl
 
 from zhudai.exceptions import InvalidInputError
+from zhudai.table_files import read_table
 
 ColumnType = Literal["int64", "float64", "str", "bool", "date", "datetime", "keep"]
 _TRUE = {"true", "1", "yes", "y", "t", "是", "1.0"}
@@ -91,7 +92,10 @@ def import_table(
     duplicated = sorted({n for n in names if names.count(n) > 1})
     if duplicated:
         raise InvalidInputError("columns", f"several source columns map to {duplicated}")
-    raw = _read(path, delimiter, null_values)
+    # CSV is read as text throughout: the mapping decides the types
+    raw = read_table(
+        path, "path", separator=delimiter, infer_schema=False, null_values=list(null_values)
+    )
     out: list[pl.Series] = []
     for source, spec in specs.items():
         if source not in raw.columns:
@@ -109,22 +113,6 @@ def import_table(
     if keep_unmapped:
         out += [raw[c] for c in raw.columns if c not in specs and c not in names]
     return pl.DataFrame(out)
-
-
-def _read(path: Path, delimiter: str, null_values: tuple[str, ...]) -> pl.DataFrame:
-    if not path.is_file():
-        raise InvalidInputError("path", f"{path} does not exist or is not a file")
-    suffix = path.suffix.lower()
-    if suffix in (".csv", ".txt", ".tsv"):
-        # Read everything as text; the mapping decides the types.
-        return pl.read_csv(
-            path, separator=delimiter, infer_schema=False, null_values=list(null_values)
-        )
-    if suffix in (".parquet", ".pq"):
-        return pl.read_parquet(path)
-    raise InvalidInputError(
-        "path", f"{path.name}: unknown file kind {suffix!r}; use .csv or .parquet"
-    )
 
 
 def _cast(series: pl.Series, spec: Column, source: str) -> pl.Series:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pandas as pd
 import typer
 from sqlalchemy import select
 
@@ -26,6 +25,7 @@ from zhudai.settings import get_settings
 from zhudai.store.db import session_scope
 from zhudai.store.migrate import upgrade
 from zhudai.store.models import DecisionRecord
+from zhudai.table_files import read_pandas_table
 
 policy_app = typer.Typer(
     help="Author, test, publish and back-test decision policies.", no_args_is_help=True
@@ -184,9 +184,7 @@ def backtest_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
     """Approval rate, expected/observed bad rate, swap-in/swap-out and expected profit."""
-    if not data.is_file():
-        raise InvalidInputError("--data", f"{data} does not exist")
-    frame = pd.read_parquet(data) if data.suffix == ".parquet" else pd.read_csv(data)
+    frame = read_pandas_table(data, "--data")
     a = _policy(policy, models, db)
     b = _policy(against, models, db) if against else None
     report = backtest(a, frame, against=b, target=target, lgd=lgd)

@@ -104,8 +104,6 @@ class _Compiler:
                     ("inputs", name),
                     f"input {name!r} is declared differently in another policy of this flow",
                 )
-            if spec.default is not None and spec.required:
-                raise src.error(("inputs", name), "an input with a default cannot be required")
             if spec.allowed is not None and spec.type != VarType.STRING:
                 raise src.error(("inputs", name), "'allowed' is only for string inputs")
             if spec.type == VarType.LIST:

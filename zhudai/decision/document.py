@@ -45,11 +45,11 @@ class InputSpec(_Strict):
 
     A missing input's reason code is ``MISSING_<NAME>``, or ``missing_reason`` when one is set:
     inputs from one provider share a code (``MISSING_BUREAU``), given once however many of
-    them are absent. Invalid values keep ``INVALID_<NAME>``.
+    them are absent. Invalid values keep ``INVALID_<NAME>``. An input with a ``default`` takes
+    it when missing; every other input is required.
     """
 
     type: VarType
-    required: bool = True
     default: Any = None
     min: float | None = None
     max: float | None = None

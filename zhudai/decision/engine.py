@@ -21,6 +21,7 @@ import pandas as pd
 from zhudai.decision.compiler import CompiledFlow, PolicyResolver, compile_flow
 from zhudai.decision.document import DecisionSpec, InputSpec, Outcome, PolicyDocument
 from zhudai.decision.expression import NUMERIC, VarType, format_value
+from zhudai.decision.model_contract import ScoringModel
 from zhudai.decision.source import PolicySource
 from zhudai.decision.state import FrameState, RowState
 from zhudai.decision.steps import (
@@ -32,7 +33,6 @@ from zhudai.decision.steps import (
     run_steps,
     run_steps_frame,
 )
-from zhudai.model_protocol import ScoringModel
 from zhudai.privacy import tokenizer, validate_bank_card, validate_id_number, validate_phone
 from zhudai.settings import get_settings
 

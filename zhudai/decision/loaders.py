@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 
 from zhudai.decision.document import ModelRef, PolicyDocument
+from zhudai.decision.model_contract import ScoringModel
 from zhudai.decision.source import PolicySource, parse_document, read_policy_file, read_source
 from zhudai.exceptions import NotFoundError
-from zhudai.model_protocol import ScoringModel
 
 SHIPPED_DIR = Path(__file__).with_name("policies")
 

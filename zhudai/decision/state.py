@@ -15,7 +15,7 @@ import pandas as pd
 
 from zhudai.decision.document import Outcome
 from zhudai.decision.expression import VarType
-from zhudai.model_protocol import ScoringModel
+from zhudai.decision.model_contract import ScoringModel
 
 ERR_EVAL = "ERR_EVAL"
 

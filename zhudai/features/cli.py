@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import polars as pl
 import typer
 
 from zhudai.exceptions import InvalidInputError, NotFoundError
@@ -18,6 +17,7 @@ from zhudai.features.definitions import (
     load_feature_set,
 )
 from zhudai.features.report import feature_report, weak_vs_demographics, write_report
+from zhudai.table_files import read_table, table_kind, write_table
 
 app = typer.Typer(
     help="Feature catalogue, batch features and feature quality report.", no_args_is_help=True
@@ -127,13 +127,9 @@ def report(
     """Write missing rate, IV and PSI of every feature, and the weak-data vs demographics AUC."""
     if (labels is None) == (world is None):
         raise InvalidInputError("labels", "give exactly one of --labels FILE or --world DIR")
-    if not features.exists():
-        raise NotFoundError("features", str(features))
-    frame = pl.read_parquet(features)
+    frame = read_table(features, "features")
     if labels is not None:
-        if not labels.exists():
-            raise NotFoundError("labels", str(labels))
-        label_frame = pl.read_csv(labels) if labels.suffix == ".csv" else pl.read_parquet(labels)
+        label_frame = read_table(labels, "labels")
     else:
         from zhudai.world.labels import credit_labels
 
@@ -162,6 +158,7 @@ def backfill_cmd(
 
     if engine not in ("polars", "spark"):
         raise InvalidInputError("--engine", f"must be polars or spark; got {engine!r}")
+    table_kind(out, "--out")
     started = time.perf_counter()
     frame = backfill(
         _feature_set(definitions),
@@ -169,10 +166,7 @@ def backfill_cmd(
         engine=engine,  # type: ignore[arg-type]
         spark_master=spark_master,
     )
-    if out.suffix == ".csv":
-        frame.write_csv(out)
-    else:
-        frame.write_parquet(out)
+    write_table(frame, out, "--out")
     typer.echo(
         f"{frame.width - 2} features x {frame.height:,} applications ({engine}) in "
         f"{time.perf_counter() - started:.1f}s -> {out}"

@@ -5,7 +5,7 @@ from zhudai.fraud.geo import Gazetteer, IpRangeTable, IpRegion, IpRegionDatabase
 from zhudai.fraud.lists import FraudLists, KeyType, ListHit, ListKind
 from zhudai.fraud.model import FraudModel
 from zhudai.fraud.probing import ProbingDetector, ProbingThresholds
-from zhudai.fraud.rings import RingScorer, RingView
+from zhudai.fraud.rings import RingScoreModel
 from zhudai.fraud.signals import FraudHit, FraudResult, FraudSignals
 from zhudai.fraud.velocity import (
     AddStatus,
@@ -40,8 +40,7 @@ __all__ = [
     "ProbingDetector",
     "ProbingThresholds",
     "RedisVelocityStore",
-    "RingScorer",
-    "RingView",
+    "RingScoreModel",
     "SkewPolicy",
     "TravelTracker",
     "VelocityConfig",

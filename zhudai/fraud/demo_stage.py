@@ -23,10 +23,8 @@ from zhudai.fraud.trends import build_trends, write_html
 def run_stage(ctx: Any) -> list[str]:
     """Replay live, fit on the first half, report on the second half.
 
-    Sets ``ctx.artifacts["fraud_engine"]`` (a ready :class:`FraudEngine` holding the state of
-    the whole replay and the fitted model, for the decision stage), ``"fraud_results_path"``
-    (Parquet, one row per application), ``"fraud_trends_path"`` (HTML) and
-    ``"fraud_model_dir"``.
+    Sets ``ctx.artifacts["fraud_results_path"]`` (Parquet, one row per application),
+    ``"fraud_trends_path"`` (HTML) and ``"fraud_model_dir"`` (the decision stage installs it).
     """
     if "world_dir" not in ctx.artifacts:
         raise ConfigurationError(
@@ -49,7 +47,6 @@ def run_stage(ctx: Any) -> list[str]:
     trends_path = write_html(report, out / "trends.html")
     model_dir = model.save(out / "model")
     scores = metrics(results, world, thresholds.ring_member_score, since=split)
-    ctx.artifacts["fraud_engine"] = engine
     ctx.artifacts["fraud_results_path"] = results_path
     ctx.artifacts["fraud_trends_path"] = trends_path
     ctx.artifacts["fraud_model_dir"] = model_dir

@@ -24,7 +24,7 @@ from zhudai.fraud.geo import Gazetteer, IpRegionDatabase, TravelTracker
 from zhudai.fraud.lists import FraudLists, KeyType, ListHit, ListKind
 from zhudai.fraud.model import FraudModel
 from zhudai.fraud.probing import ProbingDetector
-from zhudai.fraud.rings import NO_RING, RingScorer
+from zhudai.fraud.rings import NO_RING, RingScoreModel
 from zhudai.fraud.signals import (
     GRAPH_SIGNALS,
     SIGNAL_NAMES,
@@ -271,7 +271,7 @@ class FraudEngine:
         Black/grey lists; the probing detector adds grey entries for devices it catches.
     model : FraudModel, optional
         Fitted fraud model; without it ``fraud_score`` and ``anomaly_score`` are 0.
-    ring_scorer : RingScorer, optional
+    ring_scorer : RingScoreModel, optional
         The relationship graph's incremental ring scorer; without it ``ring_score`` is 0.
     ip_database : IpRegionDatabase, optional
         Geolocates IPs when an application carries no ``ip_city``.
@@ -288,7 +288,7 @@ class FraudEngine:
         store: VelocityStore | None = None,
         lists: FraudLists | None = None,
         model: FraudModel | None = None,
-        ring_scorer: RingScorer | None = None,
+        ring_scorer: RingScoreModel | None = None,
         ip_database: IpRegionDatabase | None = None,
         gazetteer: Gazetteer | None = None,
         thresholds: FraudThresholds | None = None,

@@ -22,7 +22,7 @@ from zhudai.exceptions import InvalidInputError
 from zhudai.fraud.engine import FraudEngine, thresholds_for
 from zhudai.fraud.model import FraudModel
 from zhudai.fraud.replay import load_applications, replay
-from zhudai.fraud.rings import RingScorerFactory
+from zhudai.fraud.rings import RingScoreModelFactory
 from zhudai.fraud.signals import MODEL_FEATURES
 from zhudai.fraud.velocity import InMemoryVelocityStore
 
@@ -73,7 +73,7 @@ def _review_threshold(
 
 def train_fraud_model(
     world_dir: str | Path,
-    ring_scorer_factory: RingScorerFactory | None = None,
+    ring_scorer_factory: RingScoreModelFactory | None = None,
     *,
     until: datetime | None = None,
     **params: Any,
@@ -214,7 +214,7 @@ def evaluate_seed(
     months: int = 12,
     train_seed: int | None = None,
     workdir: str | Path | None = None,
-    ring_scorer_factory: RingScorerFactory | None = None,
+    ring_scorer_factory: RingScoreModelFactory | None = None,
     log: Callable[[str], None] = lambda _: None,
 ) -> dict[str, Any]:
     """Generate a training world and the evaluated world, train, replay live, and score.

@@ -29,7 +29,7 @@ def build_engine(
         store=InMemoryVelocityStore(),
         model=model,
         thresholds=thresholds,
-        ring_scorer=factory(Path(world_dir) if world_dir else None) if factory else None,
+        ring_scorer=factory(Path(world_dir) if world_dir else None),
     )
 
 

@@ -2,36 +2,28 @@
 
 The graph and its community scoring live in :mod:`zhudai.graph`; the fraud engine only needs
 something that takes each application as it arrives and answers how ring-like the applicant's
-community is. :class:`RingScorer` is that protocol.
+community is. :class:`RingScoreModel` is that protocol; its answer is the graph's
+:class:`~zhudai.graph.RingAssessment`. (``zhudai.graph.RingScorer`` is something else: the
+logistic score of one group that the graph computes inside.)
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, cast, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
+from zhudai.graph.live import RingAssessment, ring_scorer
 
-@dataclass(frozen=True)
-class RingView:
-    """An applicant's community as the graph sees it right after adding the application."""
-
-    score: float  # 0-1, how ring-like the community is
-    size: int  # members of the community (1 when alone)
-    community: str | None = None  # the graph's id of the community, for trend reports
-    features: Mapping[str, float] = field(default_factory=dict)  # the graph's applicant features
-
-
-NO_RING = RingView(0.0, 1, None)
+NO_RING = RingAssessment(0.0, 1, None)
 
 
 @runtime_checkable
-class RingScorer(Protocol):
+class RingScoreModel(Protocol):
     """Adds one application to the relationship graph and scores the applicant's community."""
 
-    def observe(self, application: Mapping[str, Any]) -> RingView:
-        """Add ``application`` (world ``applications`` columns) and return its ring view."""
+    def observe(self, application: Mapping[str, Any]) -> RingAssessment:
+        """Add ``application`` (world ``applications`` columns) and return its ring assessment."""
         ...
 
     def record_outcome(self, application_id: Any, rejected: bool) -> None:
@@ -44,16 +36,11 @@ class RingScorer(Protocol):
         ...
 
 
-RingScorerFactory = Callable[[Path | None], RingScorer]
-"""Makes a fresh ring scorer for a replay of the world in the given folder (whose customers'
-registrations the graph feeds in as time passes), or for live traffic with ``None``."""
+RingScoreModelFactory = Callable[[Path | None], RingScoreModel]
+"""Makes a fresh ring score model for a replay of the world in the given folder (whose
+customers' registrations the graph feeds in as time passes), or for live traffic with ``None``."""
 
 
-def default_ring_scorer_factory() -> RingScorerFactory | None:
-    """:func:`zhudai.graph.ring_scorer` (the live graph), or ``None`` when it is absent."""
-    try:
-        from zhudai.graph import ring_scorer
-    except ImportError:
-        return None
-    # Its views are zhudai.graph.RingAssessment: the same fields as RingView.
-    return cast(RingScorerFactory, ring_scorer)
+def default_ring_scorer_factory() -> RingScoreModelFactory:
+    """:func:`zhudai.graph.ring_scorer`: the live graph."""
+    return ring_scorer

@@ -1,9 +1,7 @@
 """Demo stage ``graph``: the world's relationship graph, its clusters and ring scores.
 
-Reads ``ctx.artifacts["world_dir"]``; writes ``ctx.out_dir / "graph" / *.parquet``; sets
-``ctx.artifacts["graph_features_path"]`` (Path: point-in-time graph features per
-application) and ``ctx.artifacts["graph_index"]`` (the live :class:`GraphIndex` holding the
-whole history with outcomes recorded and communities refreshed, for later stages).
+Reads ``ctx.artifacts["world_dir"]``; writes ``ctx.out_dir / "graph" / *.parquet``. It leaves
+no artefact: the fraud stage feeds its own live graph as it replays the world.
 """
 
 from __future__ import annotations
@@ -22,6 +20,4 @@ def run_stage(ctx: Any) -> list[str]:
             "graph stage: ctx.artifacts['world_dir'] is missing (run the world stage first)"
         )
     result = build_world_graph(Path(ctx.artifacts["world_dir"]), ctx.out_dir / "graph")
-    ctx.artifacts["graph_features_path"] = result.paths["application_features"]
-    ctx.artifacts["graph_index"] = result.index
     return [*result.summary(), f"graph tables: {ctx.out_dir / 'graph'}"]

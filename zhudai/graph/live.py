@@ -1,7 +1,8 @@
 """The graph as the fraud engine sees it: one call per arriving application.
 
 :func:`ring_scorer` is the factory ``zhudai.fraud`` looks up; the object it returns
-satisfies ``zhudai.fraud.rings.RingScorer`` (``observe`` and ``record_outcome``).
+satisfies ``zhudai.fraud.rings.RingScoreModel`` (``observe``, ``record_outcome`` and
+``maintain``).
 """
 
 from __future__ import annotations

@@ -66,7 +66,7 @@ def fraud_engine_from_home(home: Path, world_dir: Path | None = None) -> FraudEn
     return FraudEngine(
         model=model,
         thresholds=thresholds_for(model),
-        ring_scorer=factory(world_dir) if factory else None,
+        ring_scorer=factory(world_dir),
     )
 
 

@@ -45,10 +45,10 @@ from zhudai.origination.history import ApplicantHistory, applicant_history
 from zhudai.origination.inputs import FeatureSources, feature_inputs
 from zhudai.origination.recorder import write_origination
 from zhudai.origination.routing import route, settle
+from zhudai.parsing import parse_input
 from zhudai.providers import ProviderAnswer, ProviderHub, ProviderQuery, ProviderStatus
 from zhudai.store.db import get_engine
 from zhudai.store.models import Origination
-from zhudai.validation import parse_input
 
 #: Reason when an approved application fits no funder's appetite or quota (fail closed).
 NO_FUNDER = "NO_FUNDER"

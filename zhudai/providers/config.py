@@ -27,7 +27,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from zhudai.exceptions import InvalidInputError
-from zhudai.validation import parse_input
+from zhudai.parsing import parse_input
 
 DAY_S = 86_400.0
 

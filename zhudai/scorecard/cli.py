@@ -13,8 +13,6 @@ from pathlib import Path
 
 import typer
 
-from zhudai.exceptions import InvalidInputError
-
 app = typer.Typer(help="Scorecards and credit models: train, score.", no_args_is_help=True)
 
 
@@ -52,10 +50,11 @@ def train(
 ) -> None:
     """Train, evaluate and save a model; print one JSON line of metrics."""
     from zhudai.scorecard.points import Scaling
-    from zhudai.scorecard.training import metrics_line, read_table, write_artifacts
+    from zhudai.scorecard.training import metrics_line, write_artifacts
     from zhudai.scorecard.training import train as run_training
+    from zhudai.table_files import read_pandas_table
 
-    frame = read_table(data)
+    frame = read_pandas_table(data)
     result = run_training(
         frame,
         target,
@@ -81,15 +80,10 @@ def score(
     out: Path = typer.Option(..., "--out", help="Output file (.csv or .parquet)."),
 ) -> None:
     """Score a table: write its ids with ``score`` and ``pd``."""
-    from zhudai.scorecard.training import read_table, score_table
+    from zhudai.scorecard.training import score_table
+    from zhudai.table_files import read_pandas_table, table_kind, write_table
 
-    suffix = out.suffix.lower()
-    if suffix not in (".csv", ".parquet", ".pq"):
-        raise InvalidInputError("out", f"must end in .csv or .parquet; got {out.name}")
-    scored = score_table(model, read_table(data))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if suffix == ".csv":
-        scored.to_csv(out, index=False)
-    else:
-        scored.to_parquet(out, index=False)
+    table_kind(out, "out")
+    scored = score_table(model, read_pandas_table(data))
+    write_table(scored, out)
     typer.echo(f"scored {len(scored)} rows -> {out}")

@@ -27,8 +27,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from zhudai.decision.model_contract import ScoringModel
 from zhudai.exceptions import DefinitionError, NotFoundError
-from zhudai.model_protocol import ScoringModel
 from zhudai.scorecard.runtime import BoosterModel, MLPModel, ScorecardModel
 
 META_FILE = "model.json"

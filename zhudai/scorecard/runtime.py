@@ -1,4 +1,4 @@
-"""Loaded models that satisfy :class:`zhudai.model_protocol.ScoringModel`.
+"""Loaded models that satisfy :class:`zhudai.decision.model_contract.ScoringModel`.
 
 Each is built from the JSON metadata of a registry artefact (and, for boosters, the booster's
 own text/JSON file). The single-row methods avoid pandas: a scorecard row is scored from

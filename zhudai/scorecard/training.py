@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
-from zhudai.exceptions import InvalidInputError, NotFoundError
+from zhudai.exceptions import InvalidInputError
 from zhudai.scorecard import metrics
 from zhudai.scorecard.calibration import METHODS, Calibrator
 from zhudai.scorecard.models import GradientBoostedModel, NeuralModel
@@ -31,19 +31,6 @@ from zhudai.scorecard.scorecard import Scorecard
 
 MODELS = ("lr", "xgb", "lgbm", "mlp")
 CARD_KINDS = ("A", "B", "C")
-
-
-def read_table(path: str | Path) -> pd.DataFrame:
-    """Read a CSV or Parquet file (by extension)."""
-    p = Path(path)
-    if not p.is_file():
-        raise NotFoundError("data", str(p))
-    suffix = p.suffix.lower()
-    if suffix in (".parquet", ".pq"):
-        return pd.read_parquet(p)
-    if suffix in (".csv", ".txt"):
-        return pd.read_csv(p)
-    raise InvalidInputError("data", f"must be a .csv or .parquet file; got {p.name}")
 
 
 def id_columns(frame: pd.DataFrame) -> list[str]:

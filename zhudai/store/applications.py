@@ -9,11 +9,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from zhudai.exceptions import NotFoundError
+from zhudai.parsing import parse_input
 from zhudai.store.customers import upsert_customer
 from zhudai.store.db import session_scope
 from zhudai.store.models import Application, BureauReport, Channel, DeviceEvent, Product
 from zhudai.store.schemas import ApplicationCreate
-from zhudai.validation import parse_input
 
 _BUREAU_FIELDS = (
     "multi_lending_30d",

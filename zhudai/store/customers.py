@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from zhudai.parsing import parse_input
 from zhudai.privacy import (
     FieldCipher,
     Tokenizer,
@@ -22,7 +23,6 @@ from zhudai.privacy import (
 from zhudai.store.db import session_scope
 from zhudai.store.models import Customer
 from zhudai.store.schemas import CustomerCreate
-from zhudai.validation import parse_input
 
 
 def protected_columns(
