@@ -216,7 +216,7 @@ class _TableKernel:
             missing = (
                 int(np.isnan(values).sum())
                 if values.dtype.kind == "f"
-                else sum(v is None for v in values.tolist())
+                else values.tolist().count(None)  # None only equals None
             )
             if missing:
                 raise null_values_error(self.name, c, missing)
