@@ -16,12 +16,16 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from sqlalchemy import text
 
 from zhudai.settings import Settings, get_settings
 from zhudai.store.db import get_engine
+
+if TYPE_CHECKING:
+    from zhudai.demo import DemoContext
 
 #: The fixed keys every test runs under: worlds generated once per session and the per-test
 #: settings then agree on every token and ciphertext.
@@ -175,3 +179,31 @@ def zhudai_cli() -> ZhudaiCli:
         )
 
     return run
+
+
+# -- one demo run (600 customers) per session installs a home: store, cards, fraud model,
+# -- providers file, active policies; each test that needs it decides in its own copy.
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory: pytest.TempPathFactory, keyed_env: Any) -> Iterator[DemoContext]:
+    """The demo, run once with the test keys (a session fixture starts before the per-test
+    settings, so it sets the process environment itself)."""
+    from zhudai.demo import run_demo
+
+    root = tmp_path_factory.mktemp("origination-demo")
+    with keyed_env(root / "home"):
+        ctx = run_demo(root / "out", customers=600, seed=5)
+        # decrypted here, under the demo's keys (a session fixture runs before the test's)
+        ctx.artifacts["requests"] = list(ctx.artifacts["world_client"].requests())
+    get_engine.cache_clear()
+    yield ctx
+
+
+@pytest.fixture
+def home(demo_run: DemoContext, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """This test's copy of the demo's home, as the process settings."""
+    target = tmp_path / "home"
+    shutil.copytree(demo_run.settings.home, target)
+    monkeypatch.setenv("ZHUDAI_HOME", str(target))
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    return get_settings()

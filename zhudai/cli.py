@@ -37,6 +37,9 @@ SUBCOMMANDS: tuple[tuple[str, str], ...] = (
     ("decision", "zhudai.decision.cli:decision_app"),
     ("fraud", "zhudai.fraud.cli:app"),
     ("loans", "zhudai.loans.cli:app"),
+    ("apikey", "zhudai.api.cli:apikey_app"),
+    ("serve", "zhudai.api.cli:serve_app"),
+    ("audit", "zhudai.audit.cli:app"),
 )
 
 

@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = False
     apr_cap: float = Field(default=0.24, gt=0, lt=1, description="All-in cost ceiling (APR).")
+    api_rate: float = Field(default=500, gt=0, description="API requests per second per key.")
+    api_burst: int = Field(default=1000, ge=1, description="API requests a key may burst.")
 
     @property
     def database_url(self) -> str:

@@ -45,8 +45,8 @@ def test_db_upgrade_on_a_url(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'x.db'}"
     out = run("db", "upgrade", "--url", url)
     assert out.returncode == 0, out.stderr
-    assert "revision 0002" in out.stdout
-    assert run("db", "current", "--url", url).stdout.strip() == "0002"
+    assert "revision 0003" in out.stdout
+    assert run("db", "current", "--url", url).stdout.strip() == "0003"
 
 
 def test_zhudai_error_is_one_line_not_a_traceback(tmp_path: Path) -> None:

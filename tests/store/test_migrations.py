@@ -13,7 +13,7 @@ from zhudai.store.models import Base
 def test_upgrade_matches_models(db_url: str) -> None:
     assert current_revision(db_url) is None
     upgrade(db_url)
-    assert current_revision(db_url) == "0002"
+    assert current_revision(db_url) == "0003"
     upgrade(db_url)  # idempotent
     with get_engine(db_url).connect() as conn:
         diff = compare_metadata(

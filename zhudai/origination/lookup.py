@@ -10,17 +10,23 @@ from typing import Any
 from sqlalchemy import select
 
 from zhudai.exceptions import NotFoundError
+from zhudai.store.customers import reveal
 from zhudai.store.db import session_scope
 from zhudai.store.models import (
     Application,
     DecisionRecord,
+    Funder,
     Origination,
     ProviderAnswerRecord,
 )
 
 
-def stored_application(external_id: str, url: str | None = None) -> dict[str, Any]:
-    """The stored record of the partner's application ``external_id``, with its trace."""
+def stored_application(
+    external_id: str, url: str | None = None, *, reveal_personal: bool = False
+) -> dict[str, Any]:
+    """The stored record of the partner's application ``external_id``, with its trace;
+    personal data masked, or decrypted where ``reveal_personal`` (an authorised use, e.g. the
+    funder's own identity check)."""
     with session_scope(url) as s:
         o = s.scalar(select(Origination).where(Origination.external_id == external_id))
         if o is None:
@@ -39,9 +45,11 @@ def stored_application(external_id: str, url: str | None = None) -> dict[str, An
         return {
             "application_id": external_id,
             "answer": o.answer,
+            "channel": o.channel_code,
             "funder": {
                 "status": o.funder_status.value,
                 "funder_id": o.funder_id,
+                "code": None if o.funder_id is None else s.get(Funder, o.funder_id).code,  # type: ignore[union-attr]
                 "amount": None if o.funder_amount is None else float(o.funder_amount),
                 "day": None if o.funder_day is None else o.funder_day.isoformat(),
             },
@@ -56,10 +64,10 @@ def stored_application(external_id: str, url: str | None = None) -> dict[str, An
                 "device_id": a.device_id,
                 "ip": a.ip,
                 "applicant": {
-                    "id_number": c.id_masked,
-                    "phone": c.phone_masked,
-                    "bank_card": c.card_masked,
-                    "name": c.name_masked,
+                    "id_number": reveal(c, "id") if reveal_personal else c.id_masked,
+                    "phone": reveal(c, "phone") if reveal_personal else c.phone_masked,
+                    "bank_card": reveal(c, "card") if reveal_personal else c.card_masked,
+                    "name": reveal(c, "name") if reveal_personal else c.name_masked,
                     "city": c.city,
                 },
             },

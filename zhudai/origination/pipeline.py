@@ -31,7 +31,7 @@ from zhudai.features.online import OnlineFeatureEngine
 from zhudai.fraud.engine import FraudEngine
 from zhudai.fraud.signals import FraudResult
 from zhudai.money import money
-from zhudai.origination.catalogue import Catalogue, load_catalogue
+from zhudai.origination.catalogue import Catalogue, ProductTerms, load_catalogue
 from zhudai.origination.contract import (
     MAX_REASONS,
     ApplicationRequest,
@@ -74,6 +74,22 @@ class StageClock:
     @property
     def total_ms(self) -> float:
         return (time.perf_counter() - self.started) * 1000
+
+
+#: Called with the writing transaction's connection and a summary of what it writes (no
+#: personal data), e.g. to append an audit entry that commits with the write.
+AuditHook = Callable[[Connection, dict[str, Any]], None]
+
+
+@dataclass(frozen=True)
+class Screening:
+    """The pre-screen's answer: the outcome on free data and the fraud check."""
+
+    application_id: str
+    decision: str
+    reasons: list[Reason]
+    fraud: FraudAnswer
+    policy_version: str
 
 
 _STORED_ANSWER = select(Origination.answer).where(
@@ -146,8 +162,13 @@ class OriginationService:
         self._texts = texts
 
     # -- the live path ------------------------------------------------------------------
-    def decide(self, data: Mapping[str, Any] | ApplicationRequest) -> DecisionAnswer:
-        """Decide one application (or return the stored answer if its id was decided before)."""
+    def decide(
+        self, data: Mapping[str, Any] | ApplicationRequest, *, audit: AuditHook | None = None
+    ) -> DecisionAnswer:
+        """Decide one application (or return the stored answer if its id was decided before).
+
+        ``audit(conn, summary)``, if given, runs inside the transaction that writes the
+        decision, so its entry commits with it or not at all."""
         clock = StageClock()
         req = parse_input(ApplicationRequest, data)
         clock.lap("validate")
@@ -155,28 +176,9 @@ class OriginationService:
             stored = _stored_answer(conn, req.application_id)
             if stored is not None:
                 return stored
-            catalogue = self.catalogue
-            channel_id = catalogue.channel_id(req.channel)
-            product = catalogue.product(req.product)
-            app = protect(req)
-            clock.lap("edge")
-            history = applicant_history(conn, app.id_token, app.device_id, app.local_time)
+            app, channel_id, product, history = self._edge(conn, req, clock)
         clock.lap("history")
-
-        fraud = self.fraud.check(self._fraud_record(app, history, sim_age_days=None))
-        screen_inputs = {
-            "age": app.age,
-            "province": app.province,
-            "amount_requested": app.amount,
-            "amount_in_range": product.min_amount <= app.amount <= product.max_amount,
-            "term_offered": app.term_months in product.terms,
-            "is_emulator": app.is_emulator,
-            "is_rooted": app.is_rooted,
-            "id_number_token": app.id_token,
-            "id_number_valid": True,
-            **self.fraud_inputs(fraud),
-        }
-        screen, _ = self.decisions.evaluate(self.prescreen_name, screen_inputs)
+        fraud, screen = self._prescreen(app, product, history)
         clock.lap("prescreen")
         answers: dict[str, ProviderAnswer] = {}
         decision, shadow = screen, None
@@ -206,7 +208,63 @@ class OriginationService:
                 {**values, **self._policy_inputs(app, answers), **self.fraud_inputs(fraud)},
             )
             clock.lap("decide")
-        return self._finish(app, channel_id, history, fraud, answers, decision, shadow, clock)
+        return self._finish(
+            app, channel_id, history, fraud, answers, decision, shadow, clock, audit
+        )
+
+    def screen(self, data: Mapping[str, Any] | ApplicationRequest) -> Screening:
+        """The fraud check and the pre-screen of one application on free data only (device,
+        IP, lists, velocity, probing, declared data): no provider is paid, nothing is stored."""
+        clock = StageClock()
+        req = parse_input(ApplicationRequest, data)
+        with self.engine.connect() as conn:
+            app, _, product, history = self._edge(conn, req, clock)
+        fraud, decision = self._prescreen(app, product, history)
+        return Screening(
+            application_id=app.request_id,
+            decision=decision.outcome.value,
+            reasons=[
+                Reason(code=c, text=self._text(c)) for c in decision.reason_codes[:MAX_REASONS]
+            ],
+            fraud=self._fraud_answer(fraud),
+            policy_version=f"{decision.policy_name}@{decision.policy_version}",
+        )
+
+    def _edge(
+        self, conn: Connection, req: ApplicationRequest, clock: StageClock
+    ) -> tuple[ProtectedApplication, int, ProductTerms, ApplicantHistory]:
+        """Catalogue codes checked, personal data tokenised, the applicant's own history read."""
+        catalogue = self.catalogue
+        channel_id = catalogue.channel_id(req.channel)
+        product = catalogue.product(req.product)
+        app = protect(req)
+        clock.lap("edge")
+        return (
+            app,
+            channel_id,
+            product,
+            applicant_history(conn, app.id_token, app.device_id, app.local_time),
+        )
+
+    def _prescreen(
+        self, app: ProtectedApplication, product: ProductTerms, history: ApplicantHistory
+    ) -> tuple[FraudResult, Decision]:
+        """The fraud check on free data and the pre-screen policy's decision."""
+        fraud = self.fraud.check(self._fraud_record(app, history, sim_age_days=None))
+        screen_inputs = {
+            "age": app.age,
+            "province": app.province,
+            "amount_requested": app.amount,
+            "amount_in_range": product.min_amount <= app.amount <= product.max_amount,
+            "term_offered": app.term_months in product.terms,
+            "is_emulator": app.is_emulator,
+            "is_rooted": app.is_rooted,
+            "id_number_token": app.id_token,
+            "id_number_valid": True,
+            **self.fraud_inputs(fraud),
+        }
+        screen, _ = self.decisions.evaluate(self.prescreen_name, screen_inputs)
+        return fraud, screen
 
     def _finish(
         self,
@@ -218,6 +276,7 @@ class OriginationService:
         decision: Decision,
         shadow: Decision | None,
         clock: StageClock,
+        audit: AuditHook | None,
     ) -> DecisionAnswer:
         """Route to a funder, then write everything in one transaction and answer."""
         outcome = decision.outcome.value
@@ -268,6 +327,18 @@ class OriginationService:
                     answer.model_dump(mode="json"),
                     (funder.id, amount) if funder is not None and amount is not None else None,
                 )
+                if audit is not None:
+                    audit(
+                        conn,
+                        {
+                            "application_id": app.request_id,
+                            "decision_id": answer.decision_id,
+                            "decision": outcome,
+                            "channel": app.channel,
+                            "funder": answer.funder,
+                            "policy_version": answer.policy_version,
+                        },
+                    )
         except IntegrityError:
             stored = self.answer_of(app.request_id)  # a concurrent twin won the race
             if stored is None:
@@ -297,15 +368,18 @@ class OriginationService:
             term_months=decision.term_months if granted else None,
             funder=funder.code if funder else None,
             reasons=[Reason(code=c, text=self._text(c)) for c in reasons[:MAX_REASONS]],
-            fraud=FraudAnswer(
-                score=fraud.fraud_score if self.fraud.model is not None else None,
-                hits=[
-                    FraudHitAnswer(rule=h.rule, severity=h.severity.value, reason=h.explanation)
-                    for h in fraud.hits
-                ],
-            ),
+            fraud=self._fraud_answer(fraud),
             policy_version=f"{decision.policy_name}@{decision.policy_version}",
             latency_ms=round(clock.total_ms, 3),
+        )
+
+    def _fraud_answer(self, fraud: FraudResult) -> FraudAnswer:
+        return FraudAnswer(
+            score=fraud.fraud_score if self.fraud.model is not None else None,
+            hits=[
+                FraudHitAnswer(rule=h.rule, severity=h.severity.value, reason=h.explanation)
+                for h in fraud.hits
+            ],
         )
 
     def _text(self, code: str) -> str:
@@ -323,13 +397,18 @@ class OriginationService:
         with self.engine.connect() as conn:
             return _stored_answer(conn, application_id)
 
-    def record_funder_decision(self, application_id: str, accepted: bool) -> str:
+    def record_funder_decision(
+        self, application_id: str, accepted: bool, *, audit: AuditHook | None = None
+    ) -> str:
         """The recommended funder's own decision: books (accepted) or releases (refused) the
-        reserved quota; returns the new funder status."""
+        reserved quota; returns the new funder status (``audit`` as in :meth:`decide`)."""
         if not isinstance(accepted, bool):
             raise InvalidInputError("accepted", f"must be true or false; got {accepted!r}")
         with self.engine.begin() as conn:
-            return settle(conn, application_id, accepted).value
+            status = settle(conn, application_id, accepted).value
+            if audit is not None:
+                audit(conn, {"application_id": application_id, "funder_status": status})
+            return status
 
     # -- helpers --------------------------------------------------------------------------
     def _fraud_record(

@@ -432,3 +432,63 @@ class CallRecord(Base):
     started_at: Mapped[datetime] = mapped_column(DateTime)
     duration_s: Mapped[int] = mapped_column(Integer)
     transcript: Mapped[str] = mapped_column(Text)
+
+
+# -- the partner API: keys, idempotency, the audit chain (``zhudai.api``, ``zhudai.audit``) --
+class ApiRole(enum.StrEnum):
+    CHANNEL = "channel"  # a sales channel: submits applications for its own channel code
+    FUNDER = "funder"  # a bank: sees and decides what was routed to it
+    ANALYST = "analyst"  # risk and fraud analysts
+    COLLECTOR = "collector"  # collections staff
+    ADMIN = "admin"  # policies, models, keys
+
+
+class ApiKey(Base):
+    """A partner's API key: only its SHA-256 is kept (the key is shown once, at creation)."""
+
+    __tablename__ = "api_keys"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    role: Mapped[ApiRole] = mapped_column(_enum(ApiRole))
+    #: The channel or funder code the key acts for (None: not bound to one, e.g. an analyst).
+    tenant: Mapped[str | None] = mapped_column(String(40))
+    prefix: Mapped[str] = mapped_column(String(12))  # shown in listings, never the whole key
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class IdempotentResponse(Base):
+    """The stored answer of a write sent with an ``Idempotency-Key`` (per API key)."""
+
+    __tablename__ = "idempotent_responses"
+    api_key_id: Mapped[int] = mapped_column(ForeignKey("api_keys.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))  # method, path and body
+    status_code: Mapped[int] = mapped_column(Integer)
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
+
+
+class AuditEntry(Base):
+    """One entry of the append-only audit log; ``hash`` covers its fields and ``prev_hash``."""
+
+    __tablename__ = "audit_entries"
+    seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(DateTime)  # UTC
+    actor: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(60))
+    subject: Mapped[str] = mapped_column(String(120))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AuditHead(Base):
+    """The chain's last sequence number and hash (one row): appends lock it, so concurrent
+    writers queue instead of forking the chain, and a deleted last entry is still seen."""
+
+    __tablename__ = "audit_head"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigId)
+    hash: Mapped[str] = mapped_column(String(64))

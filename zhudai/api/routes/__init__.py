@@ -1,0 +1,1 @@
+"""One router per resource; each route checks the caller and calls a service."""
