@@ -61,8 +61,11 @@ class Waterfall(StrEnum):
 
 
 class LoanStatus(StrEnum):
+    """The one loan status (the store's ``loans.status`` column uses it too)."""
+
     ACTIVE = "active"
     CLOSED = "closed"
+    WRITTEN_OFF = "written_off"
 
 
 @dataclass(frozen=True)
