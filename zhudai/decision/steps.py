@@ -27,7 +27,7 @@ from zhudai.decision.trace import (
     RulesFired,
     TableMatch,
 )
-from zhudai.exceptions import ConfigurationError
+from zhudai.exceptions import ConfigurationError, InvalidTypeError
 
 
 def run_steps(steps: Sequence[Step], st: RowState) -> None:
@@ -399,5 +399,7 @@ def frame_of(data: pd.DataFrame | Any) -> pd.DataFrame:
         return data.reset_index(drop=True)
     to_pandas = getattr(data, "to_pandas", None)
     if to_pandas is None:
-        raise TypeError(f"expected a pandas or polars DataFrame; got {type(data).__name__}")
+        raise InvalidTypeError(
+            "data", f"must be a pandas or polars DataFrame; got {type(data).__name__}"
+        )
     return to_pandas()

@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from zhudai.exceptions import InvalidInputError
+
 
 @dataclass
 class TreeEnsemble:
@@ -111,7 +113,7 @@ def stack(*ensembles: TreeEnsemble) -> TreeEnsemble:
     :meth:`TreeEnsemble.leaf_values_one` at the heads' tree counts.
     """
     if len({e.float32_inputs for e in ensembles}) != 1:
-        raise ValueError("stacked ensembles must agree on float32_inputs")
+        raise InvalidInputError("ensembles", "stacked ensembles must agree on float32_inputs")
     offsets = np.cumsum([0] + [len(e.feature) for e in ensembles[:-1]])
     return TreeEnsemble(
         feature=np.concatenate([e.feature for e in ensembles]),
@@ -172,7 +174,7 @@ def from_lightgbm(booster: Any) -> TreeEnsemble:
         if "leaf_value" in node:
             return b.node(0, np.inf, float(node["leaf_value"]))
         if node.get("decision_type", "<=") != "<=":
-            raise ValueError("only numerical '<=' splits can be compiled")
+            raise InvalidInputError("model", "only numerical '<=' splits can be compiled")
         i = b.node(int(node["split_feature"]), float(node["threshold"]), 0.0)
         b.left[i] = walk(node["left_child"], depth + 1)
         b.right[i] = walk(node["right_child"], depth + 1)
