@@ -13,8 +13,9 @@ from zhudai.store.models import Customer, DecisionRecord
 
 
 @pytest.mark.slow
-def test_demo_runs_every_stage(tmp_path: Path) -> None:
+def test_demo_runs_every_stage(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     ctx = run_demo(tmp_path / "demo", customers=600, seed=5)
+    printed = capsys.readouterr().out
     art = ctx.artifacts
     expected = {
         "world_dir",
@@ -27,7 +28,10 @@ def test_demo_runs_every_stage(tmp_path: Path) -> None:
         "decision_policy",
     }
     assert expected <= set(art), expected - set(art)
-    assert len(STAGES) == 7
+    names = [name for name, _ in STAGES]
+    assert names == ["world", "store", "features", "graph", "cards", "fraud", "decisions"]
+    finished = [printed.index(f"{name} done in") for name in names]  # each ran, in this order
+    assert finished == sorted(finished)
     for key in expected - {"decision_policy"}:
         assert Path(art[key]).exists(), key
     url = ctx.settings.database_url

@@ -27,6 +27,21 @@ class InvalidInputError(ZhudaiError, ValueError):
         super().__init__(f"{field}: {problem}")
 
 
+class InvalidTypeError(ZhudaiError, TypeError):
+    """A value given to zhudai has the wrong type: the message names the field and the type.
+
+    Examples
+    --------
+    >>> str(InvalidTypeError("data", "must be a pandas or polars DataFrame; got list"))
+    'data: must be a pandas or polars DataFrame; got list'
+    """
+
+    def __init__(self, field: str, problem: str) -> None:
+        self.field = field
+        self.problem = problem
+        super().__init__(f"{field}: {problem}")
+
+
 class NotFoundError(ZhudaiError, LookupError):
     """A referenced record (product, channel, model, policy ...) does not exist."""
 
@@ -74,3 +89,8 @@ class DefinitionError(ZhudaiError, ValueError):
 
 class NotFittedError(ZhudaiError, ValueError, AttributeError):
     """An estimator was used before ``fit``."""
+
+
+class EvaluationError(ZhudaiError, ArithmeticError):
+    """A policy expression could not be evaluated for one applicant (e.g. division by zero);
+    the engine turns it into the ``error`` outcome of that applicant."""

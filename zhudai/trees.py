@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from zhudai.exceptions import InvalidInputError
+
 
 @dataclass
 class TreeEnsemble:
@@ -131,7 +133,7 @@ def stack(*ensembles: TreeEnsemble) -> TreeEnsemble:
     :meth:`TreeEnsemble.leaf_values_one` at the heads' tree counts.
     """
     if len({e.float32_inputs for e in ensembles}) != 1:
-        raise ValueError("stacked ensembles must agree on float32_inputs")
+        raise InvalidInputError("ensembles", "stacked ensembles must agree on float32_inputs")
     offsets = np.cumsum([0] + [len(e.feature) for e in ensembles[:-1]])
     return TreeEnsemble(
         feature=np.concatenate([e.feature for e in ensembles]),
@@ -210,7 +212,7 @@ def from_lightgbm(booster: Any) -> TreeEnsemble:
         if "leaf_value" in node:
             return b.node(0, np.inf, float(node["leaf_value"]))
         if node.get("decision_type", "<=") != "<=":
-            raise ValueError("only numerical '<=' splits can be compiled")
+            raise InvalidInputError("model", "only numerical '<=' splits can be compiled")
         threshold = float(node["threshold"])
         missing = node.get("missing_type", "None")
         if missing == "NaN":
@@ -218,7 +220,7 @@ def from_lightgbm(booster: Any) -> TreeEnsemble:
         elif missing == "None":
             nan_left = threshold >= 0.0  # read as 0, compared as usual
         else:
-            raise ValueError(f"missing_type {missing!r} splits cannot be compiled")
+            raise InvalidInputError("model", f"missing_type {missing!r} splits cannot be compiled")
         i = b.node(int(node["split_feature"]), threshold, 0.0, nan_left)
         b.left[i] = walk(node["left_child"], depth + 1)
         b.right[i] = walk(node["right_child"], depth + 1)

@@ -28,9 +28,10 @@ def test_information_value_by_hand() -> None:
     # two bins of 4: bin 0 has 3 goods / 1 bad, bin 1 has 1 good / 3 bads
     x = np.array([1, 1, 1, 1, 2, 2, 2, 2], dtype=float)
     y = np.array([0, 0, 0, 1, 0, 1, 1, 1], dtype=float)
-    good = np.array([3.5, 1.5, 0.5]) / 5.5  # +0.5 smoothing, third bin = missing (empty)
-    bad = np.array([1.5, 3.5, 0.5]) / 5.5
-    expected = float(np.sum(((good - bad) * np.log(good / bad))[:2]))
+    # no cell is zero, so no Haldane correction; the third bin (missing) is empty: no IV
+    good, bad = np.array([3, 1]) / 4, np.array([1, 3]) / 4
+    expected = float(np.sum((good - bad) * np.log(good / bad)))
+    assert expected == pytest.approx(np.log(3.0), rel=1e-12)
     assert information_value(x, y, n_bins=2) == pytest.approx(expected, rel=1e-12)
     assert information_value(np.full(8, 5.0), y) == pytest.approx(0.0, abs=1e-12)
 
@@ -44,10 +45,11 @@ def test_missing_values_get_their_own_bin() -> None:
 def test_population_stability_by_hand() -> None:
     expected = np.array([1.0, 1.0, 2.0, 2.0])
     actual = np.array([1.0, 2.0, 2.0, 2.0])
-    e = np.array([2.5, 2.5, 0.5]) / 5.5
-    a = np.array([1.5, 3.5, 0.5]) / 5.5
+    # shares of bins (<= 1.5, > 1.5, missing); the empty missing bin is 1e-6 on both sides
+    e = np.array([0.5, 0.5, 1e-6])
+    a = np.array([0.25, 0.75, 1e-6])
     assert population_stability(expected, actual, n_bins=2) == pytest.approx(
-        float(np.sum((a - e) * np.log(a / e)))
+        float(np.sum((a - e) * np.log(a / e))), rel=1e-12
     )
     assert population_stability(expected, expected) == pytest.approx(0.0, abs=1e-12)
 
@@ -128,3 +130,16 @@ def test_cli_compute_and_report(world: dict[str, pl.DataFrame], tmp_path: Path) 
     assert report.height == len(load_feature_set().names)
     assert "margin" in (tmp_path / "rep" / "feature_report.html").read_text(encoding="utf-8")
     assert not math.isnan(report["iv"].max())
+
+
+def test_a_report_and_a_card_agree_on_a_features_iv() -> None:
+    """The report's IV is the scorecard's over the same bins, zero cells included."""
+    from zhudai.scorecard.woe import woe_iv
+
+    x = np.array([1, 1, 1, 2, 2, 2, 3, 3, np.nan, np.nan], dtype=float)
+    y = np.array([0, 0, 1, 0, 0, 0, 1, 1, 0, 1], dtype=float)
+    edges = quantile_edges(x, n_bins=3)
+    bins = assign_bins(x, edges)
+    good = np.bincount(bins, weights=1 - y, minlength=len(edges) + 2)
+    bad = np.bincount(bins, weights=y, minlength=len(edges) + 2)
+    assert information_value(x, y, n_bins=3) == pytest.approx(woe_iv(good, bad)[1].sum(), rel=1e-12)

@@ -7,11 +7,12 @@ import time
 import pytest
 
 from zhudai.exceptions import InvalidInputError
-from zhudai.fraud.engine import FraudEngine, to_epoch
+from zhudai.fraud.engine import FraudEngine
 from zhudai.fraud.lists import FraudLists
 from zhudai.fraud.signals import SIGNAL_NAMES
 from zhudai.fraud.velocity import InMemoryVelocityStore
 from zhudai.fraud.velocity_redis import RedisVelocityStore
+from zhudai.times import epoch_seconds
 
 
 def test_ordinary_application_is_clean(application):
@@ -115,10 +116,10 @@ def test_missing_required_field_names_it(application):
 
 
 def test_to_epoch_accepts_datetimes_and_numbers(application):
-    assert to_epoch(86_400.0) == 86_400.0
-    assert to_epoch(application(minutes=0)["applied_at"]) == pytest.approx(1709287200.0)
+    assert epoch_seconds(86_400.0) == 86_400.0
+    assert epoch_seconds(application(minutes=0)["applied_at"]) == pytest.approx(1709287200.0)
     with pytest.raises(InvalidInputError, match="applied_at"):
-        to_epoch("yesterday")
+        epoch_seconds("yesterday")
 
 
 @pytest.mark.redis
@@ -164,7 +165,7 @@ def test_default_store_follows_settings(monkeypatch, redis_url):
 
 
 def test_future_stamped_application_is_judged_at_arrival_time(application):
-    arrival = to_epoch(application(minutes=0)["applied_at"])
+    arrival = epoch_seconds(application(minutes=0)["applied_at"])
     engine = FraudEngine(clock=lambda: arrival)
     engine.check(application(minutes=0, person=60, device_id="d-skew"))
     forged = application(minutes=600, person=61, device_id="d-skew")  # client clock 10 h ahead

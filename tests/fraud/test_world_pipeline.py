@@ -36,19 +36,48 @@ def test_replay_is_in_time_order_with_every_signal(small_world, results):
     assert results["dev_apps_24h"].min() >= 1
 
 
-def test_metrics_and_probing_catch(small_world, results):
-    out = metrics(results, small_world, ring_threshold=0.5)
-    for key in (
-        "ring_recall",
-        "ring_precision",
-        "fraud_recall",
-        "fraud_precision",
-        "probing_attempts_to_catch",
-    ):
-        assert key in out
-    assert out["fraud_precision"] is None or 0 <= out["fraud_precision"] <= 1
-    if out["probing_devices"]:
-        assert out["probing_attempts_to_catch"] <= 5
+def test_metrics_by_hand(tmp_path):
+    """Six applications with known truth and verdicts; every metric counted by hand."""
+    (tmp_path / "truth").mkdir()
+    pl.DataFrame(
+        {
+            "application_id": [1, 2, 3, 4, 5, 6],
+            "is_fraud": [True, True, False, True, False, False],
+            "fraud_type": ["ring", "ring", None, "ring", None, None],
+            "ring_id": [7, 7, None, 7, None, None],
+            "probing_device": [False, False, False, False, True, True],
+        }
+    ).write_parquet(tmp_path / "truth" / "applications.parquet")
+    results = pl.DataFrame(
+        {
+            "application_id": [1, 2, 3, 4, 5, 6],
+            "applied_at": [datetime(2024, 1, d) for d in range(1, 7)],
+            "customer_id": [1, 1, 2, 3, 4, 5],
+            "device_id": ["d1", "d1", "d2", "d3", "d4", "d4"],
+            "is_fraud_pred": [True, False, False, True, True, False],
+            "probing_pred": [False, False, False, False, False, True],
+            "ring_member_score": [0.9, 0.1, 0.6, 0.2, 0.0, 0.0],
+        }
+    )
+    out = metrics(results, tmp_path, ring_threshold=0.5)
+    assert out == {
+        "fraud_recall": 0.6667,  # 1 and 4 of 1, 2, 4
+        "fraud_precision": 0.6667,  # 1 and 4 of 1, 4, 5
+        "ring_app_recall": 0.3333,  # 1 of 1, 2, 4
+        "ring_app_precision": 0.5,  # 1 of 1, 3
+        "ring_recall": 0.5,  # customer 1 of ring members 1 and 3
+        "ring_precision": 0.5,  # customer 1 of flagged customers 1 and 2
+        "probing_attempts_to_catch": 1.0,  # device d4: fraud verdict at its first attempt
+        "probing_rule_attempts_to_catch": 2.0,  # the probing rule only at the second
+        "probing_devices": 1,
+        "probing_caught_within_5": 1.0,
+        "applications": 6,
+        "fraud_applications": 3,
+        "ring_members": 2,
+    }
+    later = metrics(results, tmp_path, ring_threshold=0.5, since=datetime(2024, 1, 4))
+    assert (later["applications"], later["fraud_applications"], later["ring_members"]) == (3, 1, 1)
+    assert (later["fraud_recall"], later["fraud_precision"]) == (1.0, 0.5)
 
 
 def test_attempts_to_catch_counts_in_time_order():

@@ -6,8 +6,8 @@ import numpy as np
 import polars as pl
 import pytest
 
+from zhudai.times import US_PER_DAY, day_micros
 from zhudai.world.repayment import _due_days, _schedule
-from zhudai.world.timeutil import US_PER_DAY, day_us
 
 
 def test_equal_installment_is_an_annuity() -> None:
@@ -39,7 +39,10 @@ def test_equal_principal_and_interest_first() -> None:
 def test_due_dates_keep_day_of_month_capped_at_28() -> None:
     from datetime import date
 
-    booked = np.array([day_us(date(2024, 1, 31)), day_us(date(2024, 3, 15))]) + 10 * 3_600_000_000
+    booked = (
+        np.array([day_micros(date(2024, 1, 31)), day_micros(date(2024, 3, 15))])
+        + 10 * 3_600_000_000
+    )
     due = _due_days(np.repeat(booked, 2), np.array([1, 2, 1, 2]))
     got = pl.Series(due * US_PER_DAY).cast(pl.Datetime("us")).dt.date().to_list()
     assert got == [date(2024, 2, 28), date(2024, 3, 28), date(2024, 4, 15), date(2024, 5, 15)]

@@ -87,7 +87,7 @@ def install_error_handlers(app: FastAPI) -> None:
         field = getattr(exc, "field", None) or "request"
         if isinstance(exc, ConfigurationError):  # the server's set-up, not the request
             return error_response(503, "service", str(exc))
-        if isinstance(exc, NotFoundError) and field in request.path_params:
+        if isinstance(exc, NotFoundError) and request.path_params:  # the path names it
             return error_response(404, field, f"no such {field}: {exc.value!r}")
         if isinstance(exc, NotFoundError):
             return error_response(422, field, f"unknown value {exc.value!r}")

@@ -25,7 +25,6 @@ from zhudai.decision.model_contract import ScoringModel
 from zhudai.decision.source import PolicySource
 from zhudai.decision.state import FrameState, RowState
 from zhudai.decision.steps import (
-    SHOWN_MISSING,
     BranchStep,
     GroupStep,
     Step,
@@ -33,6 +32,7 @@ from zhudai.decision.steps import (
     run_steps,
     run_steps_frame,
 )
+from zhudai.decision.trace import InputProblems, render_trace
 from zhudai.privacy import tokenizer, validate_bank_card, validate_id_number, validate_phone
 from zhudai.settings import get_settings
 
@@ -72,7 +72,7 @@ class Decision:
         """Which rules fired and why the others did not (rendered on first use)."""
         if self._state is None or self._policy is None:
             return []
-        return render_trace(self._state, self._policy)
+        return render_trace(self._state.trace, self._state.env)
 
     @property
     def explanations(self) -> list[str]:
@@ -200,7 +200,7 @@ class CompiledPolicy:
         prepared, problems = self.prepare(application)
         st = RowState(application, dict(prepared), models if models is not None else self.models)
         if problems:
-            st.trace.append(("inputs", problems))
+            st.trace.append(InputProblems(tuple(problems)))
             outcome = Outcome(self.document.on_missing)
             st.outcome = outcome
             st.reasons.extend(_input_reasons(problems, self.inputs))
@@ -462,159 +462,6 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, pd.Timestamp):
         return value.isoformat()
     return value
-
-
-# ------------------------------------------------------------------------------- trace
-
-
-def render_trace(st: RowState, policy: CompiledPolicy) -> list[dict[str, Any]]:
-    """Turn the raw trace of a run into explanation entries (one per rule / row / branch)."""
-    env = st.env
-    out: list[dict[str, Any]] = []
-    for entry in st.trace:
-        kind = entry[0]
-        if kind == "inputs":
-            for name, problem in entry[1]:
-                out.append(
-                    {"step": "inputs", "input": name, "hit": True, "why": f"{name} {problem}"}
-                )
-        elif kind == "missing_features":
-            step: Any = entry[1]
-            absent = list(entry[2])
-            shown = ", ".join(absent[:SHOWN_MISSING]) + (
-                f", ... ({len(absent) - SHOWN_MISSING} more)" if len(absent) > SHOWN_MISSING else ""
-            )
-            out.append(
-                {
-                    "step": step.name,
-                    "model": step.ref,
-                    "hit": True,
-                    "missing_features": absent[:SHOWN_MISSING],
-                    "missing_count": len(absent),
-                    "why": f"model {step.ref!r}: {len(absent)} of its features are absent from"
-                    f" the inputs ({shown}) -> {step.on_missing.value} {step.missing_reason}",
-                }
-            )
-        elif kind == "rules":
-            step = entry[1]
-            fired = entry[2]
-            for rule in step.rules:
-                hit = rule.name in fired
-                why = rule.expr.explain(env)
-                out.append(
-                    {
-                        "step": step.name,
-                        "id": f"{step.name}.{rule.name}",
-                        "rule": rule.name,
-                        "hit": hit,
-                        "why": f"{rule.name} {'fired' if hit else 'not fired'}: {why}"
-                        + (f" -> {rule.outcome.value} {rule.reason}" if hit else ""),
-                    }
-                )
-        elif kind == "table":
-            step, matched, failures, candidates = entry[1], entry[2], entry[3], entry[4]
-            table = step.table
-            for r, j in failures:
-                out.append(
-                    {
-                        "step": table.name,
-                        "id": f"{table.name}#{r + 1}",
-                        "row": r + 1,
-                        "hit": False,
-                        "why": table.explain_failure(r, j, env),
-                    }
-                )
-            for r in matched:
-                values = ", ".join(
-                    f"{table.inputs[j]} {format_value(env[table.inputs[j]])}"
-                    for j, c in enumerate(table.cells[r])
-                    if c.kind != "any"
-                )
-                outs = ", ".join(
-                    f"{o}={format_value(v)}"
-                    for o, v in zip(table.outputs, table.results[r], strict=True)
-                )
-                out.append(
-                    {
-                        "step": table.name,
-                        "id": f"{table.name}#{r + 1}",
-                        "row": r + 1,
-                        "hit": True,
-                        "why": f"row {r + 1} matched ({values or 'any'}) -> {outs}",
-                    }
-                )
-            for r in candidates:
-                if r not in matched:
-                    out.append(
-                        {
-                            "step": table.name,
-                            "row": r + 1,
-                            "hit": False,
-                            "why": f"row {r + 1} matched but row {matched[0] + 1} has priority",
-                        }
-                    )
-            if not matched:
-                out.append(
-                    {
-                        "step": table.name,
-                        "hit": False,
-                        "why": "no row matched" + (" -> default" if table.default else ""),
-                    }
-                )
-            elif (
-                len(matched) == 1
-                and matched[0] + 1 < len(table.cells)
-                and table.hit.value == "first"
-            ):
-                out.append(
-                    {
-                        "step": table.name,
-                        "hit": False,
-                        "why": f"rows {matched[0] + 2}-{len(table.cells)} not evaluated (first hit at row {matched[0] + 1})",
-                    }
-                )
-        elif kind == "branch":
-            step, chosen = entry[1], entry[2]
-            for i, case in enumerate(step.cases[: len(step.cases) if chosen is None else chosen]):
-                out.append(
-                    {
-                        "step": step.name,
-                        "hit": False,
-                        "why": f"case {i + 1} not taken: {case.expr.explain(env)}",
-                    }
-                )
-            if chosen is None:
-                out.append(
-                    {
-                        "step": step.name,
-                        "id": f"{step.name}/otherwise",
-                        "hit": True,
-                        "why": "no case held -> otherwise",
-                    }
-                )
-            else:
-                why = step.cases[chosen].expr.explain(env)
-                out.append(
-                    {
-                        "step": step.name,
-                        "id": f"{step.name}/{chosen + 1}",
-                        "hit": True,
-                        "why": f"case {chosen + 1}: {why}",
-                    }
-                )
-        elif kind == "pricing":
-            step, g, band = entry[1], entry[2], entry[3]
-            grade = list(step.grade_index)[g]
-            values = ", ".join(f"{var}={format_value(env[var])}" for var in step.outputs.values())
-            out.append(
-                {
-                    "step": step.name,
-                    "id": f"{step.name}[{grade}]",
-                    "hit": True,
-                    "why": f"grade {grade} x income band from {format_value(step.bands[band])}: {values}",
-                }
-            )
-    return out
 
 
 # ------------------------------------------------------------------------------- compile

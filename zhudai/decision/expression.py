@@ -40,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from zhudai.exceptions import DefinitionError
+from zhudai.exceptions import DefinitionError, EvaluationError
 
 MAX_LENGTH = 2000
 MAX_DEPTH = 40
@@ -57,10 +57,6 @@ class VarType(StrEnum):
 
 
 NUMERIC = frozenset({VarType.NUMBER, VarType.INTEGER})
-
-
-class EvaluationError(ArithmeticError):
-    """An expression could not be evaluated for one applicant (e.g. division by zero)."""
 
 
 @dataclass

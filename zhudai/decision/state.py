@@ -16,6 +16,7 @@ import pandas as pd
 from zhudai.decision.document import Outcome
 from zhudai.decision.expression import VarType
 from zhudai.decision.model_contract import ScoringModel
+from zhudai.decision.trace import TraceEntry
 
 ERR_EVAL = "ERR_EVAL"
 
@@ -31,7 +32,7 @@ class RowState:
     outcome: Outcome | None = None  # set once the flow stops (reject, error, review by policy)
     review: bool = False
     error: str | None = None
-    trace: list[tuple[Any, ...]] = field(default_factory=list)
+    trace: list[TraceEntry] = field(default_factory=list)
     features: dict[str, Any] = field(default_factory=dict)
     model_versions: dict[str, dict[str, str]] = field(default_factory=dict)
     model_outputs: dict[str, dict[str, Any]] = field(default_factory=dict)

@@ -19,9 +19,15 @@ from zhudai.decision.document import HitPolicy, Outcome
 from zhudai.decision.expression import EvaluationError, Expression, VarType, VectorContext
 from zhudai.decision.state import FrameState, RowState
 from zhudai.decision.tables import DecisionTable
-from zhudai.exceptions import ConfigurationError
-
-SHOWN_MISSING = 10  # absent model features named in a record (their count is always given)
+from zhudai.decision.trace import (
+    SHOWN_MISSING,
+    BranchTaken,
+    MissingFeatures,
+    PriceCell,
+    RulesFired,
+    TableMatch,
+)
+from zhudai.exceptions import ConfigurationError, InvalidTypeError
 
 
 def run_steps(steps: Sequence[Step], st: RowState) -> None:
@@ -73,7 +79,7 @@ class RulesStep(Step):
     def run(self, st: RowState) -> None:
         env = st.env
         fired = [r for r in self.rules if r.expr.fn(env)]
-        st.trace.append(("rules", self, frozenset(r.name for r in fired)))
+        st.trace.append(RulesFired(self, frozenset(r.name for r in fired)))
         for r in fired:
             st.reasons.append(r.reason)
             if r.outcome == Outcome.REJECT:
@@ -154,7 +160,7 @@ class ModelStep(Step):
         raw = st.raw
         absent = [f for f in model.features if f not in raw]
         if absent:
-            st.trace.append(("missing_features", self, tuple(absent)))
+            st.trace.append(MissingFeatures(self, tuple(absent)))
             st.model_outputs[self.name] = {
                 "missing_features": absent[:SHOWN_MISSING],
                 "missing_count": len(absent),
@@ -222,7 +228,7 @@ class TableStep(Step):
         t = self.table
         candidates, failures = t.match(st.env)
         matched = t.choose(candidates)
-        st.trace.append(("table", self, tuple(matched), tuple(failures), tuple(candidates)))
+        st.trace.append(TableMatch(self, tuple(matched), tuple(failures), tuple(candidates)))
         if t.hit == HitPolicy.UNIQUE and len(matched) > 1:
             raise EvaluationError(f"rows {[m + 1 for m in matched]} all match a unique table")
         if not matched:
@@ -297,7 +303,7 @@ class PricingStep(Step):
         band = bisect.bisect_right(self.bands, st.env[self.income]) - 1
         if band < 0:
             raise EvaluationError(f"income {st.env[self.income]!r} is below the first band")
-        st.trace.append(("pricing", self, g, band))
+        st.trace.append(PriceCell(self, g, band))
         for key, var in self.outputs.items():
             value = self.grids[key][g, band]
             st.env[var] = int(value) if key == "term" else float(value)
@@ -338,10 +344,10 @@ class BranchStep(Step):
     def run(self, st: RowState) -> None:
         for i, case in enumerate(self.cases):
             if case.expr.fn(st.env):
-                st.trace.append(("branch", self, i))
+                st.trace.append(BranchTaken(self, i))
                 run_steps(case.steps, st)
                 return
-        st.trace.append(("branch", self, None))
+        st.trace.append(BranchTaken(self, None))
         run_steps(self.otherwise, st)
 
     def run_frame(self, fs: FrameState) -> None:
@@ -393,5 +399,7 @@ def frame_of(data: pd.DataFrame | Any) -> pd.DataFrame:
         return data.reset_index(drop=True)
     to_pandas = getattr(data, "to_pandas", None)
     if to_pandas is None:
-        raise TypeError(f"expected a pandas or polars DataFrame; got {type(data).__name__}")
+        raise InvalidTypeError(
+            "data", f"must be a pandas or polars DataFrame; got {type(data).__name__}"
+        )
     return to_pandas()

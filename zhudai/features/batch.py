@@ -32,8 +32,9 @@ from zhudai.features.frames import (
     static_name,
     static_tables,
 )
-from zhudai.features.plan import US_PER_DAY, Accumulator, Plan, Reduce, Slot, Stat, TablePlan, Value
+from zhudai.features.plan import Accumulator, Plan, Reduce, Slot, Stat, TablePlan, Value
 from zhudai.features.schema import APPLICATION_TIME
+from zhudai.times import US_PER_DAY
 
 _AGE, _BUCKET = "__age", "__bucket"
 _REDUCERS = {Reduce.SUM: np.add, Reduce.MAX: np.maximum, Reduce.MIN: np.minimum}

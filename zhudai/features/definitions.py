@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from zhudai.exceptions import DefinitionError
+from zhudai.exceptions import DefinitionError, NotFoundError
 from zhudai.features.schema import EVENT_TABLES, STATIC_TABLES, Kind
 
 DEFAULT_DEFINITIONS = Path(__file__).with_name("default_features.yaml")
@@ -202,11 +202,11 @@ class FeatureSet:
         return [f.name for f in self.features]
 
     def get(self, name: str) -> Feature:
-        """The definition of feature ``name`` (``KeyError`` naming it if unknown)."""
+        """The definition of feature ``name`` (:class:`NotFoundError` naming it if unknown)."""
         try:
             return self._by_name[name]
         except KeyError:
-            raise KeyError(f"unknown feature {name!r}") from None
+            raise NotFoundError("feature", name) from None
 
     def groups(self) -> dict[str, list[str]]:
         """Feature names by group (``orders``, ``card_txns``, ``bureau``, ``demographics`` ...)."""

@@ -29,7 +29,6 @@ from zhudai.features.definitions import (
 from zhudai.features.frames import null_values_error
 from zhudai.features.plan import (
     MERGEABLE,
-    US_PER_DAY,
     Plan,
     Reduce,
     Stat,
@@ -37,12 +36,9 @@ from zhudai.features.plan import (
     Value,
 )
 from zhudai.features.schema import EVENT_TABLES, Kind
+from zhudai.times import EPOCH, ONE_MICROSECOND, US_PER_DAY, US_PER_HOUR, epoch_micros
 
-US_PER_HOUR = 3_600_000_000
 _ONE_DAY = timedelta(days=1)
-_ONE_US = timedelta(microseconds=1)
-_EPOCH_DT = datetime(1970, 1, 1)
-_EPOCH = np.datetime64(0, "us")
 
 #: An applicant's events of one table: rows (mappings), a polars frame, or columns (a mapping
 #: of column name to values, the time column as int64 microseconds of the local wall clock).
@@ -200,7 +196,7 @@ class _TableKernel:
         else:
             try:
                 ts = np.array(
-                    [(e[self.time] - _EPOCH_DT) // _ONE_US for e in events], dtype=np.int64
+                    [(e[self.time] - EPOCH) // ONE_MICROSECOND for e in events], dtype=np.int64
                 )
                 cols = {
                     c: np.array(
@@ -343,7 +339,7 @@ class OnlineFeatureEngine:
             raise InvalidInputError(
                 "as_of", f"must be a naive datetime (local wall clock); got {as_of!r}"
             )
-        as_of_us = int((np.datetime64(as_of, "us") - _EPOCH).astype(np.int64))
+        as_of_us = epoch_micros(as_of)
         a = self._empty.copy()
         for kernel in self._kernels:
             kernel.fill(a, events_by_table.get(kernel.name, ()), as_of_us)

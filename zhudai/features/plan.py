@@ -31,8 +31,6 @@ from zhudai.features.definitions import (
     RatioFeature,
 )
 
-US_PER_DAY = 86_400_000_000
-
 #: A trend slope is missing unless the events' ages vary: variance at least this share of
 #: their mean square age (a standard deviation of 1% of the typical age: about half a day for
 #: events some 45 days old). The slope comes from raw sums (``n * sum(a^2) - sum(a)^2``), whose

@@ -3,9 +3,10 @@
 
 Binning here is deliberately simple — equal-frequency (quantile) bins plus one bin for missing
 values — enough to rank features and check stability; the full optimal-binning toolkit lives in
-``zhudai.scorecard``. WOE follows the convention of ``docs`` (domain notes): ``WOE = ln(share of
-goods in the bin / share of bads in the bin)``; counts get 0.5 added so an empty cell stays
-finite.
+``zhudai.scorecard``. WOE, IV and PSI are the scorecard's own (:func:`zhudai.scorecard.woe.woe_iv`,
+:func:`zhudai.scorecard.metrics.psi_from_counts`): ``WOE = ln(good share / bad share)`` with
+Haldane's 0.5 on a bin without goods or without bads only, an empty bin neutral; so a feature
+report and a card agree on a feature's IV over the same bins.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from sklearn.metrics import roc_auc_score
 from zhudai.exceptions import InvalidInputError, NotFittedError
 from zhudai.features.definitions import FeatureSet
 from zhudai.features.frames import ID_COLUMNS
+from zhudai.scorecard.metrics import psi_from_counts
+from zhudai.scorecard.woe import woe_iv
 
 #: Feature groups that count as weak financial data in the comparison.
 WEAK_GROUPS = ("orders", "card_txns", "weak_cross")
@@ -52,12 +55,10 @@ def assign_bins(x: np.ndarray, edges: np.ndarray) -> np.ndarray:
 
 def woe_table(bins: np.ndarray, y: np.ndarray, n_bins: int) -> tuple[np.ndarray, float]:
     """(WOE of each of ``n_bins`` bins, IV) of binned values against a 0/1 label (1 = bad)."""
-    bad = np.bincount(bins, weights=y, minlength=n_bins) + 0.5
-    good = np.bincount(bins, weights=1 - y, minlength=n_bins) + 0.5
-    good_share, bad_share = good / good.sum(), bad / bad.sum()
-    woe = np.log(good_share / bad_share)
-    used = np.bincount(bins, minlength=n_bins) > 0
-    return woe, float(np.sum(((good_share - bad_share) * woe)[used]))
+    bad = np.bincount(bins, weights=y, minlength=n_bins)
+    good = np.bincount(bins, weights=1 - y, minlength=n_bins)
+    woe, iv = woe_iv(good, bad)
+    return woe, float(iv.sum())
 
 
 def information_value(x: np.ndarray, y: np.ndarray, n_bins: int = 10) -> float:
@@ -77,14 +78,14 @@ def population_stability(expected: np.ndarray, actual: np.ndarray, n_bins: int =
     """PSI of ``actual`` against ``expected`` over the expected period's quantile bins.
 
     ``PSI = sum over bins of (actual% - expected%) * ln(actual% / expected%)``; missing values
-    are a bin of their own; 0.5 is added to each count.
+    are a bin of their own; an empty bin counts as a share of 1e-6 (``zhudai.scorecard.metrics.PSI_FLOOR``).
     """
     edges = quantile_edges(expected, n_bins)
     size = len(edges) + 2
-    e = np.bincount(assign_bins(expected, edges), minlength=size) + 0.5
-    a = np.bincount(assign_bins(actual, edges), minlength=size) + 0.5
-    e, a = e / e.sum(), a / a.sum()
-    return float(np.sum((a - e) * np.log(a / e)))
+    return psi_from_counts(
+        np.bincount(assign_bins(expected, edges), minlength=size),
+        np.bincount(assign_bins(actual, edges), minlength=size),
+    )
 
 
 def _labelled(features: pl.DataFrame, labels: pl.DataFrame) -> pl.DataFrame:

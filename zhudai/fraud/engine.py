@@ -14,7 +14,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from datetime import date, datetime
 from typing import Any
 
 import numpy as np
@@ -37,8 +36,7 @@ from zhudai.fraud.signals import (
 )
 from zhudai.fraud.velocity import DAY, Agg, InMemoryVelocityStore, Query, Update, VelocityStore
 from zhudai.settings import get_settings
-
-_EPOCH = datetime(1970, 1, 1)
+from zhudai.times import epoch_seconds
 
 # (stream family, key field, member field); an application adds one event to each.
 _STREAMS: tuple[tuple[str, str, str], ...] = (
@@ -79,19 +77,6 @@ def default_velocity_store() -> VelocityStore:
 
         return RedisVelocityStore(url)
     return InMemoryVelocityStore()
-
-
-def to_epoch(value: Any, field_name: str = "applied_at") -> float:
-    """Seconds since 1970 of a naive wall-clock datetime, date or number."""
-    if isinstance(value, datetime):
-        return (value.replace(tzinfo=None) - _EPOCH).total_seconds()
-    if isinstance(value, date):
-        return (datetime(value.year, value.month, value.day) - _EPOCH).total_seconds()
-    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
-        return float(value)
-    if hasattr(value, "to_pydatetime"):  # pandas Timestamp
-        return to_epoch(value.to_pydatetime(), field_name)
-    raise InvalidInputError(field_name, f"must be a datetime or epoch seconds; got {value!r}")
 
 
 # (rule, severity, fires(signals, thresholds), explanation(signals))
@@ -319,7 +304,7 @@ class FraudEngine:
         """Record ``application`` and return its signals, hits and verdict."""
         app = application
         app_id = str(_required(app, "application_id"))
-        ts = to_epoch(_required(app, "applied_at"))
+        ts = epoch_seconds(_required(app, "applied_at"))
         now = self.clock() if self.clock else None
         updates, queries = self._velocity_plan(app)
         obs = self.store.observe(app_id, ts, updates, queries, now=now)
@@ -363,7 +348,7 @@ class FraudEngine:
             self.ring_scorer.record_outcome(application["application_id"], rejected)
         if not rejected:
             return
-        ts = to_epoch(application["applied_at"])
+        ts = epoch_seconds(application["applied_at"])
         updates: list[Update] = []
         for family in _REJECT_STREAMS:
             key = _key(application, _FAMILY_KEY[family])
@@ -380,7 +365,7 @@ class FraudEngine:
         refresh. Call it from a scheduler (e.g. hourly) — it is kept out of :meth:`check` so
         a refresh never stalls an application."""
         if self.ring_scorer is not None:
-            self.ring_scorer.maintain(to_epoch(at, "at"))
+            self.ring_scorer.maintain(epoch_seconds(at, "at"))
 
     # -- parts ---------------------------------------------------------------------------
     def _velocity_plan(self, app: Mapping[str, Any]) -> tuple[list[Update], list[Query]]:
@@ -406,7 +391,9 @@ class FraudEngine:
         s["is_rooted"] = float(bool(app.get("is_rooted")))
         first = app.get("device_first_seen_at")
         s["device_age_days"] = (
-            0.0 if first is None else max(0.0, (ts - to_epoch(first, "device_first_seen_at")) / DAY)
+            0.0
+            if first is None
+            else max(0.0, (ts - epoch_seconds(first, "device_first_seen_at")) / DAY)
         )
         sim = app.get("sim_age_days")
         s["sim_age_days"] = -1.0 if sim is None else float(sim)

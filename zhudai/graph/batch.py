@@ -27,6 +27,7 @@ from zhudai.graph.attributes import (
 from zhudai.graph.config import GraphConfig
 from zhudai.graph.rings import GROUP_COUNTS, SPACE_BIT, RingScorer, cluster_features, group_signals
 from zhudai.graph.tables import APPLICANT_FEATURES, GraphTables
+from zhudai.times import US_PER_DAY
 
 
 def _attachment_frame(records: pl.DataFrame) -> pl.DataFrame:
@@ -73,7 +74,7 @@ def _ordered_records(records: pl.DataFrame) -> pl.DataFrame:
 def _day_column(records: pl.DataFrame) -> np.ndarray:
     col = records["applied_at"]
     if isinstance(col.dtype, pl.Datetime | pl.Date):
-        return col.cast(pl.Datetime("us")).dt.epoch("us").to_numpy() / 86_400e6
+        return col.cast(pl.Datetime("us")).dt.epoch("us").to_numpy() / US_PER_DAY
     if col.dtype.is_numeric():
         return col.cast(pl.Float64).to_numpy()
     raise InvalidInputError("applied_at", f"must be a datetime column; got {col.dtype}")

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from datetime import date, datetime
 from typing import Any
 
 import numpy as np
@@ -26,27 +25,7 @@ from zhudai.graph.config import GraphConfig
 from zhudai.graph.rings import GROUP_COUNTS, SPACE_BIT, RingScorer, cluster_features
 from zhudai.graph.tables import GraphTables
 from zhudai.graph.unionfind import UnionFind
-
-_EPOCH = datetime(1970, 1, 1)
-
-
-def to_day(value: Any) -> float:
-    """Days since 1970-01-01 of a naive datetime, date, numpy datetime64 or a number of days.
-
-    Examples
-    --------
-    >>> to_day(datetime(1970, 1, 2, 12))
-    1.5
-    """
-    if isinstance(value, datetime):
-        return (value.replace(tzinfo=None) - _EPOCH).total_seconds() / 86400.0
-    if isinstance(value, date):
-        return float((value - _EPOCH.date()).days)
-    if isinstance(value, np.datetime64):
-        return float(value.astype("datetime64[us]").astype(np.int64)) / 86_400e6
-    if isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool):
-        return float(value)
-    raise InvalidInputError("applied_at", f"must be a datetime; got {type(value).__name__}")
+from zhudai.times import epoch_days
 
 
 class _Group:
@@ -180,6 +159,7 @@ class GraphIndex:
 
     Examples
     --------
+    >>> from datetime import datetime
     >>> index = GraphIndex()
     >>> shared = {"device_id": "d1", "ip": "1.2.3.4", "contact_phone_tokens": ["p9"]}
     >>> _ = index.add_application({"application_id": 1, "applied_at": datetime(2025, 1, 1),
@@ -239,7 +219,7 @@ class GraphIndex:
         app_id = record["application_id"]
         if app_id in self._pos:
             raise InvalidInputError("application_id", f"{app_id!r} was already added")
-        day = to_day(record.get("applied_at"))
+        day = epoch_days(record.get("applied_at"))
         pos = len(self._apps)
         app = _App(app_id, day)
         id_value = device_value = -1

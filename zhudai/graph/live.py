@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from zhudai.graph.config import GraphConfig
-from zhudai.graph.index import GraphIndex, to_day
+from zhudai.graph.index import GraphIndex
 from zhudai.graph.rings import RingScorer
 from zhudai.graph.world import iter_records, load_records
+from zhudai.times import SECONDS_PER_DAY, epoch_days
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ class LiveRingScorer:
         self._last_refresh: float | None = None
 
     def _catch_up(self, day: float) -> None:
-        while self._next is not None and to_day(self._next["applied_at"]) <= day:
+        while self._next is not None and epoch_days(self._next["applied_at"]) <= day:
             self.index.add_application(self._next)
             self._next = next(self._pending, None)
 
@@ -83,7 +84,7 @@ class LiveRingScorer:
         if app_id in self.index:
             feats = self.index.applicant_features(app_id)
         else:
-            self._catch_up(to_day(application.get("applied_at")))
+            self._catch_up(epoch_days(application.get("applied_at")))
             feats = self.index.score_application(application)
         tied = feats["cluster_size"] > 1
         name = str(self.index.cluster_of(app_id)) if tied else None
@@ -103,7 +104,7 @@ class LiveRingScorer:
         re-detect communities once ``refresh_days`` of event time have passed since the last
         refresh. Ring scores do not depend on the refresh. :meth:`observe` still catches up
         by itself for callers that never call this."""
-        day = at / 86_400.0
+        day = at / SECONDS_PER_DAY
         self._catch_up(day)
         if self._last_refresh is None:
             self._last_refresh = day

@@ -29,7 +29,6 @@ import threading
 import time
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -40,10 +39,7 @@ from zhudai.exceptions import InvalidInputError
 from zhudai.providers.base import ProviderCall, ProviderQuery, ProviderStatus
 from zhudai.providers.config import ProvidersConfig, load_providers_config
 from zhudai.providers.hub import ProviderHub
-from zhudai.times import to_local
-
-_EPOCH = datetime(1970, 1, 1)
-_ONE_US = timedelta(microseconds=1)
+from zhudai.times import epoch_micros
 
 BUREAU_FIELDS = (
     "past_overdue_count",
@@ -55,11 +51,6 @@ BUREAU_FIELDS = (
 MULTI_LENDING_FIELDS = ("multi_lending_30d", "multi_lending_90d", "multi_lending_180d")
 ORDER_FIELDS = ("ts", "category", "amount", "n_items", "is_installment")
 CARD_FIELDS = ("ts", "mcc_category", "amount", "channel", "is_cash_withdrawal")
-
-
-def _local_us(as_of: datetime) -> int:
-    """Microseconds of the Asia/Shanghai wall clock of an aware time (the world's time axis)."""
-    return (to_local(as_of) - _EPOCH) // _ONE_US
 
 
 def _iso_local(col: str) -> pl.Expr:
@@ -304,7 +295,7 @@ class SimulatedProvider:
                 raise ConnectionError(
                     f"simulated {self.name} outage (application {query.application_id}, attempt {attempt})"
                 )
-        data = self.lookup(query, _local_us(query.as_of))
+        data = self.lookup(query, epoch_micros(query.as_of))
         if data is None:
             return ProviderStatus.NO_RECORD, None
         return ProviderStatus.DATA, data

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from zhudai.decision.model_contract import ScoringModel
-from zhudai.exceptions import DefinitionError, NotFoundError
+from zhudai.exceptions import DefinitionError, InvalidTypeError, NotFoundError
 from zhudai.scorecard.runtime import BoosterModel, MLPModel, ScorecardModel
 
 META_FILE = "model.json"
@@ -50,7 +50,7 @@ def _json_default(value: Any) -> Any:
         return value.tolist()
     if isinstance(value, datetime | pd.Timestamp):
         return value.isoformat()
-    raise TypeError(f"cannot store {type(value).__name__} in model.json")
+    raise InvalidTypeError("model.json", f"cannot store a {type(value).__name__}")
 
 
 def save_model(

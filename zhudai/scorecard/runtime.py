@@ -256,7 +256,7 @@ def _compiled_binary(booster: Any) -> tuple[TreeEnsemble | None, float]:
     params = dict(p.split(":", 1) for p in objective[1:] if ":" in p)
     try:
         return from_lightgbm(booster), float(params.get("sigmoid", 1.0))
-    except ValueError:
+    except InvalidInputError:
         return None, 1.0
 
 

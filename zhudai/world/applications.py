@@ -12,13 +12,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from zhudai.times import US_PER_DAY, US_PER_MINUTE, day_micros
 from zhudai.world.catalog import CHANNELS, CITIES, DEVICE_MODELS, EMULATOR_MODELS, PRODUCTS
 from zhudai.world.geo import ip_city, random_ips
 from zhudai.world.params import WorldParams
 from zhudai.world.population import Population, Role
 from zhudai.world.risk import true_pd
 from zhudai.world.sampling import categorical, sort_order
-from zhudai.world.timeutil import US_PER_DAY, US_PER_MINUTE, add_months_us, day_us
+from zhudai.world.timeutil import add_months_us
 
 REJECT_REASONS = (
     "multi_lending",
@@ -189,7 +190,7 @@ def build_applications(
 ) -> Applications:
     """All applications: first attempts, then retries after rejection, sorted by time."""
     n = pop.n
-    start = day_us(params.start)
+    start = day_micros(params.start)
     # A retry may come up to a month after the window; every loan still has 6+ months observed.
     end = add_months_us(params.start, params.application_months) + 31 * US_PER_DAY
     cust = np.arange(n)

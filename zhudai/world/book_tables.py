@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from zhudai.times import US_PER_DAY
 from zhudai.world.applications import Applications
 from zhudai.world.catalog import PRODUCT_CODES
 from zhudai.world.collection import ACTION_TYPES
@@ -18,7 +19,7 @@ from zhudai.world.identity import ProtectedIdentities
 from zhudai.world.params import WorldParams
 from zhudai.world.repayment import REPAYMENT_METHODS, Book, repayment_rows
 from zhudai.world.sampling import sort_order
-from zhudai.world.timeutil import US_PER_DAY, as_date, as_datetime
+from zhudai.world.timeutil import as_date, as_datetime
 from zhudai.world.transcripts import (
     VIOLATIONS,
     assign_violations,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from zhudai.world.timeutil import US_PER_DAY, US_PER_HOUR
+from zhudai.times import US_PER_DAY, US_PER_HOUR
 
 ACTION_TYPES = ("sms", "auto_call", "human_call", "agency")
 _CONTACT = np.array([0.35, 0.45, 0.65, 0.6])

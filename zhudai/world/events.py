@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from zhudai.times import US_PER_DAY, US_PER_HOUR, US_PER_MINUTE
 from zhudai.world.applications import Applications
 from zhudai.world.population import Population, Role
 from zhudai.world.sampling import sort_order
-from zhudai.world.timeutil import US_PER_DAY, US_PER_HOUR, US_PER_MINUTE
 
 EVENT_TYPES = ("login", "register", "apply", "change_phone", "bind_card")
 

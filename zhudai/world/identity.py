@@ -22,9 +22,9 @@ from zhudai.privacy import (
     tokenizer,
 )
 from zhudai.settings import Settings
+from zhudai.times import US_PER_DAY
 from zhudai.world.catalog import CARD_BINS, CITIES, GIVEN_CHARS, PHONE_PREFIXES, SURNAMES
 from zhudai.world.population import Population
-from zhudai.world.timeutil import US_PER_DAY
 
 _ID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], dtype=np.int64)
 _ID_CHECK = np.array(list("10X98765432"))

@@ -16,10 +16,11 @@ from enum import IntEnum
 
 import numpy as np
 
+from zhudai.times import US_PER_DAY, US_PER_MINUTE, day_micros
 from zhudai.world.catalog import CHANNEL_SHARE, CHANNELS, CITIES, OCCUPATION_SHARE, OCCUPATIONS
 from zhudai.world.params import WorldParams
 from zhudai.world.sampling import categorical
-from zhudai.world.timeutil import US_PER_DAY, US_PER_MINUTE, add_months_us, day_us
+from zhudai.world.timeutil import add_months_us
 
 
 class Role(IntEnum):
@@ -267,7 +268,7 @@ def _first_application_times(
     n_ops: int,
 ) -> np.ndarray:
     """Legitimate people arrive uniformly; a ring applies within days; probing in a session."""
-    start = day_us(params.start)
+    start = day_micros(params.start)
     end = add_months_us(params.start, params.application_months)
     span = end - start
     t = start + (rng.random(len(role)) * span).astype(np.int64)

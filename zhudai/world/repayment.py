@@ -13,11 +13,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from zhudai.times import US_PER_DAY, US_PER_HOUR, US_PER_MINUTE
 from zhudai.world.applications import Applications
 from zhudai.world.catalog import FUNDERS, PRODUCTS
 from zhudai.world.collection import Episodes, Worked, work_episodes
 from zhudai.world.population import Population, Role
-from zhudai.world.timeutil import US_PER_DAY, US_PER_HOUR, US_PER_MINUTE
 
 REPAYMENT_METHODS = ("equal_installment", "equal_principal", "interest_first")
 _SEASON = np.zeros(13)

@@ -15,10 +15,11 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from zhudai.times import US_PER_DAY, US_PER_HOUR, US_PER_MINUTE
 from zhudai.world.catalog import MCC_CATEGORIES, ORDER_CATEGORIES
 from zhudai.world.population import Population, Role
 from zhudai.world.sampling import categorical, sort_order
-from zhudai.world.timeutil import US_PER_DAY, US_PER_HOUR, US_PER_MINUTE, as_datetime
+from zhudai.world.timeutil import as_datetime
 from zhudai.world.writer import label_column
 
 BLOCK = 50_000

@@ -11,6 +11,7 @@ import numpy as np
 import polars as pl
 
 from zhudai.geohash import geohash
+from zhudai.times import US_PER_DAY
 from zhudai.world.applications import REJECT_REASONS, Applications, Devices
 from zhudai.world.catalog import CITIES, OCCUPATIONS, PRODUCT_CODES
 from zhudai.world.events import EVENT_TYPES
@@ -18,7 +19,7 @@ from zhudai.world.geo import ip_city, ip_strings
 from zhudai.world.identity import ProtectedIdentities
 from zhudai.world.population import FRAUD_TYPE_NAMES, Population, Role
 from zhudai.world.relations import RELATIONS, Contacts
-from zhudai.world.timeutil import US_PER_DAY, as_datetime
+from zhudai.world.timeutil import as_datetime
 from zhudai.world.writer import label_column
 
 _CITY_NAMES = np.array([c[1] for c in CITIES])

@@ -1,4 +1,5 @@
-"""Time as int64 microseconds of the Asia/Shanghai wall clock, and back to Polars columns."""
+"""The world's arrays of time: int64 microseconds of the Asia/Shanghai wall clock (the units and
+the epoch are :mod:`zhudai.times`'), their calendar parts, and back to Polars columns."""
 
 from __future__ import annotations
 
@@ -7,14 +8,7 @@ from datetime import date
 import numpy as np
 import polars as pl
 
-US_PER_MINUTE = 60_000_000
-US_PER_HOUR = 3_600_000_000
-US_PER_DAY = 86_400_000_000
-
-
-def day_us(d: date) -> int:
-    """Midnight of ``d`` in microseconds since 1970-01-01."""
-    return int(np.datetime64(d, "D").astype("datetime64[us]").astype(np.int64))
+from zhudai.times import US_PER_DAY, US_PER_HOUR
 
 
 def add_months_us(d: date, months: int) -> int:

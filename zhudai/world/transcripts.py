@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from zhudai.world.timeutil import US_PER_DAY, US_PER_HOUR
+from zhudai.times import US_PER_DAY, US_PER_HOUR
 
 VIOLATIONS = ("none", "abuse", "threat", "third_party_disclosure", "off_hours")
 _COMPANY = "助贷平台"

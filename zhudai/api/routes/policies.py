@@ -3,7 +3,7 @@ this worker's decision service; other workers pick the change up on their next r
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
@@ -28,7 +28,13 @@ class PolicyPublic(BaseModel):
 
     @classmethod
     def of(cls, info: PolicyInfo) -> PolicyPublic:
-        return cls(**vars(info))
+        """The stored times are UTC wall clock; the answer says so (RFC 3339)."""
+        times = {k: _utc(getattr(info, k)) for k in ("created_at", "activated_at")}
+        return cls(**(vars(info) | times))
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    return None if value is None else value.replace(tzinfo=UTC)
 
 
 class PolicyCreate(BaseModel):
