@@ -13,7 +13,7 @@ posting finds its row and gets the stored answer; a crash before the commit leav
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -39,6 +39,7 @@ from zhudai.parsing import parse_input
 from zhudai.store.db import get_engine
 from zhudai.store.models import (
     Application,
+    FunderStatus,
     Installment,
     Loan,
     LoanBucketChange,
@@ -195,6 +196,39 @@ class LoanBook:
                 payload={"booking_key": req.booking_key, "principal": str(req.principal)},
             )
             return answer
+
+    def book_accepted(
+        self, application_id: str, start_date: date, booked_at: datetime, **terms: Any
+    ) -> LoanAnswer:
+        """Book the loan of an application its recommended funder accepted: the amount the
+        funder took, the decision's APR and term (``terms`` may add a method, fee, grace ...).
+        The application id is the booking key, so booking it again returns the same loan."""
+        with self.engine.connect() as conn:
+            o = conn.execute(
+                select(
+                    Origination.funder_status, Origination.funder_amount, Origination.answer
+                ).where(Origination.external_id == application_id)
+            ).first()
+        if o is None:
+            raise NotFoundError("application_id", application_id)
+        if o.funder_status != FunderStatus.ACCEPTED:
+            raise InvalidInputError(
+                "application_id",
+                f"{application_id} has funder status {FunderStatus(o.funder_status).value}; "
+                "only an application its funder accepted is booked",
+            )
+        return self.book(
+            {
+                "booking_key": application_id,
+                "application_id": application_id,
+                "principal": o.funder_amount,
+                "apr": Decimal(str(o.answer["apr"])),
+                "term_months": o.answer["term_months"],
+                "start_date": start_date,
+                "booked_at": booked_at,
+                **terms,
+            }
+        )
 
     # -- money ----------------------------------------------------------------------------
     def post(self, data: Mapping[str, Any] | RepaymentRequest) -> PostingAnswer:
