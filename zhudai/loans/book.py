@@ -187,7 +187,7 @@ class LoanBook:
                     for r in ledger.schedule
                 ],
             )
-            answer = self._project(conn, loan, ledger, req.start_date, since=req.start_date)
+            answer = project(conn, loan, ledger, req.start_date, since=req.start_date)
             AuditLog.append(
                 conn,
                 actor=self.actor,
@@ -262,7 +262,7 @@ class LoanBook:
                 },
             )
             fault_point("loans.after_posting")  # a crash here must leave nothing applied
-            answer = self._project(conn, loan, ledger, max(today, req.value_date), req.value_date)
+            answer = project(conn, loan, ledger, max(today, req.value_date), req.value_date)
             AuditLog.append(
                 conn,
                 actor=self.actor,
@@ -318,7 +318,7 @@ class LoanBook:
                     "allocation": {},
                 },
             )
-            answer = self._project(conn, loan, ledger, today, since=target.value_date)
+            answer = project(conn, loan, ledger, today, since=target.value_date)
             AuditLog.append(
                 conn,
                 actor=self.actor,
@@ -375,72 +375,73 @@ class LoanBook:
             loan=self._answer(conn, loan, ledger_of(conn, loan), max(today, loan.as_of or today)),
         )
 
-    def _project(
-        self, conn: Connection, loan: Row[Any], ledger: Ledger, today: date, since: date
-    ) -> LoanAnswer:
-        """Rewrite the projections from the ledger: installments, the delinquency snapshot
-        and the bucket changes from ``since`` (a backdated posting's value date) or from the
-        last projection, whichever is earlier, on."""
-        if loan.as_of is not None:
-            since = min(since, loan.as_of)
-        state = ledger.state_at(today)
-        paid_on = _settled_on(ledger)
-        conn.execute(
-            update(_LINES)
-            .where(_LINES.c.loan_id == loan.id, _LINES.c.installment_no == bindparam("no"))
-            .values(
-                paid_amount=bindparam("paid"),
-                paid_date=bindparam("paid_date"),
-                penalty_due=bindparam("penalty"),
-                dpd=bindparam("dpd"),
-            ),
-            [
-                {
-                    "no": ln.period,
-                    "paid": sum(ln.paid.values(), ZERO),
-                    "paid_date": paid_on.get(ln.period),
-                    "penalty": ln.due(Component.PENALTY),
-                    "dpd": _line_dpd(ln.due_date, ln.contractual_unpaid, today),
-                }
-                for ln in state.lines
-            ],
-        )
-        dpd = state.dpd(ledger.terms.grace_days)
-        conn.execute(
-            update(_LOANS)
-            .where(_LOANS.c.id == loan.id)
-            .values(
-                status=state.status,
-                oldest_unpaid_due=state.oldest_unpaid_due(),
-                principal_outstanding=state.principal_outstanding,
-                dpd=dpd,
-                bucket=bucket_of(dpd),
-                classification=classification_of(dpd).value,
-                as_of=today,
-                closed_on=state.closed_on,
-            )
-        )
-        conn.execute(delete(_CHANGES).where(_CHANGES.c.loan_id == loan.id, _CHANGES.c.day >= since))
-        changes = [c for c in ledger.dpd_history(today) if c[0] >= since]
-        before = conn.scalar(
-            select(_CHANGES.c.bucket)
-            .where(_CHANGES.c.loan_id == loan.id)
-            .order_by(_CHANGES.c.day.desc())
-            .limit(1)
-        )
-        rows = []
-        for day, days, bucket in changes:
-            if bucket != before:
-                rows.append({"loan_id": loan.id, "day": day, "dpd": days, "bucket": bucket})
-                before = bucket
-        if rows:
-            conn.execute(insert(_CHANGES), rows)
-        return _loan_answer(loan.id, Decimal(loan.principal), state, ledger.terms.grace_days)
-
     def _answer(self, conn: Connection, loan: Row[Any], ledger: Ledger, as_of: date) -> LoanAnswer:
         return _loan_answer(
             loan.id, Decimal(loan.principal), ledger.state_at(as_of), ledger.terms.grace_days
         )
+
+
+def project(
+    conn: Connection, loan: Row[Any], ledger: Ledger, today: date, since: date
+) -> LoanAnswer:
+    """Rewrite the projections from the ledger: installments, the delinquency snapshot
+    and the bucket changes from ``since`` (a backdated posting's value date) or from the
+    last projection, whichever is earlier, on."""
+    if loan.as_of is not None:
+        since = min(since, loan.as_of)
+    state = ledger.state_at(today)
+    paid_on = _settled_on(ledger)
+    conn.execute(
+        update(_LINES)
+        .where(_LINES.c.loan_id == loan.id, _LINES.c.installment_no == bindparam("no"))
+        .values(
+            paid_amount=bindparam("paid"),
+            paid_date=bindparam("paid_date"),
+            penalty_due=bindparam("penalty"),
+            dpd=bindparam("dpd"),
+        ),
+        [
+            {
+                "no": ln.period,
+                "paid": sum(ln.paid.values(), ZERO),
+                "paid_date": paid_on.get(ln.period),
+                "penalty": ln.due(Component.PENALTY),
+                "dpd": _line_dpd(ln.due_date, ln.contractual_unpaid, today),
+            }
+            for ln in state.lines
+        ],
+    )
+    dpd = state.dpd(ledger.terms.grace_days)
+    conn.execute(
+        update(_LOANS)
+        .where(_LOANS.c.id == loan.id)
+        .values(
+            status=state.status,
+            oldest_unpaid_due=state.oldest_unpaid_due(),
+            principal_outstanding=state.principal_outstanding,
+            dpd=dpd,
+            bucket=bucket_of(dpd),
+            classification=classification_of(dpd).value,
+            as_of=today,
+            closed_on=state.closed_on,
+        )
+    )
+    conn.execute(delete(_CHANGES).where(_CHANGES.c.loan_id == loan.id, _CHANGES.c.day >= since))
+    changes = [c for c in ledger.dpd_history(today) if c[0] >= since]
+    before = conn.scalar(
+        select(_CHANGES.c.bucket)
+        .where(_CHANGES.c.loan_id == loan.id)
+        .order_by(_CHANGES.c.day.desc())
+        .limit(1)
+    )
+    rows = []
+    for day, days, bucket in changes:
+        if bucket != before:
+            rows.append({"loan_id": loan.id, "day": day, "dpd": days, "bucket": bucket})
+            before = bucket
+    if rows:
+        conn.execute(insert(_CHANGES), rows)
+    return _loan_answer(loan.id, Decimal(loan.principal), state, ledger.terms.grace_days)
 
 
 def allocation_json(allocation: Allocation) -> dict[str, Any]:
