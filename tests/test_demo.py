@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from zhudai.demo import STAGES, run_demo
+from zhudai.demo import STAGES, DemoContext, run_demo
 from zhudai.store.db import session_scope
 from zhudai.store.models import Customer, DecisionRecord
 
@@ -26,10 +26,21 @@ def test_demo_runs_every_stage(tmp_path: Path, capsys: pytest.CaptureFixture[str
         "german_model_dir",
         "fraud_results_path",
         "decision_policy",
+        "reconciliation_path",
     }
     assert expected <= set(art), expected - set(art)
     names = [name for name, _ in STAGES]
-    assert names == ["world", "store", "features", "graph", "cards", "fraud", "decisions"]
+    assert names == [
+        "world",
+        "store",
+        "book",
+        "features",
+        "graph",
+        "cards",
+        "fraud",
+        "decisions",
+        "loans",
+    ]
     finished = [printed.index(f"{name} done in") for name in names]  # each ran, in this order
     assert finished == sorted(finished)
     for key in expected - {"decision_policy"}:
@@ -38,3 +49,14 @@ def test_demo_runs_every_stage(tmp_path: Path, capsys: pytest.CaptureFixture[str
     with session_scope(url) as s:
         assert s.scalar(select(func.count(Customer.id))) == 601  # the world + the API example
         assert s.scalar(select(func.count(DecisionRecord.id))) == art["decisions_count"] > 0
+
+
+def test_the_book_labels_agree_with_the_world(demo_run: DemoContext) -> None:
+    """The cards train on labels from the platform's own loan book; evaluated against the
+    world's labels (its bank's view of the same loans), they agree loan by loan."""
+    book = demo_run.artifacts["book_labels"].set_index("application_id")["bad"]
+    world = demo_run.artifacts["credit_labels"]
+    world = world.assign(application_id=world["application_id"].str.lstrip("W").astype(int))
+    both = world.set_index("application_id")["bad"].to_frame("world").join(book, how="inner")
+    assert len(both) >= 0.95 * len(world)
+    assert (both["world"] == both["bad"]).mean() >= 0.99

@@ -22,12 +22,15 @@ from zhudai.settings import Settings, get_settings
 STAGES: tuple[tuple[str, str], ...] = (
     ("world", "zhudai.world.demo_stage:run_stage"),
     ("store", "zhudai.store.demo_stage:run_stage"),
+    # the bank's existing book taken over: the cards' labels come from it
+    ("book", "zhudai.loans.demo_stage:onboard_stage"),
     ("features", "zhudai.features.demo_stage:run_stage"),
     ("graph", "zhudai.graph.demo_stage:run_stage"),
     ("cards", "zhudai.scorecard.demo_stage:run_stage"),
     # fraud runs before decisions so the policy's fraud checks see real signals
     ("fraud", "zhudai.fraud.demo_stage:run_stage"),
     ("decisions", "zhudai.origination.demo_stage:run_stage"),
+    ("loans", "zhudai.loans.demo_stage:run_stage"),
 )
 
 

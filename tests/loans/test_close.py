@@ -61,6 +61,8 @@ def test_close_matches_the_ledger_every_day(book_url: str) -> None:
             assert stored[loan_id] == book.loan(loan_id, day).dpd, (loan_id, day)
         day += timedelta(days=1)
     assert close_day(end, book_url).dpd_changed == 0  # closing a day twice changes nothing
+    back = close_day(date(2024, 3, 1), book_url)  # an earlier day: no loan is taken back
+    assert (back.loans, back.dpd_changed) == (0, 0)
     with engine.connect() as conn:
         for loan_id in loans:
             changes = conn.execute(

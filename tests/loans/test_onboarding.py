@@ -96,6 +96,8 @@ def test_take_over_reports_every_difference_and_books_the_ledger(book_url: str) 
         for d in report.differences
     }
     assert found.pop((1, 2, "principal_due")) == (Decimal("400.01"), Decimal("400.00"))
+    # the bank's schedule is the contract: it lends a cent more than the loan's principal
+    assert found.pop((1, 0, "scheduled_principal")) == (Decimal("1200.01"), Decimal("1200"))
     # the bank says period 2 is unpaid; the ledger put bank-2's 100.00 there, 10 days late
     assert found.pop((1, 2, "paid_amount")) == (Decimal("0.00"), Decimal("100.00"))
     assert found.pop((1, 2, "dpd")) == (0, 10)
@@ -116,7 +118,7 @@ def test_take_over_reports_every_difference_and_books_the_ledger(book_url: str) 
     assert (loans[1].dpd, loans[1].bucket, loans[1].principal_outstanding) == (
         10,
         "M1",
-        Decimal("700.00"),
+        Decimal("700.01"),
     )
     assert (loans[2].dpd, loans[2].as_of) == (39, date(2024, 3, 20))
     assert dict(values)["bank-2"] == date(2024, 3, 12)
@@ -128,7 +130,7 @@ def test_take_over_reports_every_difference_and_books_the_ledger(book_url: str) 
             "idempotency_key": "p1",
             "loan_id": 1,
             "value_date": "2024-03-21",
-            "amount": "300.00",
+            "amount": "300.01",
             "posted_at": "2024-03-21T10:00:00+08:00",
         }
     )

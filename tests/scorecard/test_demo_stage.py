@@ -1,4 +1,5 @@
-"""The ``cards`` demo stage: German Credit always; the world cards when features and labels exist."""
+"""The ``cards`` demo stage: German Credit always; the world cards when features and the
+book's labels exist."""
 
 from __future__ import annotations
 
@@ -6,14 +7,16 @@ from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
-import polars as pl
 
 from zhudai.decision.model_contract import ScoringModel
 from zhudai.scorecard import demo_stage, load_model
 
 
 def _ctx(tmp_path, **artifacts):
-    return SimpleNamespace(out_dir=tmp_path / "demo", seed=7, artifacts=dict(artifacts))
+    settings = SimpleNamespace(database_url=f"sqlite:///{tmp_path / 'unused.db'}")
+    return SimpleNamespace(
+        out_dir=tmp_path / "demo", seed=7, artifacts=dict(artifacts), settings=settings
+    )
 
 
 def test_german_only_without_world(tmp_path):
@@ -25,7 +28,7 @@ def test_german_only_without_world(tmp_path):
     assert "acard_model_dir" not in ctx.artifacts
 
 
-def test_world_cards(tmp_path, monkeypatch):
+def test_world_cards_train_on_the_book_labels(tmp_path):
     rng = np.random.default_rng(1)
     n = 3000
     ids = np.arange(1, n + 1)
@@ -39,31 +42,16 @@ def test_world_cards(tmp_path, monkeypatch):
             "province": rng.choice(["gd", "zj", "sc"], size=n),
         }
     )
-    features_path = tmp_path / "features.parquet"
-    features.to_parquet(features_path)
-    world = tmp_path / "world"
-    world.mkdir()
     applied = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 365, n), unit="D")
-    pd.DataFrame({"application_id": ids, "applied_at": applied}).to_parquet(
-        world / "applications.parquet"
-    )
+    features_path = tmp_path / "features.parquet"
+    features.assign(applied_at=applied).to_parquet(features_path)  # else read from the store
     booked = ids[: n - 500]  # the rest were rejected: no label
     bad = (rng.random(len(booked)) < 1 / (1 + np.exp(-(risk[: len(booked)] * 1.2 - 2)))).astype(
         np.int8
     )
-    labels = pl.DataFrame({"application_id": booked, "bad": bad})
-    seen = {}
-
-    def fake_labels(world_dir):
-        seen["dir"] = world_dir
-        return labels
-
-    import zhudai.world.labels as world_labels
-
-    monkeypatch.setattr(world_labels, "credit_labels", fake_labels)
-    ctx = _ctx(tmp_path, features_path=features_path, world_dir=world)
+    labels = pd.DataFrame({"application_id": booked, "bad": bad})  # as the book stage leaves
+    ctx = _ctx(tmp_path, features_path=features_path, book_labels=labels)
     lines = demo_stage.run_stage(ctx)
-    assert seen["dir"] == world
     text = "\n".join(lines)
     assert "World A-card" in text and "World LightGBM" in text and "oot AUC" in text
     acard = load_model(ctx.artifacts["acard_model_dir"])

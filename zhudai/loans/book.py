@@ -34,6 +34,7 @@ from zhudai.loans.contract import (
 from zhudai.loans.delinquency import bucket_of, classification_of
 from zhudai.loans.ledger import Allocation, Component, Ledger, LoanState, LoanTerms, Waterfall
 from zhudai.loans.schedule import DayCount, Method
+from zhudai.loans.schedule import Installment as ScheduleRow
 from zhudai.money import ZERO, money
 from zhudai.parsing import parse_input
 from zhudai.store.db import get_engine
@@ -74,10 +75,31 @@ def terms_of(loan: Row[Any]) -> LoanTerms:
     )
 
 
+def stored_schedule(conn: Connection, loan: Row[Any]) -> list[ScheduleRow]:
+    """The loan's contract schedule as the book holds it (booked here: built from the terms;
+    taken over: the bank's own)."""
+    rows = conn.execute(
+        select(
+            _LINES.c.installment_no,
+            _LINES.c.due_date,
+            _LINES.c.principal_due,
+            _LINES.c.interest_due,
+        )
+        .where(_LINES.c.loan_id == loan.id)
+        .order_by(_LINES.c.installment_no)
+    ).all()
+    balance = money(loan.principal)
+    out = []
+    for period, due, principal, interest in rows:
+        balance -= money(principal)
+        out.append(ScheduleRow(period, due, money(principal), money(interest), balance))
+    return out
+
+
 def ledger_of(conn: Connection, loan: Row[Any]) -> Ledger:
     """The loan's ledger rebuilt from its live postings, in value-date then arrival order (so
     the rebuild itself replays nothing)."""
-    ledger = Ledger(terms_of(loan))
+    ledger = Ledger(terms_of(loan), stored_schedule(conn, loan))
     rows = conn.execute(
         select(_PAYMENTS.c.idempotency_key, _PAYMENTS.c.value_date, _PAYMENTS.c.amount)
         .where(
@@ -390,7 +412,7 @@ def project(
     if loan.as_of is not None:
         since = min(since, loan.as_of)
     state = ledger.state_at(today)
-    paid_on = _settled_on(ledger)
+    paid_on = settled_on(ledger)
     conn.execute(
         update(_LINES)
         .where(_LINES.c.loan_id == loan.id, _LINES.c.installment_no == bindparam("no"))
@@ -458,7 +480,7 @@ def allocation_json(allocation: Allocation) -> dict[str, Any]:
     }
 
 
-def _settled_on(ledger: Ledger) -> dict[int, date]:
+def settled_on(ledger: Ledger) -> dict[int, date]:
     """The value date of the posting that last paid into each installment now settled."""
     last: dict[int, date] = {}
     for posting in ledger.timeline:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import numpy as np
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, or_, select, update
 
 from zhudai.loans.delinquency import BUCKET_BOUNDS, BUCKETS, buckets_of, classifications_of
 from zhudai.loans.ledger import LoanStatus
@@ -25,14 +25,22 @@ from zhudai.store.models import Loan, LoanBucketChange
 _LOANS: Table = Loan.__table__  # type: ignore[assignment]
 _CHANGES: Table = LoanBucketChange.__table__  # type: ignore[assignment]
 
+# A loan whose snapshot is newer than the day (a posting or a close after it) is not taken
+# back in time: the close only moves loans forward.
 _READ = select(
     _LOANS.c.id, _LOANS.c.oldest_unpaid_due, _LOANS.c.grace_days, _LOANS.c.dpd, _LOANS.c.bucket
-).where(_LOANS.c.status == LoanStatus.ACTIVE)
+).where(
+    _LOANS.c.status == LoanStatus.ACTIVE,
+    or_(_LOANS.c.as_of.is_(None), _LOANS.c.as_of <= bindparam("day")),
+)
 _WRITE = (
     update(_LOANS)
     .where(_LOANS.c.id == bindparam("loan_id"))
     .values(
-        dpd=bindparam("new_dpd"), bucket=bindparam("new_bucket"), classification=bindparam("cls")
+        dpd=bindparam("new_dpd"),
+        bucket=bindparam("new_bucket"),
+        classification=bindparam("cls"),
+        as_of=bindparam("day"),
     )
 )
 
@@ -53,7 +61,7 @@ def close_day(day: date, url: str | None = None) -> CloseReport:
     """Run the close for ``day`` (idempotent: closing the same day twice changes nothing)."""
     engine = get_engine(url)
     with engine.begin() as conn:
-        rows = conn.execute(_READ).all()
+        rows = conn.execute(_READ, {"day": day}).all()
         if not rows:
             return CloseReport(day, 0, 0, 0, dict.fromkeys(BUCKETS, 0))
         ids, oldest, grace, old_dpd, old_bucket = zip(*rows, strict=True)
@@ -75,6 +83,7 @@ def close_day(day: date, url: str | None = None) -> CloseReport:
                         "new_dpd": int(dpd[i]),
                         "new_bucket": buckets[i],
                         "cls": classes[i],
+                        "day": day,
                     }
                     for i in moved.tolist()
                 ],

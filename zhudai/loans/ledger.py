@@ -37,7 +37,7 @@ from enum import StrEnum
 
 from zhudai.exceptions import InvalidInputError, NotFoundError
 from zhudai.loans.delinquency import bucket_of
-from zhudai.loans.schedule import DayCount, Method, build_schedule
+from zhudai.loans.schedule import DayCount, Installment, Method, build_schedule
 from zhudai.money import ZERO, money
 
 #: Default penalty rate as a multiple of the contract APR (罚息: 合同利率上浮 50%).
@@ -221,16 +221,22 @@ class Ledger:
     41
     """
 
-    def __init__(self, terms: LoanTerms) -> None:
+    def __init__(self, terms: LoanTerms, schedule: Sequence[Installment] | None = None) -> None:
         self.terms = terms
         fee = money(terms.fee_per_period)
-        self.schedule = build_schedule(
-            terms.principal,
-            terms.apr,
-            terms.term_months,
-            terms.method,
-            terms.start,
-            terms.day_count,
+        # the contract's schedule: as the terms give it, or as agreed elsewhere (a bank's
+        # book taken over keeps the bank's rounding and due dates)
+        self.schedule = (
+            list(schedule)
+            if schedule is not None
+            else build_schedule(
+                terms.principal,
+                terms.apr,
+                terms.term_months,
+                terms.method,
+                terms.start,
+                terms.day_count,
+            )
         )
         self._initial = LoanState(
             as_of=terms.start,

@@ -4,9 +4,11 @@ synthetic world's bank files are), and the platform recomputes every loan with i
 
 Reconciliation reports every difference between the bank's figures and the ledger's: each
 installment's due date, principal and interest, what was paid into it, and its days past due
-on the take-over day. The ledger's figures then become the book (the bank's stay in the
-report), each repayment gets its value date and allocation, and each loan its delinquency
-snapshot and bucket history, in one transaction per chunk of loans.
+reached (a settled one: days late when settled; an open one: on the take-over day). The
+bank's schedule is the contract, so the ledger runs on it (its rounding and due dates, which
+the report compares with what the platform would have computed from the terms); each
+repayment gets its value date and allocation, and each loan its delinquency snapshot and
+bucket history, in one transaction per chunk of loans.
 """
 
 from __future__ import annotations
@@ -23,8 +25,15 @@ from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.engine import Connection
 
 from zhudai.exceptions import InvalidInputError
-from zhudai.loans.book import REPAYMENT, allocation_json, project, terms_of
-from zhudai.loans.ledger import Component, Ledger
+from zhudai.loans.book import (
+    REPAYMENT,
+    allocation_json,
+    project,
+    settled_on,
+    stored_schedule,
+    terms_of,
+)
+from zhudai.loans.ledger import Component, Ledger, Line
 from zhudai.money import ZERO, money
 from zhudai.store.db import get_engine
 from zhudai.store.models import Installment, Loan, Repayment
@@ -79,23 +88,38 @@ def onboard(as_of: date, url: str | None = None) -> Reconciliation:
 
 def _take_over(conn: Connection, loan_id: int, as_of: date, report: Reconciliation) -> None:
     loan = conn.execute(select(_LOANS).where(_LOANS.c.id == loan_id)).one()
-    ledger = Ledger(terms_of(loan))
+    terms = terms_of(loan)
+    contract = stored_schedule(conn, loan)
+    ours = Ledger(terms).schedule
+    _differ(
+        report,
+        loan_id,
+        0,
+        [
+            ("installments", len(contract), len(ours)),
+            ("scheduled_principal", sum((r.principal for r in contract), ZERO), terms.principal),
+        ],
+    )
+    for row, theirs in zip(ours, contract, strict=False):
+        _differ(
+            report,
+            loan_id,
+            row.period,
+            [
+                ("due_date", theirs.due_date, row.due_date),
+                ("principal_due", theirs.principal, row.principal),
+                ("interest_due", theirs.interest, row.interest),
+            ],
+        )
+    ledger = Ledger(terms, contract)
     bank = {
         r.installment_no: r
-        for r in conn.execute(select(_LINES).where(_LINES.c.loan_id == loan_id)).all()
+        for r in conn.execute(
+            select(_LINES.c.installment_no, _LINES.c.paid_amount, _LINES.c.dpd).where(
+                _LINES.c.loan_id == loan_id
+            )
+        ).all()
     }
-    for row in ledger.schedule:
-        theirs = bank.get(row.period)
-        pairs = (
-            [("due_date", None, row.due_date)]
-            if theirs is None
-            else [
-                ("due_date", theirs.due_date, row.due_date),
-                ("principal_due", money(theirs.principal_due), row.principal),
-                ("interest_due", money(theirs.interest_due), row.interest),
-            ]
-        )
-        _differ(report, loan_id, row.period, pairs)
     payments = conn.execute(
         select(_PAYMENTS.c.id, _PAYMENTS.c.idempotency_key, _PAYMENTS.c.paid_at, _PAYMENTS.c.amount)
         .where(_PAYMENTS.c.loan_id == loan_id, _PAYMENTS.c.kind == REPAYMENT)
@@ -119,39 +143,22 @@ def _take_over(conn: Connection, loan_id: int, as_of: date, report: Reconciliati
             values,
         )
     report.repayments += len(values)
-    conn.execute(
-        update(_LINES)
-        .where(_LINES.c.loan_id == loan_id, _LINES.c.installment_no == bindparam("no"))
-        .values(
-            due_date=bindparam("due"),
-            principal_due=bindparam("principal"),
-            interest_due=bindparam("interest"),
-            fee_due=bindparam("fee"),
-        ),
-        [
-            {
-                "no": r.period,
-                "due": r.due_date,
-                "principal": r.principal,
-                "interest": r.interest,
-                "fee": money(ledger.terms.fee_per_period),
-            }
-            for r in ledger.schedule
-        ],
-    )
     project(conn, loan, ledger, as_of, since=ledger.terms.start)
     state = ledger.state_at(as_of)
+    settled = settled_on(ledger)
     for line in state.lines:
-        theirs = bank.get(line.period)
-        if theirs is None:
+        filed = bank.get(line.period)
+        if filed is None:
             continue
         paid = sum((line.paid[c] for c in Component), ZERO)
-        dpd = max((as_of - line.due_date).days, 0) if line.contractual_unpaid > 0 else 0
         _differ(
             report,
             loan_id,
             line.period,
-            [("paid_amount", money(theirs.paid_amount or 0), paid), ("dpd", theirs.dpd, dpd)],
+            [
+                ("paid_amount", money(filed.paid_amount or 0), paid),
+                ("dpd", filed.dpd, reached_dpd(line, settled.get(line.period), as_of)),
+            ],
         )
     report.loans += 1
 
@@ -170,3 +177,12 @@ def _differ(
                     "platform": ours,
                 }
             )
+
+
+def reached_dpd(line: Line, settled: date | None, as_of: date) -> int:
+    """Days past due an installment reached: late days when settled, else on ``as_of``."""
+    if settled is not None:
+        return max((settled - line.due_date).days, 0)
+    if line.contractual_unpaid > 0:
+        return max((as_of - line.due_date).days, 0)
+    return 0

@@ -1,10 +1,10 @@
 """Demo stage ``cards``: an A-card on German Credit, then an A-card and a booster on the world.
 
 Reads ``ctx.artifacts["features_path"]`` (Parquet of application features keyed by
-``application_id``) and ``ctx.artifacts["world_dir"]`` (labels from
-``zhudai.world.labels.credit_labels``: booked loans, ``bad`` = ever 30+ DPD by MOB6). When the
-world's applications table has ``applied_at``, the latest 20% of application dates are kept
-out of time. Sets ``german_model_dir``, ``acard_model_dir`` and ``gbm_model_dir`` (Paths).
+``application_id``) and ``ctx.artifacts["book_labels"]`` (the loan book's labels, from the
+``book`` stage: ``bad`` = ever 30+ DPD in the first six installments). The latest 20% of
+application dates (the store's ``applied_at``) are kept out of time. Sets
+``german_model_dir``, ``acard_model_dir`` and ``gbm_model_dir`` (Paths).
 """
 
 from __future__ import annotations
@@ -13,10 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from sqlalchemy import select
 
 from zhudai.datasets import load_german_credit
 from zhudai.scorecard.models import GradientBoostedModel
 from zhudai.scorecard.training import TrainResult, train, write_artifacts
+from zhudai.store.db import get_engine
+from zhudai.store.models import Application
 
 OOT_SHARE = 0.2
 
@@ -32,20 +35,20 @@ def _line(label: str, result: TrainResult, paths: dict[str, Path]) -> list[str]:
     ]
 
 
-def _world_frame(features_path: Path, world_dir: Path) -> tuple[pd.DataFrame, str | None]:
-    """Features of booked applications with their ``bad`` label and (if known) ``applied_at``."""
-    from zhudai.world.labels import credit_labels
-
-    found: Any = credit_labels(world_dir)
-    labels = found if isinstance(found, pd.DataFrame) else found.to_pandas()  # polars from world
+def _book_frame(features_path: Path, labels: pd.DataFrame, url: str) -> pd.DataFrame:
+    """Features of booked applications with their ``bad`` label from the loan book and the
+    store's ``applied_at`` (for the out-of-time split)."""
     frame = pd.read_parquet(features_path).merge(
         labels[["application_id", "bad"]], on="application_id"
     )
-    apps_path = Path(world_dir) / "applications.parquet"
-    if "applied_at" in frame.columns or not apps_path.is_file():
-        return frame, "applied_at" if "applied_at" in frame.columns else None
-    apps = pd.read_parquet(apps_path, columns=["application_id", "applied_at"])
-    return frame.merge(apps, on="application_id", how="left"), "applied_at"
+    if "applied_at" in frame.columns:
+        return frame
+    with get_engine(url).connect() as conn:
+        applied = pd.DataFrame(
+            conn.execute(select(Application.id, Application.applied_at)).all(),
+            columns=["application_id", "applied_at"],
+        )
+    return frame.merge(applied, on="application_id", how="left")
 
 
 def run_stage(ctx: Any) -> list[str]:
@@ -61,18 +64,16 @@ def run_stage(ctx: Any) -> list[str]:
     lines += _line("German Credit A-card (WOE + LR, points 600 @ 50:1, PDO 20)", german, paths)
 
     features_path = ctx.artifacts.get("features_path")
-    world_dir = ctx.artifacts.get("world_dir")
-    if not features_path or not world_dir or not Path(features_path).is_file():
-        lines.append("world features or world_dir missing: trained the German Credit card only")
+    labels = ctx.artifacts.get("book_labels")
+    if not features_path or labels is None or not Path(features_path).is_file():
+        lines.append("features or the book's labels missing: trained the German Credit card only")
         return lines
-    try:
-        frame, time_col = _world_frame(Path(features_path), Path(world_dir))
-    except ModuleNotFoundError:
-        lines.append("zhudai.world.labels unavailable: trained the German Credit card only")
-        return lines
+    frame = _book_frame(Path(features_path), labels, ctx.settings.database_url)
+    time_col = "applied_at"
     if frame.empty or frame["bad"].nunique() < 2:
         lines.append(
-            f"world labels give {len(frame)} booked loans with one class: German Credit card only"
+            f"the book's labels give {len(frame)} booked loans with one class: German Credit"
+            " card only"
         )
         return lines
     oot_from = None
@@ -84,7 +85,7 @@ def run_stage(ctx: Any) -> list[str]:
     paths = write_artifacts(acard, out / "world_acard")
     ctx.artifacts["acard_model_dir"] = paths["model"]
     lines.append(
-        f"world: {len(frame):,} booked loans, bad rate {frame['bad'].mean():.3f}, out-of-time from {oot_from}"
+        f"world: {len(frame):,} booked loans (labels from the book), bad rate {frame['bad'].mean():.3f}, out-of-time from {oot_from}"
     )
     lines += _line("World A-card (WOE + LR)", acard, paths)
 

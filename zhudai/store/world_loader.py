@@ -41,6 +41,11 @@ def _idempotency(df: pl.DataFrame) -> pl.DataFrame:
     return df.with_columns(idempotency_key=pl.format("world-{}", pl.col("repayment_id")))
 
 
+def _no_penalty(df: pl.DataFrame) -> pl.DataFrame:
+    """The world's bank charges no penalty interest (its paid amounts are the dues exactly)."""
+    return df.with_columns(penalty_apr=pl.lit(0.0))
+
+
 def _unpaid_is_zero(df: pl.DataFrame) -> pl.DataFrame:
     return (
         df.with_columns(pl.col("paid_amount").fill_null(0.0)) if "paid_amount" in df.columns else df
@@ -73,7 +78,7 @@ LOADS: tuple[TableLoad, ...] = (
     TableLoad("orders", "orders", {"order_id": "id"}),
     TableLoad("card_txns", "card_txns", {"txn_id": "id"}),
     TableLoad("contacts", "contacts", {"is_customer_id": "contact_customer_id"}),
-    TableLoad("loans", "loans", {"loan_id": "id"}),
+    TableLoad("loans", "loans", {"loan_id": "id"}, derive=_no_penalty),
     TableLoad("installments", "installments", derive=_unpaid_is_zero),
     TableLoad("repayments", "repayments", {"repayment_id": "id"}, derive=_idempotency),
     TableLoad("collection_actions", "collection_actions", {"action_id": "id"}),

@@ -2,7 +2,8 @@
 
 Leaves ``ctx.artifacts["world_dir"]`` (Path): the folder with one Parquet file per table;
 ``world_client`` (:class:`~zhudai.world.client.WorldClient`), the world as a partner sending
-its applications; ``credit_labels``: ``application_id`` (as the client sends it) and ``bad``.
+its applications; ``credit_labels``: ``application_id`` (as the client sends it) and ``bad``;
+``observation_date``: the world's last day (the day its bank hands the book over).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 import polars as pl
 
 from zhudai.world.client import ID_PREFIX, WorldClient
-from zhudai.world.generator import MANIFEST, generate_world
+from zhudai.world.generator import MANIFEST, generate_world, observation_date
 from zhudai.world.labels import credit_labels
 
 
@@ -21,6 +22,7 @@ def run_stage(ctx: Any) -> list[str]:
     """Generate ``ctx.customers`` customers with ``ctx.seed`` into ``ctx.out_dir / "world"``."""
     world_dir = generate_world(ctx.customers, ctx.seed, out_dir=ctx.out_dir / "world")
     ctx.artifacts["world_dir"] = world_dir
+    ctx.artifacts["observation_date"] = observation_date(world_dir)
     rows = json.loads((world_dir / MANIFEST).read_text())["rows"]
     labels = credit_labels(world_dir)
     # the world as a partner (sends its applications) and as the loan book's outcomes
