@@ -10,7 +10,7 @@ format (``.npz``, no pickle).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -113,16 +113,8 @@ def shifted(ensemble: TreeEnsemble, offset: int) -> TreeEnsemble:
     A float32 ensemble becomes a float64 one: the caller puts float32-rounded copies of the
     inputs at the shifted positions.
     """
-    return TreeEnsemble(
-        feature=(ensemble.feature + offset).astype(np.int32),
-        threshold=ensemble.threshold,
-        left=ensemble.left,
-        right=ensemble.right,
-        value=ensemble.value,
-        roots=ensemble.roots,
-        depth=ensemble.depth,
-        float32_inputs=False,
-        nan_left=ensemble.nan_left,
+    return replace(
+        ensemble, feature=(ensemble.feature + offset).astype(np.int32), float32_inputs=False
     )
 
 
