@@ -37,6 +37,7 @@ from zhudai.loans.schedule import DayCount, Method
 from zhudai.loans.schedule import Installment as ScheduleRow
 from zhudai.money import ZERO, money
 from zhudai.parsing import parse_input
+from zhudai.settings import get_settings
 from zhudai.store.db import get_engine
 from zhudai.store.models import (
     Application,
@@ -136,8 +137,14 @@ class LoanBook:
     # -- booking --------------------------------------------------------------------------
     def book(self, data: Mapping[str, Any] | BookingRequest) -> LoanAnswer:
         """Book a loan for a stored application; the same ``booking_key`` again returns the
-        loan it booked (with other terms it is an error naming the key)."""
+        loan it booked (with other terms it is an error naming the key). The APR may not
+        exceed the settings' cost cap (``ZHUDAI_APR_CAP``, 24% by default)."""
         req = parse_input(BookingRequest, data)
+        cap = Decimal(str(get_settings().apr_cap))
+        if req.apr > cap:
+            raise InvalidInputError(
+                "apr", f"{req.apr} is above the cost cap {cap} (ZHUDAI_APR_CAP)"
+            )
         terms = LoanTerms(
             principal=req.principal,
             apr=req.apr,

@@ -27,7 +27,7 @@ class BookingRequest(_Contract):
     booking_key: str = _KEY  # the idempotency key: the same key books once
     application_id: str = Field(min_length=1, max_length=64)
     principal: Decimal = Field(gt=0, decimal_places=2)
-    apr: Decimal = Field(ge=0, le=Decimal("0.24"))  # the 24% cost cap
+    apr: Decimal = Field(ge=0, lt=1)  # and at most the settings' APR cap (checked on booking)
     term_months: int = Field(ge=1, le=360)
     method: Method = Method.EQUAL_INSTALLMENT
     start_date: date
