@@ -13,11 +13,12 @@ posting finds its row and gets the stored answer; a crash before the commit leav
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, Table, bindparam, delete, insert, select, update
+from sqlalchemy import Row, Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from zhudai.audit.chain import AuditLog
@@ -32,7 +33,15 @@ from zhudai.loans.contract import (
     posted_day,
 )
 from zhudai.loans.delinquency import bucket_of, classification_of
-from zhudai.loans.ledger import Allocation, Component, Ledger, LoanState, LoanTerms, Waterfall
+from zhudai.loans.ledger import (
+    Allocation,
+    Component,
+    Ledger,
+    LoanState,
+    LoanStatus,
+    LoanTerms,
+    Waterfall,
+)
 from zhudai.loans.schedule import DayCount, Method
 from zhudai.loans.schedule import Installment as ScheduleRow
 from zhudai.money import ZERO, money
@@ -41,6 +50,7 @@ from zhudai.settings import get_settings
 from zhudai.store.db import get_engine
 from zhudai.store.models import (
     Application,
+    CreditLine,
     FunderStatus,
     Installment,
     Loan,
@@ -55,8 +65,36 @@ _LINES: Table = Installment.__table__  # type: ignore[assignment]
 _PAYMENTS: Table = Repayment.__table__  # type: ignore[assignment]
 _CHANGES: Table = LoanBucketChange.__table__  # type: ignore[assignment]
 _APPS: Table = Application.__table__  # type: ignore[assignment]
+_CREDIT_LINES: Table = CreditLine.__table__  # type: ignore[assignment]
 
 REPAYMENT, REVERSAL = "repayment", "reversal"
+
+
+@dataclass(frozen=True)
+class Borrower:
+    """Who a new loan belongs to, and through which application and funder."""
+
+    application_id: int | None
+    customer_id: int
+    product_code: str
+    funder_id: int | None
+
+
+def terms_from(req: BookingRequest) -> LoanTerms:
+    """The contract terms a booking asks for."""
+    return LoanTerms(
+        principal=req.principal,
+        apr=req.apr,
+        term_months=req.term_months,
+        method=req.method,
+        start=req.start_date,
+        day_count=req.day_count,
+        fee_per_period=req.fee_per_period,
+        penalty_apr=req.penalty_apr,
+        grace_days=req.grace_days,
+        order=req.allocation_order,
+        waterfall=req.waterfall,
+    )
 
 
 def terms_of(loan: Row[Any]) -> LoanTerms:
@@ -140,34 +178,10 @@ class LoanBook:
         loan it booked (with other terms it is an error naming the key). The APR may not
         exceed the settings' cost cap (``ZHUDAI_APR_CAP``, 24% by default)."""
         req = parse_input(BookingRequest, data)
-        cap = Decimal(str(get_settings().apr_cap))
-        if req.apr > cap:
-            raise InvalidInputError(
-                "apr", f"{req.apr} is above the cost cap {cap} (ZHUDAI_APR_CAP)"
-            )
-        terms = LoanTerms(
-            principal=req.principal,
-            apr=req.apr,
-            term_months=req.term_months,
-            method=req.method,
-            start=req.start_date,
-            day_count=req.day_count,
-            fee_per_period=req.fee_per_period,
-            penalty_apr=req.penalty_apr,
-            grace_days=req.grace_days,
-            order=req.allocation_order,
-            waterfall=req.waterfall,
-        )
         with self.engine.begin() as conn:
-            existing = conn.execute(
-                select(_LOANS).where(_LOANS.c.external_id == req.booking_key)
-            ).first()
-            if existing is not None:
-                if terms_of(existing) != terms:
-                    raise InvalidInputError(
-                        "booking_key", f"{req.booking_key!r} booked a loan with other terms"
-                    )
-                return self._answer(conn, existing, ledger_of(conn, existing), req.start_date)
+            booked = self.booked(conn, req)
+            if booked is not None:
+                return booked
             app = conn.execute(
                 select(_APPS.c.id, _APPS.c.customer_id, _APPS.c.product_code).where(
                     _APPS.c.external_id == req.application_id
@@ -178,53 +192,81 @@ class LoanBook:
             funder = conn.scalar(
                 select(Origination.funder_id).where(Origination.external_id == req.application_id)
             )
-            loan_id = conn.execute(
-                insert(_LOANS).returning(_LOANS.c.id),
+            borrower = Borrower(app.id, app.customer_id, app.product_code, funder)
+            return self.insert_loan(conn, req, borrower)
+
+    def booked(self, conn: Connection, req: BookingRequest) -> LoanAnswer | None:
+        """The loan ``req.booking_key`` already booked (``None`` if none); with other terms it
+        is an error naming the key."""
+        existing = conn.execute(
+            select(_LOANS).where(_LOANS.c.external_id == req.booking_key)
+        ).first()
+        if existing is None:
+            return None
+        if terms_of(existing) != terms_from(req):
+            raise InvalidInputError(
+                "booking_key", f"{req.booking_key!r} booked a loan with other terms"
+            )
+        return self._answer(conn, existing, ledger_of(conn, existing), req.start_date)
+
+    def insert_loan(
+        self, conn: Connection, req: BookingRequest, borrower: Borrower, line_id: int | None = None
+    ) -> LoanAnswer:
+        """Write a new loan, its schedule and its first projection inside ``conn``."""
+        cap = Decimal(str(get_settings().apr_cap))
+        if req.apr > cap:
+            raise InvalidInputError(
+                "apr", f"{req.apr} is above the cost cap {cap} (ZHUDAI_APR_CAP)"
+            )
+        terms = terms_from(req)
+        loan_id = conn.execute(
+            insert(_LOANS).returning(_LOANS.c.id),
+            {
+                "application_id": borrower.application_id,
+                "customer_id": borrower.customer_id,
+                "funder_id": borrower.funder_id,
+                "product_code": borrower.product_code,
+                "line_id": line_id,
+                "booked_at": to_local(req.booked_at),
+                "principal": req.principal,
+                "apr": float(req.apr),
+                "term_months": req.term_months,
+                "repayment_method": req.method.value,
+                "external_id": req.booking_key,
+                "start_date": req.start_date,
+                "day_count": req.day_count.value,
+                "fee_per_period": req.fee_per_period,
+                "penalty_apr": None if req.penalty_apr is None else float(req.penalty_apr),
+                "grace_days": req.grace_days,
+                "allocation_order": ",".join(c.value for c in req.allocation_order),
+                "waterfall": req.waterfall.value,
+            },
+        ).scalar_one()
+        loan = self._locked(conn, loan_id)
+        ledger = Ledger(terms)
+        conn.execute(
+            insert(_LINES),
+            [
                 {
-                    "application_id": app.id,
-                    "customer_id": app.customer_id,
-                    "funder_id": funder,
-                    "product_code": app.product_code,
-                    "booked_at": to_local(req.booked_at),
-                    "principal": req.principal,
-                    "apr": float(req.apr),
-                    "term_months": req.term_months,
-                    "repayment_method": req.method.value,
-                    "external_id": req.booking_key,
-                    "start_date": req.start_date,
-                    "day_count": req.day_count.value,
-                    "fee_per_period": req.fee_per_period,
-                    "penalty_apr": None if req.penalty_apr is None else float(req.penalty_apr),
-                    "grace_days": req.grace_days,
-                    "allocation_order": ",".join(c.value for c in req.allocation_order),
-                    "waterfall": req.waterfall.value,
-                },
-            ).scalar_one()
-            loan = self._locked(conn, loan_id)
-            ledger = Ledger(terms)
-            conn.execute(
-                insert(_LINES),
-                [
-                    {
-                        "loan_id": loan_id,
-                        "installment_no": r.period,
-                        "due_date": r.due_date,
-                        "principal_due": r.principal,
-                        "interest_due": r.interest,
-                        "fee_due": money(terms.fee_per_period),
-                    }
-                    for r in ledger.schedule
-                ],
-            )
-            answer = project(conn, loan, ledger, req.start_date, since=req.start_date)
-            AuditLog.append(
-                conn,
-                actor=self.actor,
-                action="loan.book",
-                subject=f"loan:{loan_id}",
-                payload={"booking_key": req.booking_key, "principal": str(req.principal)},
-            )
-            return answer
+                    "loan_id": loan_id,
+                    "installment_no": r.period,
+                    "due_date": r.due_date,
+                    "principal_due": r.principal,
+                    "interest_due": r.interest,
+                    "fee_due": money(terms.fee_per_period),
+                }
+                for r in ledger.schedule
+            ],
+        )
+        answer = project(conn, loan, ledger, req.start_date, since=req.start_date)
+        AuditLog.append(
+            conn,
+            actor=self.actor,
+            action="loan.book",
+            subject=f"loan:{loan_id}",
+            payload={"booking_key": req.booking_key, "principal": str(req.principal)},
+        )
+        return answer
 
     def book_accepted(
         self, application_id: str, start_date: date, booked_at: datetime, **terms: Any
@@ -470,6 +512,16 @@ def project(
             before = bucket
     if rows:
         conn.execute(insert(_CHANGES), rows)
+    if loan.line_id is not None:  # the line's drawn amount follows its loans' principal
+        conn.execute(
+            update(_CREDIT_LINES)
+            .where(_CREDIT_LINES.c.id == loan.line_id)
+            .values(
+                drawn=select(func.coalesce(func.sum(_LOANS.c.principal_outstanding), 0))
+                .where(_LOANS.c.line_id == loan.line_id, _LOANS.c.status == LoanStatus.ACTIVE)
+                .scalar_subquery()
+            )
+        )
     return _loan_answer(loan.id, Decimal(loan.principal), state, ledger.terms.grace_days)
 
 

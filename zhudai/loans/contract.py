@@ -93,3 +93,48 @@ PostingAnswer.model_rebuild()
 def posted_day(at: datetime) -> date:
     """The local (Asia/Shanghai) calendar day of an aware posting time."""
     return to_local(at).date()
+
+
+class OpenLineRequest(_Contract):
+    """A credit line (授信额度) granted on an approved application."""
+
+    line_key: str = _KEY  # the idempotency key: the same key opens once
+    application_id: str = Field(min_length=1, max_length=64)
+    credit_limit: Decimal = Field(gt=0, decimal_places=2)
+    apr: Decimal = Field(ge=0, lt=1)  # and at most the settings' APR cap
+    expires_on: date
+    opened_at: AwareDatetime
+
+
+class DrawdownRequest(_Contract):
+    """A drawdown (支用) against a line: checked by the in-loan policy, then a loan."""
+
+    drawdown_key: str = _KEY  # the idempotency key, and the booked loan's booking key
+    line_id: int = Field(ge=1)
+    amount: Decimal = Field(gt=0, decimal_places=2)
+    term_months: int = Field(ge=1, le=360)
+    method: Method = Method.EQUAL_INSTALLMENT
+    requested_at: AwareDatetime
+
+
+class LineAnswer(_Contract):
+    line_id: int
+    status: str
+    credit_limit: Decimal
+    drawn: Decimal
+    available: Decimal
+    apr: Decimal
+    expires_on: date | None
+
+
+class DrawdownAnswer(_Contract):
+    """The in-loan policy's verdict on a drawdown and, if allowed, the loan it became."""
+
+    drawdown_key: str
+    line_id: int
+    outcome: str  # approve | review | reject
+    granted: Decimal | None  # the amount lent (may be reduced to what is available)
+    reasons: list[dict[str, str]]
+    decision_id: str
+    loan: LoanAnswer | None
+    line: LineAnswer

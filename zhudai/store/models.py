@@ -378,7 +378,8 @@ class Loan(Base):
 
     __tablename__ = "loans"
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), unique=True)
+    # a single loan's application; a credit line's drawdowns share the line's
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("applications.id"), index=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
     funder_id: Mapped[int | None] = mapped_column(ForeignKey("funders.id"))
     product_code: Mapped[str] = mapped_column(ForeignKey("products.code"))

@@ -121,6 +121,14 @@ def upgrade() -> None:
         )
 
     with op.batch_alter_table("loans", schema=None) as batch_op:
+        # a credit line's drawdowns share the line's application: no longer one loan each
+        batch_op.drop_constraint(batch_op.f("uq_loans_application_id"), type_="unique")
+        batch_op.alter_column(
+            "application_id",
+            existing_type=sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            nullable=True,
+        )
+        batch_op.create_index(batch_op.f("ix_loans_application_id"), ["application_id"])
         batch_op.add_column(sa.Column("external_id", sa.String(length=64), nullable=True))
         batch_op.add_column(
             sa.Column(
@@ -201,6 +209,13 @@ def downgrade() -> None:
         batch_op.drop_column("value_date")
 
     with op.batch_alter_table("loans", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_loans_application_id"))
+        batch_op.alter_column(
+            "application_id",
+            existing_type=sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            nullable=False,
+        )
+        batch_op.create_unique_constraint(batch_op.f("uq_loans_application_id"), ["application_id"])
         batch_op.drop_constraint(batch_op.f("fk_loans_line_id_credit_lines"), type_="foreignkey")
         batch_op.drop_constraint(batch_op.f("uq_loans_external_id"), type_="unique")
         batch_op.drop_index(batch_op.f("ix_loans_oldest_unpaid_due"))
