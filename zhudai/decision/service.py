@@ -18,6 +18,7 @@ from typing import Any
 from zhudai.decision.engine import CompiledPolicy, Decision
 from zhudai.decision.versions import PolicyInfo, PolicyStore
 from zhudai.exceptions import ConfigurationError, InvalidInputError, NotFoundError
+from zhudai.settings import Settings, get_settings
 from zhudai.store.db import session_scope
 from zhudai.store.models import DecisionOutcome, DecisionRecord
 
@@ -211,3 +212,15 @@ def decision_values(
         "reason_codes": list(decision.reason_codes),
         "record": record,
     }
+
+
+def installed_decisions(settings: Settings | None = None) -> DecisionService:
+    """The decision service on the store and the models installed under the settings' home
+    (what the live pipeline, the credit lines and the CLI decide with)."""
+    from zhudai.decision.loaders import RegistryModelLoader
+
+    s = settings or get_settings()
+    store = PolicyStore(
+        s.database_url, model_loader=RegistryModelLoader(root=s.home), apr_cap=s.apr_cap
+    )
+    return DecisionService(store)

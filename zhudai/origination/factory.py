@@ -14,9 +14,7 @@ from typing import Any
 
 import yaml
 
-from zhudai.decision.loaders import RegistryModelLoader
-from zhudai.decision.service import DecisionService
-from zhudai.decision.versions import PolicyStore
+from zhudai.decision.service import installed_decisions
 from zhudai.exceptions import ConfigurationError
 from zhudai.features.definitions import load_feature_set
 from zhudai.features.online import OnlineFeatureEngine
@@ -80,10 +78,9 @@ def build_service(
     s = settings or get_settings()
     url = s.database_url
     upgrade(url)
-    store = PolicyStore(url, model_loader=RegistryModelLoader(root=s.home), apr_cap=s.apr_cap)
     return OriginationService(
         url,
-        DecisionService(store),
+        installed_decisions(s),
         fraud if fraud is not None else fraud_engine_from_home(s.home),
         providers if providers is not None else providers_from_home(s.home),
         OnlineFeatureEngine(load_feature_set()),
