@@ -32,7 +32,10 @@ Ever DPD30+ (an installment unpaid 30 days after due): L2 and L3 on 03-11, L4 on
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -396,3 +399,26 @@ def test_shares_are_shares_and_roll_rows_sum_to_one(book: an.BookFrames, as_of: 
     for k in an.FPD_DAYS:
         assert (fpd[f"fpd{k}"] <= fpd[f"fpd{k}_observable"]).all()
         assert fpd[f"fpd{k}_rate"].drop_nulls().is_between(0, 1).all()
+
+
+_RUN_REPORT = (
+    "import typer; from zhudai.loans.report_cli import report_cmd; "
+    "app = typer.Typer(); app.command('report')(report_cmd); app.command('x')(lambda: None); app()"
+)
+
+
+def test_report_command_writes_the_folder(hand_book: str, tmp_path: Any) -> None:
+    """``report_cmd`` as ``zhudai loans report`` runs it (mounted here on a bare Typer app)."""
+    env = {**os.environ, "ZHUDAI_DB_URL": hand_book}
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-c", _RUN_REPORT, "report", "--out", str(out)]
+    done = subprocess.run(
+        [*cmd, "--as-of", "2024-06-15"], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert "6 loans read" in done.stdout
+    assert (out / "report.html").exists() and (out / "fpd_by_channel.csv").exists()
+    bad = subprocess.run(
+        [*cmd, "--as-of", "June"], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert bad.returncode != 0 and "as-of" in bad.stderr
