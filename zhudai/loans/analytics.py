@@ -331,6 +331,7 @@ def vintage(
     as_of: date,
     threshold: int = DEFAULT_THRESHOLD,
     max_mob: int | None = None,
+    status: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """The vintage table: one row per booking month (``vintage``, ``YYYY-MM``) and MOB 1..N
     observed by ``as_of``: ``loans`` and ``principal`` booked; ``ever_loans`` /
@@ -338,9 +339,10 @@ def vintage(
     ``threshold`` by the MOB's month-end, by count and by booked principal);
     ``current_loans`` / ``current_count_share`` and ``current_balance`` /
     ``current_amount_share`` (DPD >= ``threshold`` on the month-end, by count and by their
-    outstanding principal over the principal booked)."""
+    outstanding principal over the principal booked). ``status``: :func:`month_end_status`
+    of the same book and day, if already computed."""
     _check_threshold(threshold)
-    status = month_end_status(book, as_of).join(
+    status = (month_end_status(book, as_of) if status is None else status).join(
         first_past_due(book, as_of, threshold), on="loan_id", how="left"
     )
     status = status.filter(pl.col("mob") >= 1)
@@ -396,7 +398,7 @@ def vintage_curves(table: pl.DataFrame, metric: str) -> pl.DataFrame:
 
 
 # -- roll rates ---------------------------------------------------------------------------
-def transitions(book: BookFrames, as_of: date) -> pl.DataFrame:
+def transitions(book: BookFrames, as_of: date, status: pl.DataFrame | None = None) -> pl.DataFrame:
     """Every loan not paid off at a month-end, with its bucket there and at the next month-end
     (``paid_off`` if it settled by then): ``month_end`` (the later one), ``from_bucket``,
     ``to_bucket``, ``balance`` (outstanding principal at the earlier one)."""
@@ -558,7 +560,9 @@ def fpd(
 
 
 # -- the bucket changes, as a check -------------------------------------------------------
-def reconcile_bucket_changes(book: BookFrames, as_of: date) -> pl.DataFrame:
+def reconcile_bucket_changes(
+    book: BookFrames, as_of: date, status: pl.DataFrame | None = None
+) -> pl.DataFrame:
     """Month-end buckets from the installments against those from ``loan_bucket_changes``
     (the bucket of the last change on or before the month-end), for loans that have changes,
     up to the day they are known through (the loan's last projection or its last change,
@@ -586,7 +590,7 @@ def reconcile_bucket_changes(book: BookFrames, as_of: date) -> pl.DataFrame:
         )
     )
     status = (
-        month_end_status(book, as_of)
+        (month_end_status(book, as_of) if status is None else status)
         .join(known, on="loan_id", how="inner")
         .filter(pl.col("month_end") <= pl.col("through"))
         .sort("month_end")
@@ -633,13 +637,14 @@ def analyse(
 ) -> PortfolioAnalytics:
     """All the tables for ``as_of``."""
     loans, _ = _as_of(book, as_of)
-    moves = transitions(book, as_of)
+    status = month_end_status(book, as_of)
+    moves = transitions(book, as_of, status)
     return PortfolioAnalytics(
         as_of=as_of,
         threshold=threshold,
         loans=loans.height,
         principal=round(float(loans["principal"].sum()), 2),
-        vintage=vintage(book, as_of, threshold),
+        vintage=vintage(book, as_of, threshold, status=status),
         roll_rates=roll_rate_matrix(moves),
         transitions=moves,
         flow_rates=flow_rates(moves),
@@ -647,6 +652,6 @@ def analyse(
         fpd_by_product=fpd(book, as_of, by=("product",)),
         fpd_by_channel_product=fpd(book, as_of, by=("channel", "product")),
         fpd_total=fpd(book, as_of, by=()),
-        bucket_mismatches=reconcile_bucket_changes(book, as_of),
+        bucket_mismatches=reconcile_bucket_changes(book, as_of, status),
         loans_with_changes=book.bucket_changes.filter(pl.col("day") <= as_of)["loan_id"].n_unique(),
     )
