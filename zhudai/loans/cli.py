@@ -14,8 +14,10 @@ import typer
 
 from zhudai.exceptions import InvalidInputError
 from zhudai.json_lines import Handler
+from zhudai.loans.report_cli import report_cmd
 
 app = typer.Typer(help="Loans: repayment schedules and the loan book.", no_args_is_help=True)
+app.command("report")(report_cmd)  # imports only typer; polars and plotly load when it runs
 
 
 def _decimal(field: str, text: str) -> Decimal:
