@@ -17,7 +17,14 @@ from zhudai.exceptions import InvalidInputError, NotFoundError
 from zhudai.loans import Ledger, LoanTerms, Method
 from zhudai.loans.book import LoanBook
 from zhudai.store.db import get_engine
-from zhudai.store.models import AuditEntry, Installment, Loan, LoanBucketChange, Repayment
+from zhudai.store.models import (
+    AuditEntry,
+    Installment,
+    Loan,
+    LoanAction,
+    LoanBucketChange,
+    Repayment,
+)
 
 AT = "2024-01-10T10:00:00+08:00"
 
@@ -201,3 +208,37 @@ def test_a_crash_between_recording_and_applying_leaves_nothing_then_applies_once
     with get_engine(book_url).connect() as conn:
         assert conn.scalar(select(func.count()).select_from(Repayment)) == 1
         assert conn.scalar(select(func.sum(Installment.paid_amount))) == Decimal("400.00")
+
+
+def _action(key: str, loan_id: int, day: str, reason: str) -> dict[str, Any]:
+    return {
+        "idempotency_key": key,
+        "loan_id": loan_id,
+        "value_date": day,
+        "reason": reason,
+        "at": f"{day}T16:00:00+08:00",
+    }
+
+
+def test_early_settlement_and_write_off_are_audited_actions(book_url: str) -> None:
+    book = LoanBook(book_url)
+    settled = book.book(_booking(apr="0.12", method="equal_installment")).loan_id
+    quote = book.payoff(settled, date(2024, 2, 25))
+    answer = book.settle(_action("s1", settled, "2024-02-25", "customer asked to settle"))
+    assert answer.amount == quote and answer.loan.status == "closed"
+    assert answer.loan.principal_outstanding == 0
+    assert book.settle(_action("s1", settled, "2024-02-25", "retried")).amount == quote
+    with pytest.raises(InvalidInputError, match="loan_id"):
+        book.settle(_action("s2", settled, "2024-03-01", "nothing left"))
+    bad = book.book(_booking("B2", "APP-2")).loan_id
+    off = book.write_off(_action("w1", bad, "2024-09-01", "180+ DPD, uncollectable"))
+    assert off.dpd > 180
+    assert book.write_off(_action("w1", bad, "2024-09-01", "retried")).dpd == off.dpd
+    recovery = book.post(_pay("rec1", bad, "2024-09-05", "100.00", "2024-09-05"))
+    with get_engine(book_url).connect() as conn:
+        status = conn.scalar(select(Loan.status).where(Loan.id == bad))
+        actions = conn.execute(select(LoanAction.action, LoanAction.reasons)).all()
+        audit = set(conn.scalars(select(AuditEntry.action)))
+    assert status == "written_off" and recovery.loan.principal_outstanding < Decimal(1200)
+    assert sorted(a for a, _ in actions) == ["settlement", "write_off"]
+    assert {"loan.settlement", "loan.write_off", "loan.repayment"} <= audit

@@ -218,3 +218,36 @@ def test_money_is_conserved_and_backdating_equals_posting_on_the_value_date(
     for key, day, amount in sorted(kept, key=lambda p: p[1]):
         fresh.post(key, day, amount)
     assert _snapshot(late) == _snapshot(fresh)
+
+
+@settings(max_examples=100, deadline=None)
+@given(case=_loan_and_payments(), offset=st.integers(0, 40 * 31))
+def test_the_payoff_amount_settles_the_loan_exactly(
+    case: tuple[LoanTerms, list[tuple[str, date, Decimal]]], offset: int
+) -> None:
+    terms, payments = case
+    ledger = Ledger(terms)
+    for key, day, amount in sorted(payments, key=lambda p: p[1]):
+        ledger.post(key, day, amount)
+    day = max([terms.start, *(p[1] for p in payments)]) + timedelta(days=offset % 400)
+    if ledger.state.status is LoanStatus.CLOSED:
+        assert ledger.payoff(day) == 0
+        return
+    credit_before = ledger.state.credit
+    amount = ledger.payoff(day)
+    assert amount > 0
+    ledger.post("payoff", day, amount)
+    after = ledger.state
+    assert after.status is LoanStatus.CLOSED and after.closed_on == day
+    assert after.credit == credit_before  # not a cent too much
+    assert after.principal_outstanding == 0
+
+
+def test_payoff_mid_period_is_principal_plus_interest_to_the_day() -> None:
+    # 1,200 at 12% (ACT/360) equal principal from Jan 10. On Feb 25 period 1 is due and unpaid:
+    # 400 + 1,200 x 0.12/360 x 31 days = 412.40, and 15 days of penalty on its 400 principal at
+    # 0.1% a day = 6.00. Ahead: 800 of principal and period 2's interest (800 x 0.12/360 x 29
+    # days = 7.73) earned for 15 of its 29 days: 4.00.
+    ledger = Ledger(_flat(apr=D("0.12")))
+    assert [r.interest for r in ledger.schedule[:2]] == [D("12.40"), D("7.73")]
+    assert ledger.payoff(date(2024, 2, 25)) == D("412.40") + D("6.00") + D("800.00") + D("4.00")

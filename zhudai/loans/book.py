@@ -26,6 +26,7 @@ from zhudai.exceptions import InvalidInputError, NotFoundError
 from zhudai.faults import fault_point
 from zhudai.loans.contract import (
     BookingRequest,
+    LoanActionRequest,
     LoanAnswer,
     PostingAnswer,
     RepaymentRequest,
@@ -54,6 +55,7 @@ from zhudai.store.models import (
     FunderStatus,
     Installment,
     Loan,
+    LoanAction,
     LoanBucketChange,
     Origination,
     Repayment,
@@ -65,6 +67,7 @@ _LINES: Table = Installment.__table__  # type: ignore[assignment]
 _PAYMENTS: Table = Repayment.__table__  # type: ignore[assignment]
 _CHANGES: Table = LoanBucketChange.__table__  # type: ignore[assignment]
 _APPS: Table = Application.__table__  # type: ignore[assignment]
+_ACTIONS: Table = LoanAction.__table__  # type: ignore[assignment]
 _CREDIT_LINES: Table = CreditLine.__table__  # type: ignore[assignment]
 
 REPAYMENT, REVERSAL = "repayment", "reversal"
@@ -306,51 +309,146 @@ class LoanBook:
         """Post a repayment (possibly backdated); the same key again returns the stored
         posting, the same key with another loan, date or amount is an error naming the key."""
         req = parse_input(RepaymentRequest, data)
-        today = posted_day(req.posted_at)
         with self.engine.begin() as conn:
             loan = self._locked(conn, req.loan_id)
             stored = self._stored(conn, req.idempotency_key)
             if stored is not None:
-                same = (stored.kind, stored.loan_id, stored.value_date, money(stored.amount))
-                if same != (REPAYMENT, req.loan_id, req.value_date, money(req.amount)):
-                    raise InvalidInputError(
-                        "idempotency_key",
-                        f"{req.idempotency_key!r} was used for another posting",
-                    )
-                return self._posting_answer(conn, loan, stored, replayed=0, today=today)
-            ledger = ledger_of(conn, loan)
-            allocation = ledger.post(req.idempotency_key, req.value_date, req.amount)
-            conn.execute(
-                insert(_PAYMENTS),
-                {
-                    "loan_id": loan.id,
-                    "paid_at": to_local(req.posted_at),
-                    "amount": money(req.amount),
-                    "idempotency_key": req.idempotency_key,
-                    "value_date": req.value_date,
-                    "kind": REPAYMENT,
-                    "allocation": allocation_json(allocation),
-                },
+                return self._repeated(conn, loan, stored, req, REPAYMENT)
+            return self._post(conn, loan, req, REPAYMENT)
+
+    def _repeated(
+        self, conn: Connection, loan: Row[Any], stored: Row[Any], req: RepaymentRequest, kind: str
+    ) -> PostingAnswer:
+        """The stored answer of a retried posting (another posting under its key: an error)."""
+        same = (stored.kind, stored.loan_id, stored.value_date, money(stored.amount))
+        if same != (kind, req.loan_id, req.value_date, money(req.amount)):
+            raise InvalidInputError(
+                "idempotency_key", f"{req.idempotency_key!r} was used for another posting"
             )
-            fault_point("loans.after_posting")  # a crash here must leave nothing applied
-            answer = project(conn, loan, ledger, max(today, req.value_date), req.value_date)
-            AuditLog.append(
-                conn,
-                actor=self.actor,
-                action="loan.repayment",
-                subject=f"loan:{loan.id}",
-                payload={"key": req.idempotency_key, "amount": str(money(req.amount))},
-            )
-            return PostingAnswer(
+        return self._posting_answer(conn, loan, stored, replayed=0, today=posted_day(req.posted_at))
+
+    def _post(
+        self, conn: Connection, loan: Row[Any], req: RepaymentRequest, kind: str
+    ) -> PostingAnswer:
+        """Apply one money movement inside ``conn`` (the loan already locked)."""
+        today = posted_day(req.posted_at)
+        ledger = ledger_of(conn, loan)
+        allocation = ledger.post(req.idempotency_key, req.value_date, req.amount)
+        conn.execute(
+            insert(_PAYMENTS),
+            {
+                "loan_id": loan.id,
+                "paid_at": to_local(req.posted_at),
+                "amount": money(req.amount),
+                "idempotency_key": req.idempotency_key,
+                "value_date": req.value_date,
+                "kind": kind,
+                "allocation": allocation_json(allocation),
+            },
+        )
+        fault_point("loans.after_posting")  # a crash here must leave nothing applied
+        answer = project(conn, loan, ledger, max(today, req.value_date), req.value_date)
+        AuditLog.append(
+            conn,
+            actor=self.actor,
+            action=f"loan.{kind}",
+            subject=f"loan:{loan.id}",
+            payload={"key": req.idempotency_key, "amount": str(money(req.amount))},
+        )
+        return PostingAnswer(
+            idempotency_key=req.idempotency_key,
+            loan_id=loan.id,
+            kind=kind,
+            value_date=req.value_date,
+            amount=money(req.amount),
+            allocation=allocation_json(allocation),
+            replayed=ledger.replayed,
+            loan=answer,
+        )
+
+    # -- audited actions ------------------------------------------------------------------
+    def payoff(self, loan_id: int, day: date) -> Decimal:
+        """What one payment valued on ``day`` must be to settle the loan (提前结清)."""
+        with self.engine.connect() as conn:
+            loan = conn.execute(select(_LOANS).where(_LOANS.c.id == loan_id)).first()
+            if loan is None:
+                raise NotFoundError("loan_id", str(loan_id))
+            return ledger_of(conn, loan).payoff(day)
+
+    def settle(self, data: Mapping[str, Any] | LoanActionRequest) -> PostingAnswer:
+        """Early settlement: the payoff amount on the value date, received and posted as one
+        repayment (its key the action's), recorded as a ``settlement`` action."""
+        req = parse_input(LoanActionRequest, data)
+        with self.engine.begin() as conn:
+            loan = self._locked(conn, req.loan_id)
+            stored = self._stored(conn, req.idempotency_key)
+            if stored is not None:
+                return self._posting_answer(
+                    conn, loan, stored, replayed=0, today=posted_day(req.at)
+                )
+            amount = ledger_of(conn, loan).payoff(req.value_date)
+            if amount <= 0:
+                raise InvalidInputError("loan_id", f"loan {loan.id} owes nothing to settle")
+            posting = RepaymentRequest(
                 idempotency_key=req.idempotency_key,
                 loan_id=loan.id,
-                kind=REPAYMENT,
                 value_date=req.value_date,
-                amount=money(req.amount),
-                allocation=allocation_json(allocation),
-                replayed=ledger.replayed,
-                loan=answer,
+                amount=amount,
+                posted_at=req.at,
             )
+            answer = self._post(conn, loan, posting, REPAYMENT)
+            self._action(conn, req, "settlement", loan.id, {"amount": str(amount)})
+            return answer
+
+    def write_off(self, data: Mapping[str, Any] | LoanActionRequest) -> LoanAnswer:
+        """Write a loan off (核销): what it owes on the value date leaves the book's active
+        balance; later recoveries can still be posted against it."""
+        req = parse_input(LoanActionRequest, data)
+        with self.engine.begin() as conn:
+            loan = self._locked(conn, req.loan_id)
+            ledger = ledger_of(conn, loan)
+            done = conn.execute(
+                select(_ACTIONS.c.id).where(_ACTIONS.c.idempotency_key == req.idempotency_key)
+            ).first()
+            if done is None:
+                if loan.status != LoanStatus.ACTIVE:
+                    raise InvalidInputError("loan_id", f"loan {loan.id} is {loan.status}")
+                owed = ledger.payoff(req.value_date)
+                conn.execute(
+                    update(_LOANS)
+                    .where(_LOANS.c.id == loan.id)
+                    .values(status=LoanStatus.WRITTEN_OFF, closed_on=req.value_date)
+                )
+                self._action(conn, req, "write_off", loan.id, {"owed": str(owed)})
+            return self._answer(conn, loan, ledger, req.value_date)
+
+    def _action(
+        self,
+        conn: Connection,
+        req: LoanActionRequest,
+        action: str,
+        loan_id: int,
+        details: dict[str, Any],
+    ) -> None:
+        conn.execute(
+            insert(_ACTIONS),
+            {
+                "idempotency_key": req.idempotency_key,
+                "loan_id": loan_id,
+                "action": action,
+                "at": to_local(req.at),
+                "actor": self.actor,
+                "reasons": [req.reason],
+                "details": {"value_date": req.value_date.isoformat(), **details},
+            },
+        )
+        AuditLog.append(
+            conn,
+            actor=self.actor,
+            action=f"loan.{action}",
+            subject=f"loan:{loan_id}",
+            payload={"key": req.idempotency_key, "reason": req.reason, **details},
+        )
 
     def reverse(self, data: Mapping[str, Any] | ReversalRequest) -> PostingAnswer:
         """Reverse a repayment; the loan is replayed from the reversed posting's value date."""
@@ -487,7 +585,10 @@ def project(
         update(_LOANS)
         .where(_LOANS.c.id == loan.id)
         .values(
-            status=state.status,
+            # a written-off loan stays written off until a recovery settles it
+            status=state.status
+            if state.status is LoanStatus.CLOSED or loan.status != LoanStatus.WRITTEN_OFF
+            else LoanStatus.WRITTEN_OFF,
             oldest_unpaid_due=state.oldest_unpaid_due(),
             principal_outstanding=state.principal_outstanding,
             dpd=dpd,

@@ -58,6 +58,17 @@ class ReversalRequest(_Contract):
     posted_at: AwareDatetime
 
 
+class LoanActionRequest(_Contract):
+    """An audited action on one loan: early settlement (the payoff amount received on
+    ``value_date``) or a write-off (核销) as of ``value_date``; ``reason`` says why."""
+
+    idempotency_key: str = _KEY
+    loan_id: int = Field(ge=1)
+    value_date: date
+    reason: str = Field(min_length=1, max_length=200)
+    at: AwareDatetime
+
+
 class PostingAnswer(_Contract):
     """Where a posting's money went and the loan just after it."""
 

@@ -311,6 +311,18 @@ class Ledger:
         _advance(state, max(day, state.as_of), self.terms)
         return state
 
+    def payoff(self, day: date) -> Decimal:
+        """What one payment valued on ``day`` must be to settle the loan (提前结清): every
+        due amount (penalty included) plus the principal not yet due and the current period's
+        interest earned to the day (an overpayment credit held is refunded apart)."""
+        state = self.state_at(day)
+        owed = sum(
+            (ln.owed(c) for ln in state.lines if ln.due_date <= day for c in Component), ZERO
+        )
+        future = [ln for ln in state.lines if ln.due_date > day and not ln.settled]
+        ahead = _settlement(state, future, day, self.terms)[1] if future else ZERO
+        return owed + ahead
+
     def dpd_history(self, through: date) -> list[tuple[date, int, str]]:
         """(day, DPD, bucket) on each day the bucket changed, from the start to ``through``."""
         out: list[tuple[date, int, str]] = []
@@ -368,6 +380,20 @@ def _advance(state: LoanState, day: date, terms: LoanTerms) -> None:
     state.as_of = day
 
 
+def _settlement(
+    state: LoanState, future: Sequence[Line], day: date, terms: LoanTerms
+) -> tuple[Decimal, Decimal]:
+    """(interest earned so far on the current period, what settles the not-yet-due
+    installments on ``day``): their principal plus the current period's interest pro rata to
+    the day, less what was already paid of it."""
+    current = future[0]
+    period_start = state.lines[current.period - 2].due_date if current.period > 1 else terms.start
+    days = max((current.due_date - period_start).days, 1)
+    interest_now = min(money(current.interest * (day - period_start).days / days), current.interest)
+    principal = sum((ln.owed(Component.PRINCIPAL) for ln in future), ZERO)
+    return interest_now, principal + max(interest_now - current.paid[Component.INTEREST], ZERO)
+
+
 def _apply(before: LoanState, posting: Posting, terms: LoanTerms) -> tuple[LoanState, Allocation]:
     """The state after ``posting`` (a new object: ``before`` stays the snapshot it is)."""
     state = before.copy()
@@ -401,16 +427,7 @@ def _apply(before: LoanState, posting: Posting, terms: LoanTerms) -> tuple[LoanS
     future = [ln for ln in state.lines if ln.due_date > day and not ln.settled]
     if left > 0 and future:
         current = future[0]
-        period_start = (
-            state.lines[current.period - 2].due_date if current.period > 1 else terms.start
-        )
-        days = max((current.due_date - period_start).days, 1)
-        interest_now = min(
-            money(current.interest * (day - period_start).days / days), current.interest
-        )
-        settlement = sum((ln.owed(Component.PRINCIPAL) for ln in future), ZERO) + max(
-            interest_now - current.paid[Component.INTEREST], ZERO
-        )
+        interest_now, settlement = _settlement(state, future, day, terms)
         if left >= settlement:
             for line in future:  # 提前结清: only the interest earned so far is owed
                 kept = interest_now if line is current else line.paid[Component.INTEREST]

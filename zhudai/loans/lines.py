@@ -134,7 +134,9 @@ class CreditLines:
             if stored is not None and stored.action == "drawdown":
                 return self._stored(conn, stored, req)
             if stored is not None:
-                raise InvalidInputError("drawdown_key", f"{req.drawdown_key!r} keyed another action")
+                raise InvalidInputError(
+                    "drawdown_key", f"{req.drawdown_key!r} keyed another action"
+                )
             line = _locked(conn, req.line_id)
             inputs = _policy_inputs(conn, line, req.amount, today)
             decision, _ = self.decisions.evaluate(DRAWDOWN_POLICY, inputs)
