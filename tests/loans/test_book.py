@@ -242,3 +242,29 @@ def test_early_settlement_and_write_off_are_audited_actions(book_url: str) -> No
     assert status == "written_off" and recovery.loan.principal_outstanding < Decimal(1200)
     assert sorted(a for a, _ in actions) == ["settlement", "write_off"]
     assert {"loan.settlement", "loan.write_off", "loan.repayment"} <= audit
+
+
+def test_a_restructure_capitalises_what_is_owed_into_a_new_loan(book_url: str) -> None:
+    book = LoanBook(book_url)
+    old = book.book(_booking()).loan_id  # 1,200 at 0%, nothing paid: 400 due on Feb 10
+    owed = book.payoff(old, date(2024, 3, 1))
+    assert owed == Decimal("1200.00")  # 0% APR: no interest, no penalty (1.5 x 0)
+    request = {
+        "idempotency_key": "R1",
+        "loan_id": old,
+        "value_date": "2024-03-01",
+        "term_months": 6,
+        "method": "equal_principal",
+        "reason": "hardship: income fell",
+        "at": "2024-03-01T11:00:00+08:00",
+    }
+    new = book.restructure(request)
+    assert (new.principal, len(new.installments), new.dpd) == (owed, 6, 0)
+    assert new.installments[0]["principal"] == "200.00"
+    assert book.restructure(request).loan_id == new.loan_id  # retried: the same new loan
+    assert book.loan(old, date(2024, 3, 1)).status == "closed"
+    with get_engine(book_url).connect() as conn:
+        kinds = conn.execute(select(Repayment.kind, Repayment.amount)).all()
+        action = conn.execute(select(LoanAction.action, LoanAction.details)).one()
+    assert [tuple(k) for k in kinds] == [("restructure", Decimal("1200.00"))]
+    assert action.action == "restructure" and action.details["new_loan_id"] == new.loan_id

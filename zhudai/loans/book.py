@@ -30,6 +30,7 @@ from zhudai.loans.contract import (
     LoanAnswer,
     PostingAnswer,
     RepaymentRequest,
+    RestructureRequest,
     ReversalRequest,
     posted_day,
 )
@@ -71,6 +72,8 @@ _ACTIONS: Table = LoanAction.__table__  # type: ignore[assignment]
 _CREDIT_LINES: Table = CreditLine.__table__  # type: ignore[assignment]
 
 REPAYMENT, REVERSAL = "repayment", "reversal"
+#: An internal posting that settles a restructured loan into its successor (not cash).
+RESTRUCTURE = "restructure"
 
 
 @dataclass(frozen=True)
@@ -146,7 +149,7 @@ def ledger_of(conn: Connection, loan: Row[Any]) -> Ledger:
         select(_PAYMENTS.c.idempotency_key, _PAYMENTS.c.value_date, _PAYMENTS.c.amount)
         .where(
             _PAYMENTS.c.loan_id == loan.id,
-            _PAYMENTS.c.kind == REPAYMENT,
+            _PAYMENTS.c.kind.in_((REPAYMENT, RESTRUCTURE)),
             _PAYMENTS.c.idempotency_key.not_in(
                 select(_PAYMENTS.c.reverses).where(
                     _PAYMENTS.c.loan_id == loan.id, _PAYMENTS.c.kind == REVERSAL
@@ -421,6 +424,65 @@ class LoanBook:
                 )
                 self._action(conn, req, "write_off", loan.id, {"owed": str(owed)})
             return self._answer(conn, loan, ledger, req.value_date)
+
+    def restructure(self, data: Mapping[str, Any] | RestructureRequest) -> LoanAnswer:
+        """Restructure (重组): the old loan is settled by an internal ``restructure`` posting of
+        everything it owes on the value date, and that amount is booked as a new loan on the
+        new terms for the same borrower (and line); both are one transaction and one action."""
+        req = parse_input(RestructureRequest, data)
+        with self.engine.begin() as conn:
+            loan = self._locked(conn, req.loan_id)
+            done = conn.execute(
+                select(_ACTIONS.c.details).where(_ACTIONS.c.idempotency_key == req.idempotency_key)
+            ).first()
+            if done is not None:
+                successor = conn.execute(
+                    select(_LOANS).where(_LOANS.c.id == done.details["new_loan_id"])
+                ).one()
+                return self._answer(conn, successor, ledger_of(conn, successor), req.value_date)
+            if loan.status != LoanStatus.ACTIVE:
+                raise InvalidInputError("loan_id", f"loan {loan.id} is {loan.status}")
+            owed = ledger_of(conn, loan).payoff(req.value_date)
+            settle = RepaymentRequest(
+                idempotency_key=f"{req.idempotency_key}:settle",
+                loan_id=loan.id,
+                value_date=req.value_date,
+                amount=owed,
+                posted_at=req.at,
+            )
+            self._post(conn, loan, settle, RESTRUCTURE)
+            applied = conn.scalar(
+                select(_APPS.c.external_id).where(_APPS.c.id == loan.application_id)
+            )
+            booking = BookingRequest(
+                booking_key=req.idempotency_key,
+                application_id=applied or f"loan:{loan.id}",
+                principal=owed,
+                apr=req.apr if req.apr is not None else Decimal(str(loan.apr)),
+                term_months=req.term_months,
+                method=req.method,
+                start_date=req.value_date,
+                booked_at=req.at,
+            )
+            borrower = Borrower(
+                loan.application_id, loan.customer_id, loan.product_code, loan.funder_id
+            )
+            new = self.insert_loan(conn, booking, borrower, line_id=loan.line_id)
+            action = LoanActionRequest(
+                idempotency_key=req.idempotency_key,
+                loan_id=loan.id,
+                value_date=req.value_date,
+                reason=req.reason,
+                at=req.at,
+            )
+            self._action(
+                conn,
+                action,
+                "restructure",
+                loan.id,
+                {"capitalised": str(owed), "new_loan_id": new.loan_id},
+            )
+            return new
 
     def _action(
         self,

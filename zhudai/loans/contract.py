@@ -69,6 +69,20 @@ class LoanActionRequest(_Contract):
     at: AwareDatetime
 
 
+class RestructureRequest(_Contract):
+    """A restructure (重组): everything the loan owes on ``value_date`` (arrears, penalty,
+    principal) becomes the principal of a new loan on new terms; the old one is closed."""
+
+    idempotency_key: str = _KEY  # also the new loan's booking key
+    loan_id: int = Field(ge=1)
+    value_date: date
+    term_months: int = Field(ge=1, le=360)
+    apr: Decimal | None = Field(default=None, ge=0, lt=1)  # default: the loan's own
+    method: Method = Method.EQUAL_INSTALLMENT
+    reason: str = Field(min_length=1, max_length=200)
+    at: AwareDatetime
+
+
 class PostingAnswer(_Contract):
     """Where a posting's money went and the loan just after it."""
 
