@@ -15,7 +15,7 @@ from zhudai.demo import DemoContext
 from zhudai.origination.factory import build_service, fraud_engine_from_home
 from zhudai.settings import Settings
 
-#: name -> (role, tenant); the funder's tenant is filled in from the demo's catalogue.
+#: name -> (role, tenant); funder keys come from :func:`funder_key`, for the routed funder.
 KEYS = {
     "admin": ("admin", None),
     "analyst": ("analyst", None),
@@ -34,8 +34,7 @@ def client(home: Settings) -> Iterator[TestClient]:
 
 @pytest.fixture
 def keys(client: TestClient, home: Settings) -> dict[str, dict[str, str]]:
-    """``keys[name]`` are the headers of that key; ``keys["funder"]`` acts for the funder of
-    the first approved application of :func:`decided`."""
+    """``keys[name]``: the headers of the key ``name`` of :data:`KEYS`."""
     store = ApiKeys(home.database_url)
     return {name: {"X-API-Key": store.create(name, *spec)[1]} for name, spec in KEYS.items()}
 
@@ -54,7 +53,7 @@ def new_request(demo_run: DemoContext) -> Any:
 
 
 @pytest.fixture
-def funder_key(client: TestClient, home: Settings, keys: Any, new_request: Any) -> Any:
+def funder_key(home: Settings) -> Any:
     """``funder_key(code)``: headers of a funder key for ``code``."""
 
     def make(code: str) -> dict[str, str]:

@@ -243,22 +243,9 @@ def test_branch_explains_cases_not_taken(acard: CompiledPolicy) -> None:
     ]
 
 
-DEFAULTED = """
-name: defaulted
-inputs:
-  debt: {type: number, min: 0, default: 0}
-  income: {type: number, min: 0}
-steps:
-  - {kind: assign, name: affordability, set: {dti: debt / income}}
-  - kind: table
-    name: cut
-    inputs: [dti]
-    outputs: [decision]
-    rows:
-      - {when: {dti: "<= 0.5"}, then: {decision: approve}}
-      - {when: {dti: "> 0.5"}, then: {decision: reject}}
-decision: {outcome: decision}
-"""
+DEFAULTED = RATIO.replace("name: ratio", "name: defaulted").replace(
+    "debt: {type: number, min: 0}", "debt: {type: number, min: 0, default: 0}"
+)
 
 
 def test_a_missing_input_with_a_default_takes_it() -> None:

@@ -42,7 +42,7 @@ class PolicyCreate(BaseModel):
 
 
 class PolicyActivate(BaseModel):
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=2**31 - 1)  # the column is a 32-bit integer
 
 
 @router.get("", response_model=list[PolicyPublic])
