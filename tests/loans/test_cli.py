@@ -1,9 +1,10 @@
-"""``zhudai loans schedule``: the CSV contract, through the real command line."""
+"""``zhudai loans ...``: the schedule CSV contract and the book, through the real command line."""
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 import subprocess
 from datetime import date
 from decimal import Decimal
@@ -61,3 +62,56 @@ def test_bad_arguments_are_one_line_naming_the_field(zhudai_cli: Any) -> None:
         done = _schedule(zhudai_cli, **(good | bad))
         assert done.returncode == 2 and done.stderr.startswith(f"error: {field}:"), done.stderr
         assert "Traceback" not in done.stderr
+
+
+def test_book_post_show_close_through_the_command_line(
+    zhudai_cli: Any, book_url: str, tmp_path: Any
+) -> None:
+    env = {"ZHUDAI_DB_URL": book_url}
+    bookings = tmp_path / "book.jsonl"
+    booking = {
+        "booking_key": "B1",
+        "application_id": "APP-1",
+        "principal": "1200.00",
+        "apr": "0",
+        "term_months": 3,
+        "method": "equal_principal",
+        "start_date": "2024-01-10",
+        "booked_at": "2024-01-10T10:00:00+08:00",
+    }
+    bookings.write_text(
+        json.dumps(booking) + "\n" + json.dumps({**booking, "booking_key": "B2", "apr": "x"}) + "\n"
+    )
+    done = zhudai_cli("loans", "book", str(bookings), env=env, timeout=60)
+    assert done.returncode == 0, done.stderr
+    first, second = (json.loads(line) for line in done.stdout.splitlines())
+    assert first["principal_outstanding"] == "1200.00" and first["dpd"] == 0
+    assert second == {
+        "booking_key": "B2",
+        "error": {"field": "apr", "message": second["error"]["message"]},
+    }
+    assert "booked 2 lines: booked 1, error 1" in done.stderr
+    loan = first["loan_id"]
+    postings = tmp_path / "post.jsonl"
+    pay = {"loan_id": loan, "value_date": "2024-02-10", "amount": "400.00"}
+    lines = [
+        {"idempotency_key": "r1", **pay, "posted_at": "2024-02-10T09:00:00+08:00"},
+        {"idempotency_key": "r1", **pay, "posted_at": "2024-02-10T09:00:00+08:00"},  # retried
+        {"idempotency_key": "x1", "reverses": "r1", "posted_at": "2024-02-11T09:00:00+08:00"},
+    ]
+    postings.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    done = zhudai_cli("loans", "post", str(postings), env=env, timeout=60)
+    assert done.returncode == 0, done.stderr
+    answers = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [a["kind"] for a in answers] == ["repayment", "repayment", "reversal"]
+    assert answers[0]["allocation"]["parts"] == [
+        {"period": 1, "component": "principal", "amount": "400.00"}
+    ]
+    shown = zhudai_cli("loans", "show", str(loan), "--as-of", "2024-03-01", env=env, timeout=60)
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout)["dpd"] == 20  # the reversal took period 1's payment back
+    closed = zhudai_cli("loans", "close", "--day", "2024-03-01", env=env, timeout=60)
+    assert closed.returncode == 0, closed.stderr
+    assert "1 active loans" in closed.stdout and "M1 1" in closed.stdout
+    bad = zhudai_cli("loans", "show", "999", env=env, timeout=60)
+    assert bad.returncode != 0 and "loan_id" in bad.stderr and "Traceback" not in bad.stderr

@@ -15,7 +15,7 @@ from typing import Any, TextIO
 
 import typer
 
-from zhudai.exceptions import InvalidInputError, ZhudaiError
+from zhudai.exceptions import InvalidInputError
 
 app = typer.Typer(
     help="Applications: decide them through the live pipeline, show one, record a funder's decision.",
@@ -23,43 +23,18 @@ app = typer.Typer(
 )
 
 
-def _error_line(raw: Any, exc: ZhudaiError) -> dict[str, Any]:
-    field = getattr(exc, "field", None) or "application"
-    problem = getattr(exc, "problem", None)
-    if problem is None:
-        problem = str(exc).removeprefix(f"{field}: ")
-    app_id = raw.get("application_id") if isinstance(raw, dict) else None
-    return {"application_id": app_id, "error": {"field": field, "message": problem}}
-
-
 def decide_lines(lines: TextIO, out: TextIO) -> Counter[str]:
     """Decide each JSON line of ``lines``; one answer (or error) per line of ``out``, in order."""
+    from zhudai.json_lines import run_json_lines
     from zhudai.origination.factory import build_service
 
     service = build_service()
-    counts: Counter[str] = Counter()
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        raw: Any = None
-        try:
-            try:
-                raw = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InvalidInputError(
-                    "line", f"line {number} is not valid JSON ({exc.msg} at column {exc.colno})"
-                ) from None
-            if not isinstance(raw, dict):
-                raise InvalidInputError("line", f"line {number} is not a JSON object")
-            answer = service.decide(raw)
-            result: dict[str, Any] = answer.model_dump(mode="json")
-            counts[answer.decision] += 1
-        except ZhudaiError as exc:
-            result = _error_line(raw, exc)
-            counts["error"] += 1
-        out.write(json.dumps(result, ensure_ascii=False) + "\n")
-        out.flush()
-    return counts
+
+    def decide(raw: dict[str, Any]) -> tuple[dict[str, Any], str]:
+        answer = service.decide(raw)
+        return answer.model_dump(mode="json"), answer.decision
+
+    return run_json_lines(lines, out, decide, "application_id", "application")
 
 
 @app.command("decide")

@@ -32,6 +32,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from zhudai.loans.ledger import LoanStatus
+
 Money = Numeric(18, 2)
 # BIGINT on servers; INTEGER on SQLite so a primary key is the auto-incrementing rowid.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -67,12 +69,6 @@ class PolicyStatus(enum.StrEnum):
     DRAFT = "draft"
     ACTIVE = "active"
     RETIRED = "retired"
-
-
-class LoanStatus(enum.StrEnum):
-    ACTIVE = "active"
-    CLOSED = "closed"
-    WRITTEN_OFF = "written_off"
 
 
 class CollectionActionType(enum.StrEnum):
@@ -356,7 +352,30 @@ class FunderQuotaDay(Base):
     booked: Mapped[Decimal] = mapped_column(Money, default=0)
 
 
+class CreditLine(Base):
+    """A credit line (授信额度): an approval's limit, drawn down by loans; ``drawn`` is the
+    principal outstanding on its loans, kept with every drawdown and repayment."""
+
+    __tablename__ = "credit_lines"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    external_id: Mapped[str] = mapped_column(String(64), unique=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("applications.id"))
+    funder_id: Mapped[int | None] = mapped_column(ForeignKey("funders.id"))
+    product_code: Mapped[str] = mapped_column(ForeignKey("products.code"))
+    credit_limit: Mapped[Decimal] = mapped_column(Money)
+    drawn: Mapped[Decimal] = mapped_column(Money, default=0)
+    apr: Mapped[float] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(12), default="open")
+    opened_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_on: Mapped[date | None] = mapped_column(Date)
+
+
 class Loan(Base):
+    """A loan's contract terms and, kept with every posting and daily close, its delinquency
+    snapshot. Loans onboarded from a bank's files carry only the first ten columns' meaning;
+    the terms default to the platform's conventions (monthly interest, no fee, no grace)."""
+
     __tablename__ = "loans"
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), unique=True)
@@ -369,6 +388,31 @@ class Loan(Base):
     term_months: Mapped[int] = mapped_column(Integer)
     repayment_method: Mapped[str] = mapped_column(String(24))
     status: Mapped[LoanStatus] = mapped_column(_enum(LoanStatus), default=LoanStatus.ACTIVE)
+    external_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    line_id: Mapped[int | None] = mapped_column(ForeignKey("credit_lines.id"), index=True)
+    start_date: Mapped[date | None] = mapped_column(Date)
+    day_count: Mapped[str] = mapped_column(String(8), default="monthly", server_default="monthly")
+    fee_per_period: Mapped[Decimal] = mapped_column(Money, default=0, server_default="0")
+    penalty_apr: Mapped[float | None] = mapped_column(Float)
+    grace_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    allocation_order: Mapped[str] = mapped_column(
+        String(40),
+        default="penalty,fee,interest,principal",
+        server_default="penalty,fee,interest,principal",
+    )
+    waterfall: Mapped[str] = mapped_column(
+        String(20), default="installment_first", server_default="installment_first"
+    )
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    oldest_unpaid_due: Mapped[date | None] = mapped_column(Date, index=True)
+    principal_outstanding: Mapped[Decimal | None] = mapped_column(Money)
+    dpd: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    bucket: Mapped[str] = mapped_column(String(4), default="M0", server_default="M0")
+    classification: Mapped[str] = mapped_column(
+        String(16), default="normal", server_default="normal"
+    )
+    as_of: Mapped[date | None] = mapped_column(Date)
+    closed_on: Mapped[date | None] = mapped_column(Date)
 
 
 class Installment(Base):
@@ -382,11 +426,15 @@ class Installment(Base):
     paid_date: Mapped[date | None] = mapped_column(Date)
     paid_amount: Mapped[Decimal] = mapped_column(Money, default=0)
     dpd: Mapped[int] = mapped_column(Integer, default=0)
+    fee_due: Mapped[Decimal] = mapped_column(Money, default=0, server_default="0")
+    penalty_due: Mapped[Decimal] = mapped_column(Money, default=0, server_default="0")
     __table_args__ = (UniqueConstraint("loan_id", "installment_no"),)
 
 
 class Repayment(Base):
-    """A money movement; ``idempotency_key`` makes a retried posting a no-op."""
+    """A money movement; ``idempotency_key`` makes a retried posting a no-op. A reversal is a
+    row of its own (``kind='reversal'``) naming the key it reverses; ``allocation`` says where
+    a repayment's money went when it was posted."""
 
     __tablename__ = "repayments"
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -394,6 +442,38 @@ class Repayment(Base):
     paid_at: Mapped[datetime] = mapped_column(DateTime)
     amount: Mapped[Decimal] = mapped_column(Money)
     idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    value_date: Mapped[date | None] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(12), default="repayment", server_default="repayment")
+    reverses: Mapped[str | None] = mapped_column(String(64))
+    allocation: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class LoanBucketChange(Base):
+    """A day on which a loan's bucket changed (the transition history roll rates read)."""
+
+    __tablename__ = "loan_bucket_changes"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    loan_id: Mapped[int] = mapped_column(ForeignKey("loans.id"))  # the unique key indexes it
+    day: Mapped[date] = mapped_column(Date)
+    dpd: Mapped[int] = mapped_column(Integer)
+    bucket: Mapped[str] = mapped_column(String(4))
+    __table_args__ = (UniqueConstraint("loan_id", "day"),)
+
+
+class LoanAction(Base):
+    """An audited action on a loan or a line: restructure, write-off, settlement, a limit or
+    price change, a freeze; ``idempotency_key`` makes a retried action a no-op."""
+
+    __tablename__ = "loan_actions"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    loan_id: Mapped[int | None] = mapped_column(ForeignKey("loans.id"), index=True)
+    line_id: Mapped[int | None] = mapped_column(ForeignKey("credit_lines.id"), index=True)
+    action: Mapped[str] = mapped_column(String(24))
+    at: Mapped[datetime] = mapped_column(DateTime)
+    actor: Mapped[str] = mapped_column(String(80))
+    reasons: Mapped[list[Any]] = mapped_column(JSON)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
 class CollectionCase(Base):

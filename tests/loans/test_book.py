@@ -1,0 +1,203 @@
+"""The loan book in the store: booking, postings, reversals and their projections, on SQLite
+and PostgreSQL; the stored state always equals a ledger fed the same postings in memory."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from zhudai.exceptions import InvalidInputError, NotFoundError
+from zhudai.loans import Ledger, LoanTerms, Method
+from zhudai.loans.book import LoanBook
+from zhudai.store.db import get_engine
+from zhudai.store.models import AuditEntry, Installment, Loan, LoanBucketChange, Repayment
+
+AT = "2024-01-10T10:00:00+08:00"
+
+
+def _booking(key: str = "B1", app: str = "APP-1", **over: Any) -> dict[str, Any]:
+    return {
+        "booking_key": key,
+        "application_id": app,
+        "principal": "1200.00",
+        "apr": "0",
+        "term_months": 3,
+        "method": "equal_principal",
+        "start_date": "2024-01-10",
+        "booked_at": AT,
+        **over,
+    }
+
+
+def _pay(key: str, loan_id: int, value_date: str, amount: str, posted: str) -> dict[str, Any]:
+    return {
+        "idempotency_key": key,
+        "loan_id": loan_id,
+        "value_date": value_date,
+        "amount": amount,
+        "posted_at": f"{posted}T12:00:00+08:00",
+    }
+
+
+def test_booking_writes_the_schedule_once_and_is_idempotent(book_url: str) -> None:
+    book = LoanBook(book_url)
+    loan = book.book(_booking())
+    assert [i["principal"] for i in loan.installments] == ["400.00", "400.00", "400.00"]
+    assert [i["due_date"] for i in loan.installments] == ["2024-02-10", "2024-03-10", "2024-04-10"]
+    assert book.book(_booking()).loan_id == loan.loan_id  # the same key books once
+    with pytest.raises(InvalidInputError, match="booking_key"):
+        book.book(_booking(principal="1300.00"))
+    with pytest.raises(NotFoundError, match="application_id"):
+        book.book(_booking(key="B2", app="nope"))
+    with pytest.raises(InvalidInputError, match="apr"):
+        book.book(_booking(key="B3", apr="0.30"))  # above the 24% cost cap
+    with get_engine(book_url).connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(Loan)) == 1
+        assert conn.scalar(select(func.count()).select_from(Installment)) == 3
+        assert conn.scalar(select(func.count()).where(AuditEntry.action == "loan.book")) == 1
+
+
+def test_postings_match_an_in_memory_ledger_and_retries_apply_once(book_url: str) -> None:
+    book = LoanBook(book_url)
+    loan_id = book.book(_booking(apr="0.18", method="equal_installment")).loan_id
+    ledger = Ledger(
+        LoanTerms(Decimal(1200), Decimal("0.18"), 3, Method.EQUAL_INSTALLMENT, date(2024, 1, 10))
+    )
+    stream = [
+        ("r1", "2024-02-10", "300.00", "2024-02-10"),
+        ("r2", "2024-03-25", "500.00", "2024-03-25"),  # late: penalty on the rest of period 1/2
+        ("r3", "2024-03-01", "120.00", "2024-04-02"),  # backdated before r2
+    ]
+    for key, value, amount, posted in stream:
+        answer = book.post(_pay(key, loan_id, value, amount, posted))
+        ledger.post(key, date.fromisoformat(value), Decimal(amount))
+        assert answer.replayed == ledger.replayed
+    assert book.post(_pay("r3", loan_id, "2024-03-01", "120.00", "2024-04-02")).replayed == 0
+    with pytest.raises(InvalidInputError, match="idempotency_key"):
+        book.post(_pay("r3", loan_id, "2024-03-01", "121.00", "2024-04-02"))
+    expected = ledger.state_at(date(2024, 4, 2))
+    got = book.loan(loan_id, date(2024, 4, 2))
+    assert got.principal_outstanding == expected.principal_outstanding
+    assert got.dpd == expected.dpd(0)
+    assert [i["paid"] for i in got.installments] == [
+        str(sum(ln.paid.values(), Decimal(0))) for ln in expected.lines
+    ]
+    with get_engine(book_url).connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(Repayment)) == 3
+        stored = conn.execute(select(Loan.dpd, Loan.bucket, Loan.principal_outstanding)).one()
+    assert (stored.dpd, stored.principal_outstanding) == (
+        expected.dpd(0),
+        expected.principal_outstanding,
+    )
+
+
+def test_a_backdated_posting_equals_posting_on_its_value_date(book_url: str) -> None:
+    book = LoanBook(book_url)
+    late = book.book(_booking("late", "APP-1")).loan_id
+    on_time = book.book(_booking("on-time", "APP-2")).loan_id
+    for k, (value, amount) in enumerate([("2024-02-10", "400.00"), ("2024-05-01", "500.00")]):
+        book.post(_pay(f"ot{k}", on_time, value, amount, value))
+    # the same money, but the first one arrives three months late (backdated)
+    book.post(_pay("l1", late, "2024-05-01", "500.00", "2024-05-01"))
+    book.post(_pay("l0", late, "2024-02-10", "400.00", "2024-05-01"))
+    a, b = book.loan(late, date(2024, 5, 1)), book.loan(on_time, date(2024, 5, 1))
+    assert a.model_dump(exclude={"loan_id"}) == b.model_dump(exclude={"loan_id"})
+    with get_engine(book_url).connect() as conn:
+        history = {
+            loan: conn.execute(
+                select(LoanBucketChange.day, LoanBucketChange.bucket)
+                .where(LoanBucketChange.loan_id == loan)
+                .order_by(LoanBucketChange.day)
+            ).all()
+            for loan in (late, on_time)
+        }
+    assert history[late] == history[on_time]
+    # with the backdated posting, period 1 was paid on time: past due from Mar 11 (period 2),
+    # M2 on Apr 10 (31 days), and back to M1 on May 1 (period 3's 300.00 left, 21 days)
+    assert history[late] == [
+        (date(2024, 1, 10), "M0"),
+        (date(2024, 3, 11), "M1"),
+        (date(2024, 4, 10), "M2"),
+        (date(2024, 5, 1), "M1"),
+    ]
+
+
+def test_a_reversal_is_as_if_never_posted(book_url: str) -> None:
+    book = LoanBook(book_url)
+    loan_id = book.book(_booking()).loan_id
+    before = book.loan(loan_id, date(2024, 3, 20))
+    book.post(_pay("r1", loan_id, "2024-02-10", "400.00", "2024-02-10"))
+    assert book.loan(loan_id, date(2024, 3, 20)).dpd == 10
+    reversal = {"idempotency_key": "x1", "reverses": "r1", "posted_at": "2024-03-20T09:00:00+08:00"}
+    assert book.reverse(reversal).loan.dpd == before.dpd == 39
+    assert book.reverse(reversal).kind == "reversal"  # retried: the stored reversal
+    with pytest.raises(InvalidInputError, match="reverses"):
+        book.reverse({**reversal, "idempotency_key": "x2"})
+    assert book.loan(loan_id, date(2024, 3, 20)) == before.model_copy(
+        update={"as_of": date(2024, 3, 20)}
+    )
+
+
+def test_bad_input_names_the_field(book_url: str) -> None:
+    book = LoanBook(book_url)
+    loan_id = book.book(_booking()).loan_id
+    with pytest.raises(InvalidInputError, match="amount"):
+        book.post(_pay("r", loan_id, "2024-02-10", "-5", "2024-02-10"))
+    with pytest.raises(InvalidInputError, match="posted_at"):
+        book.post(
+            {
+                **_pay("r", loan_id, "2024-02-10", "5", "2024-02-10"),
+                "posted_at": "2024-02-10T12:00:00",
+            }
+        )
+    with pytest.raises(NotFoundError, match="loan_id"):
+        book.post(_pay("r", 999, "2024-02-10", "5.00", "2024-02-10"))
+    with pytest.raises(InvalidInputError, match="value_date"):
+        book.post(_pay("r", loan_id, "2023-12-01", "5.00", "2024-02-10"))
+
+
+_CHILD = """
+import sys
+from zhudai.loans.book import LoanBook
+LoanBook(sys.argv[1]).post({"idempotency_key": "k1", "loan_id": int(sys.argv[2]),
+    "value_date": "2024-02-10", "amount": "400.00", "posted_at": "2024-02-10T12:00:00+08:00"})
+print("posted")
+"""
+
+
+def test_a_crash_between_recording_and_applying_leaves_nothing_then_applies_once(
+    book_url: str,
+) -> None:
+    book = LoanBook(book_url)
+    loan_id = book.book(_booking()).loan_id
+
+    def child(fault: str | None) -> subprocess.CompletedProcess[str]:
+        env = {k: v for k, v in os.environ.items() if k != "ZHUDAI_FAULT"}
+        if fault:
+            env["ZHUDAI_FAULT"] = fault
+        return subprocess.run(
+            [sys.executable, "-c", _CHILD, book_url, str(loan_id)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    killed = child("loans.after_posting")
+    assert killed.returncode == -9 and "posted" not in killed.stdout  # SIGKILL mid-transaction
+    with get_engine(book_url).connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(Repayment)) == 0
+        assert conn.scalar(select(func.sum(Installment.paid_amount))) == 0
+    for _ in range(2):  # re-sent, then re-sent again: applied exactly once
+        done = child(None)
+        assert done.returncode == 0, done.stderr
+    with get_engine(book_url).connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(Repayment)) == 1
+        assert conn.scalar(select(func.sum(Installment.paid_amount))) == Decimal("400.00")
