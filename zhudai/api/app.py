@@ -36,7 +36,7 @@ from zhudai.api.limits import (
     request_hash,
     retry_after,
 )
-from zhudai.api.routes import applications, decisions, funders, policies, screening
+from zhudai.api.routes import applications, decisions, funders, loans, policies, screening
 from zhudai.origination.pipeline import OriginationService
 from zhudai.settings import Settings, get_settings
 
@@ -158,7 +158,7 @@ def create_app(
         """Request counts and latencies in the Prometheus text format."""
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-    for module in (applications, screening, funders, decisions, policies):
+    for module in (applications, screening, funders, loans, decisions, policies):
         app.include_router(module.router)
     return app
 
