@@ -12,6 +12,7 @@ from zhudai.api.errors import ApiError
 from zhudai.api.keys import ApiKeys, Principal
 from zhudai.api.limits import IdempotencyStore, RateLimiter
 from zhudai.audit import AuditLog
+from zhudai.fraud.list_store import StoredLists
 from zhudai.origination.pipeline import AuditHook, OriginationService
 from zhudai.store.models import ApiRole
 
@@ -27,6 +28,7 @@ class Services:
     keys: ApiKeys
     idempotency: IdempotencyStore
     limiter: RateLimiter
+    lists: StoredLists
 
     def audit_hook(self, caller: Principal, action: str, subject: str) -> AuditHook:
         """An audit entry by ``caller``, appended in the transaction of the write it records."""
