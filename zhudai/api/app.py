@@ -32,8 +32,8 @@ from zhudai.api.errors import error_response, install_error_handlers
 from zhudai.api.keys import ApiKeys, Principal
 from zhudai.api.limits import (
     IdempotencyStore,
-    RateLimiter,
     StoredResponse,
+    rate_limiter,
     request_hash,
     retry_after,
 )
@@ -46,6 +46,7 @@ from zhudai.api.routes import (
     policies,
     screening,
 )
+from zhudai.faults import fault_point
 from zhudai.fraud.list_store import StoredLists
 from zhudai.origination.pipeline import OriginationService
 from zhudai.settings import Settings, get_settings
@@ -95,7 +96,7 @@ def create_app(
         origination=service,
         keys=ApiKeys(service.url),
         idempotency=IdempotencyStore(service.url),
-        limiter=RateLimiter(s.api_rate, s.api_burst),
+        limiter=rate_limiter(s.api_rate, s.api_burst, s.redis_url),
         lists=StoredLists(service.url),
     )
 
@@ -220,6 +221,7 @@ async def _idempotent(
         )
     response = await call_next(request)
     body = b"".join([chunk async for chunk in response.body_iterator])  # type: ignore[attr-defined]
+    fault_point("api.after_write")  # a crash here: the write committed, its answer not kept
     if 200 <= response.status_code < 300:
         kept = StoredResponse(digest, response.status_code, orjson.loads(body))
         await run_in_threadpool(services.idempotency.put, principal.key_id, key, kept)
