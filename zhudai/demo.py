@@ -52,9 +52,9 @@ def fresh_embedded_store(settings: Settings) -> None:
     path = Path(settings.database_url.removeprefix("sqlite:///"))
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
-    from zhudai.store.db import get_engine
+    from zhudai.store.db import clear_engines
 
-    get_engine.cache_clear()  # an engine may hold the removed file open
+    clear_engines()  # an engine may hold the removed file open
 
 
 def run_demo(

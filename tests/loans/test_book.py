@@ -268,3 +268,25 @@ def test_a_restructure_capitalises_what_is_owed_into_a_new_loan(book_url: str) -
         action = conn.execute(select(LoanAction.action, LoanAction.details)).one()
     assert [tuple(k) for k in kinds] == [("restructure", Decimal("1200.00"))]
     assert action.action == "restructure" and action.details["new_loan_id"] == new.loan_id
+
+
+def test_a_posting_loaded_without_a_value_date_is_valued_on_its_paid_day(book_url: str) -> None:
+    """Repayments loaded from a bank's file (or the simulated world) carry no value date."""
+    from datetime import datetime
+
+    from sqlalchemy import insert
+
+    book = LoanBook(book_url)
+    loan = book.book(_booking())
+    with get_engine(book_url).begin() as conn:
+        conn.execute(
+            insert(Repayment),
+            {
+                "loan_id": loan.loan_id,
+                "paid_at": datetime(2024, 2, 9, 15),
+                "amount": Decimal("400.00"),
+                "idempotency_key": "loaded-1",
+            },
+        )
+    state = book.loan(loan.loan_id, date(2024, 2, 20))
+    assert state.installments[0]["settled"] is True and state.dpd == 0

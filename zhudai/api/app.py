@@ -5,6 +5,7 @@ masked access log and metrics."""
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 import re
@@ -31,12 +32,22 @@ from zhudai.api.errors import error_response, install_error_handlers
 from zhudai.api.keys import ApiKeys, Principal
 from zhudai.api.limits import (
     IdempotencyStore,
-    RateLimiter,
     StoredResponse,
+    rate_limiter,
     request_hash,
     retry_after,
 )
-from zhudai.api.routes import applications, decisions, funders, policies, screening
+from zhudai.api.routes import (
+    applications,
+    decisions,
+    fraud,
+    funders,
+    loans,
+    policies,
+    screening,
+)
+from zhudai.faults import fault_point
+from zhudai.fraud.list_store import StoredLists
 from zhudai.origination.pipeline import OriginationService
 from zhudai.settings import Settings, get_settings
 
@@ -85,15 +96,19 @@ def create_app(
         origination=service,
         keys=ApiKeys(service.url),
         idempotency=IdempotencyStore(service.url),
-        limiter=RateLimiter(s.api_rate, s.api_burst),
+        limiter=rate_limiter(s.api_rate, s.api_burst, s.redis_url),
+        lists=StoredLists(service.url),
     )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         service.refresh()  # catalogue, policies, reason texts: loaded before the first request
+        services.lists.sync(service.fraud.lists)  # the black and grey lists of the store
+        syncing = asyncio.create_task(_sync_lists(services, service))
         gc.collect()
         gc.freeze()  # the start-up objects are never garbage: keep them out of every sweep
         yield
+        syncing.cancel()
 
     app = FastAPI(
         title="zhudai partner API",
@@ -158,9 +173,23 @@ def create_app(
         """Request counts and latencies in the Prometheus text format."""
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-    for module in (applications, screening, funders, decisions, policies):
+    for module in (applications, screening, fraud, funders, loans, decisions, policies):
         app.include_router(module.router)
     return app
+
+
+#: Seconds between two copies of the store's new list entries into this worker's fraud engine.
+LIST_SYNC_SECONDS = 2.0
+
+
+async def _sync_lists(services: Services, service: OriginationService) -> None:
+    """Every worker sees the entries another worker stored within ``LIST_SYNC_SECONDS``."""
+    while True:
+        await asyncio.sleep(LIST_SYNC_SECONDS)
+        try:
+            await run_in_threadpool(services.lists.sync, service.fraud.lists)
+        except Exception:  # a store hiccup: the next round tries again
+            logging.getLogger("zhudai.api").exception("list sync failed")
 
 
 async def _idempotent(
@@ -192,6 +221,7 @@ async def _idempotent(
         )
     response = await call_next(request)
     body = b"".join([chunk async for chunk in response.body_iterator])  # type: ignore[attr-defined]
+    fault_point("api.after_write")  # a crash here: the write committed, its answer not kept
     if 200 <= response.status_code < 300:
         kept = StoredResponse(digest, response.status_code, orjson.loads(body))
         await run_in_threadpool(services.idempotency.put, principal.key_id, key, kept)

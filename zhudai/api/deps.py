@@ -10,8 +10,9 @@ from fastapi.security import APIKeyHeader
 
 from zhudai.api.errors import ApiError
 from zhudai.api.keys import ApiKeys, Principal
-from zhudai.api.limits import IdempotencyStore, RateLimiter
+from zhudai.api.limits import IdempotencyStore, RateLimiter, RedisRateLimiter
 from zhudai.audit import AuditLog
+from zhudai.fraud.list_store import StoredLists
 from zhudai.origination.pipeline import AuditHook, OriginationService
 from zhudai.store.models import ApiRole
 
@@ -26,7 +27,8 @@ class Services:
     origination: OriginationService
     keys: ApiKeys
     idempotency: IdempotencyStore
-    limiter: RateLimiter
+    limiter: RateLimiter | RedisRateLimiter
+    lists: StoredLists
 
     def audit_hook(self, caller: Principal, action: str, subject: str) -> AuditHook:
         """An audit entry by ``caller``, appended in the transaction of the write it records."""

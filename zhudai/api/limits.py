@@ -45,6 +45,45 @@ class RateLimiter:
             return (1 - tokens) / self.rate
 
 
+_BUCKET_SCRIPT = """
+local rate, burst = tonumber(ARGV[1]), tonumber(ARGV[2])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1e6
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens = tonumber(state[1]) or burst
+local last = tonumber(state[2]) or now
+tokens = math.min(burst, tokens + math.max(0, now - last) * rate)
+local wait = 0
+if tokens >= 1 then tokens = tokens - 1 else wait = (1 - tokens) / rate end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
+redis.call('EXPIRE', KEYS[1], math.ceil(burst / rate) + 1)
+return tostring(wait)
+"""
+
+
+class RedisRateLimiter:
+    """The same token bucket per key, kept in Redis so every worker draws from one bucket
+    (one atomic script call per request; the server's clock, so workers need not agree)."""
+
+    def __init__(self, url: str, rate: float, burst: int, prefix: str = "zhudai:rate:") -> None:
+        import redis
+
+        self.rate, self.burst, self.prefix = rate, burst, prefix
+        self._client = redis.Redis.from_url(url)
+        self._script = self._client.register_script(_BUCKET_SCRIPT)
+
+    def wait_for(self, key_id: int, now: float | None = None) -> float:
+        """Take one token for ``key_id``: 0 if granted, else the seconds until one is free
+        (``now`` is ignored: the Redis server's clock decides)."""
+        answer = self._script(keys=[f"{self.prefix}{key_id}"], args=[self.rate, self.burst])
+        return float(answer)
+
+
+def rate_limiter(rate: float, burst: int, redis_url: str | None) -> RateLimiter | RedisRateLimiter:
+    """Shared in Redis when ``ZHUDAI_REDIS_URL`` is set, else per process."""
+    return RedisRateLimiter(redis_url, rate, burst) if redis_url else RateLimiter(rate, burst)
+
+
 def retry_after(seconds: float) -> str:
     """The ``Retry-After`` header value: whole seconds, at least 1."""
     return str(max(1, math.ceil(seconds)))

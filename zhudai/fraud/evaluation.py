@@ -93,12 +93,26 @@ def train_fraud_model(
 
 
 def fit_on_results(
-    results: pl.DataFrame, world_dir: str | Path, *, until: datetime | None = None, **params: Any
+    results: pl.DataFrame,
+    world_dir: str | Path | None,
+    *,
+    until: datetime | None = None,
+    labels: pl.DataFrame | None = None,
+    **params: Any,
 ) -> FraudModel:
-    """Fit the fraud model on replay ``results`` of a labelled world (see :func:`train_fraud_model`)."""
+    """Fit the fraud model on replay ``results`` of a labelled world (see :func:`train_fraud_model`).
+
+    ``labels`` (the columns of :func:`read_truth`, e.g. the fraud cases' verdicts from
+    :func:`zhudai.fraud.cases.fraud_labels`) replace the world's ``truth/`` labels."""
     if until is not None:
         results = results.filter(pl.col("applied_at") < until)
-    data = results.join(read_truth(world_dir), on="application_id", how="left")
+    if labels is None:
+        if world_dir is None:
+            raise InvalidInputError("labels", "give the labels or a labelled world folder")
+        labels = read_truth(world_dir)
+    key = results.schema["application_id"]
+    labels = labels.with_columns(pl.col("application_id").cast(key))
+    data = results.join(labels, on="application_id", how="left")
     X = data.select(MODEL_FEATURES).to_pandas()
     y = data["is_fraud"].fill_null(False).cast(pl.Int64).to_numpy()
     ring = data["ring_id"].is_not_null().cast(pl.Int64).to_numpy()

@@ -143,11 +143,17 @@ def stored_schedule(conn: Connection, loan: Row[Any]) -> list[ScheduleRow]:
 
 def ledger_of(conn: Connection, loan: Row[Any]) -> Ledger:
     """The loan's ledger rebuilt from its live postings, in value-date then arrival order (so
-    the rebuild itself replays nothing)."""
+    the rebuild itself replays nothing). A posting loaded without a value date (a bank's file,
+    the simulated world, before the take-over) is valued on the day it was paid."""
     ledger = Ledger(terms_of(loan), stored_schedule(conn, loan))
     rows = conn.execute(
-        select(_PAYMENTS.c.idempotency_key, _PAYMENTS.c.value_date, _PAYMENTS.c.amount)
-        .where(
+        select(
+            _PAYMENTS.c.id,
+            _PAYMENTS.c.idempotency_key,
+            _PAYMENTS.c.value_date,
+            _PAYMENTS.c.paid_at,
+            _PAYMENTS.c.amount,
+        ).where(
             _PAYMENTS.c.loan_id == loan.id,
             _PAYMENTS.c.kind.in_((REPAYMENT, RESTRUCTURE)),
             _PAYMENTS.c.idempotency_key.not_in(
@@ -156,9 +162,11 @@ def ledger_of(conn: Connection, loan: Row[Any]) -> Ledger:
                 )
             ),
         )
-        .order_by(_PAYMENTS.c.value_date, _PAYMENTS.c.id)
     ).all()
-    for key, value_date, amount in rows:
+    valued = sorted(
+        (r.value_date or r.paid_at.date(), r.id, r.idempotency_key, r.amount) for r in rows
+    )
+    for value_date, _, key, amount in valued:
         ledger.post(key, value_date, Decimal(amount))
     return ledger
 

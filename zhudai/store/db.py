@@ -48,10 +48,22 @@ def json_dumps(value: object) -> str:
     return orjson.dumps(value, option=_JSON_OPTIONS).decode()
 
 
-@lru_cache(maxsize=8)
 def get_engine(url: str | None = None) -> Engine:
-    """One engine per URL (default: the settings' database URL)."""
-    url = url or get_settings().database_url
+    """One engine per URL (default: the settings' database URL, read at each call, so the
+    cache is keyed by the URL itself and a changed ``ZHUDAI_HOME`` gets its own engine)."""
+    return _engine(url or get_settings().database_url)
+
+
+def clear_engines() -> None:
+    """Forget the cached engines (a removed or replaced database file)."""
+    _engine.cache_clear()
+
+
+get_engine.cache_clear = clear_engines  # type: ignore[attr-defined]  # the former lru_cache API
+
+
+@lru_cache(maxsize=8)
+def _engine(url: str) -> Engine:
     engine = create_engine(
         url,
         future=True,

@@ -573,3 +573,52 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(BigId)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class FraudListEntry(Base):
+    """A black or grey list entry, shared by every worker: the key (a device id, an IP, a
+    geohash or a keyed token, never a plaintext number), who listed it, why and until when
+    (UTC; ``until`` None: no expiry)."""
+
+    __tablename__ = "fraud_list_entries"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    key_type: Mapped[str] = mapped_column(String(12))
+    key: Mapped[str] = mapped_column(String(128))
+    source: Mapped[str] = mapped_column(String(80))
+    reason: Mapped[str] = mapped_column(String(400))
+    since: Mapped[datetime] = mapped_column(DateTime)
+    until: Mapped[datetime | None] = mapped_column(DateTime)
+    created_by: Mapped[str] = mapped_column(String(80))
+    __table_args__ = (Index("ix_fraud_list_entries_key", "key_type", "key"),)
+
+
+class FraudCase(Base):
+    """An analyst's case on one application or a ring of them: findings as they are recorded,
+    then a verdict; a confirmed case keeps the devices, phone and ID tokens it covers."""
+
+    __tablename__ = "fraud_cases"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    subject_type: Mapped[str] = mapped_column(String(12))  # application | ring
+    subject: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(12))  # open | confirmed | dismissed
+    fraud_type: Mapped[str | None] = mapped_column(String(40))
+    application_ids: Mapped[list[Any]] = mapped_column(JSON)
+    findings: Mapped[list[Any]] = mapped_column(JSON)
+    members: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    opened_by: Mapped[str] = mapped_column(String(80))
+    opened_at: Mapped[datetime] = mapped_column(DateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class FraudLabel(Base):
+    """An application's fraud label from a closed case: what the next fraud model learns from
+    (one row per application; a later case's verdict replaces an earlier one)."""
+
+    __tablename__ = "fraud_labels"
+    application_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    is_fraud: Mapped[bool] = mapped_column(Boolean)
+    fraud_type: Mapped[str | None] = mapped_column(String(40))
+    ring_id: Mapped[str | None] = mapped_column(String(64))
+    case_id: Mapped[int] = mapped_column(ForeignKey("fraud_cases.id"), index=True)
+    labelled_at: Mapped[datetime] = mapped_column(DateTime)
