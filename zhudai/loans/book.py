@@ -86,6 +86,13 @@ class Borrower:
     funder_id: int | None
 
 
+def check_apr_cap(apr: Decimal) -> None:
+    """Refuse an APR above the settings' cost cap (``ZHUDAI_APR_CAP``, declared once)."""
+    cap = Decimal(str(get_settings().apr_cap))
+    if apr > cap:
+        raise InvalidInputError("apr", f"{apr} is above the cost cap {cap} (ZHUDAI_APR_CAP)")
+
+
 def terms_from(req: BookingRequest) -> LoanTerms:
     """The contract terms a booking asks for."""
     return LoanTerms(
@@ -192,6 +199,7 @@ class LoanBook:
         loan it booked (with other terms it is an error naming the key). The APR may not
         exceed the settings' cost cap (``ZHUDAI_APR_CAP``, 24% by default)."""
         req = parse_input(BookingRequest, data)
+        check_apr_cap(req.apr)  # an invalid request, before any stored answer is looked at
         with self.engine.begin() as conn:
             booked = self.booked(conn, req)
             if booked is not None:
@@ -227,11 +235,7 @@ class LoanBook:
         self, conn: Connection, req: BookingRequest, borrower: Borrower, line_id: int | None = None
     ) -> LoanAnswer:
         """Write a new loan, its schedule and its first projection inside ``conn``."""
-        cap = Decimal(str(get_settings().apr_cap))
-        if req.apr > cap:
-            raise InvalidInputError(
-                "apr", f"{req.apr} is above the cost cap {cap} (ZHUDAI_APR_CAP)"
-            )
+        check_apr_cap(req.apr)
         terms = terms_from(req)
         loan_id = conn.execute(
             insert(_LOANS).returning(_LOANS.c.id),

@@ -23,7 +23,7 @@ from sqlalchemy.engine import Connection
 from zhudai.audit.chain import AuditLog
 from zhudai.decision.service import DecisionService, decision_values
 from zhudai.exceptions import InvalidInputError, NotFoundError
-from zhudai.loans.book import Borrower, LoanBook
+from zhudai.loans.book import Borrower, LoanBook, check_apr_cap
 from zhudai.loans.contract import (
     BookingRequest,
     DrawdownAnswer,
@@ -35,7 +35,6 @@ from zhudai.loans.contract import (
 from zhudai.loans.ledger import LoanStatus
 from zhudai.money import money
 from zhudai.parsing import parse_input
-from zhudai.settings import get_settings
 from zhudai.store.db import get_engine
 from zhudai.store.models import Application, CreditLine, DecisionRecord, Loan, LoanAction
 from zhudai.times import to_local
@@ -71,11 +70,7 @@ class CreditLines:
     def open(self, data: Mapping[str, Any] | OpenLineRequest) -> LineAnswer:
         """Open a line on a stored application; the same ``line_key`` returns that line."""
         req = parse_input(OpenLineRequest, data)
-        cap = Decimal(str(get_settings().apr_cap))
-        if req.apr > cap:
-            raise InvalidInputError(
-                "apr", f"{req.apr} is above the cost cap {cap} (ZHUDAI_APR_CAP)"
-            )
+        check_apr_cap(req.apr)
         with self.engine.begin() as conn:
             existing = conn.execute(
                 select(_LINES).where(_LINES.c.external_id == req.line_key)
