@@ -547,19 +547,17 @@ def _book_day(url: str | None) -> date:
     return day
 
 
-def score_book(
-    url: str | None, month_end: date, model_dir: str | Path | None = None
-) -> pl.DataFrame:
-    """The B-score and PD of every loan in the population at ``month_end`` (active, DPD 0):
-    the keys, ``bscore``, ``bpd`` and the features. ``model_dir`` defaults to the installed
-    card, ``<home>/models/bcard``."""
-    _check_month_end(month_end)
+def installed_bcard(model_dir: str | Path | None = None) -> Any:
+    """The B-card model at ``model_dir`` (default: the installed one, ``<home>/models/bcard``)."""
     if model_dir is None:
         from zhudai.settings import get_settings
 
         model_dir = get_settings().home / "models" / "bcard"
-    model = load_model(model_dir)
-    feats = population(features_at(read_behaviour(url), month_end))
+    return load_model(model_dir)
+
+
+def score_features(model: Any, feats: pl.DataFrame) -> pl.DataFrame:
+    """``feats`` with ``bscore`` (points; null for a model without points) and ``bpd``."""
     if feats.height == 0:
         return feats.with_columns(bscore=pl.lit(None, pl.Float64), bpd=pl.lit(None, pl.Float64))
     data = feats.to_pandas()
@@ -570,3 +568,14 @@ def score_book(
         else np.full(len(data), np.nan)
     )
     return feats.with_columns(bscore=pl.Series(score), bpd=pl.Series(pd_bad))
+
+
+def score_book(
+    url: str | None, month_end: date, model_dir: str | Path | None = None
+) -> pl.DataFrame:
+    """The B-score and PD of every loan in the population at ``month_end`` (active, DPD 0):
+    the keys, ``dpd_now``, the features, ``bscore`` and ``bpd``. ``model_dir`` defaults to
+    the installed card, ``<home>/models/bcard``."""
+    _check_month_end(month_end)
+    model = installed_bcard(model_dir)
+    return score_features(model, population(features_at(read_behaviour(url), month_end)))
