@@ -61,6 +61,7 @@ from sqlalchemy import Table, func, select
 from zhudai.exceptions import InvalidInputError, NotFoundError
 from zhudai.loans.analytics import last_month_end
 from zhudai.loans.book import REPAYMENT, REVERSAL
+from zhudai.scorecard.points import Scaling
 from zhudai.scorecard.registry import load_model
 from zhudai.scorecard.runtime import ScorecardModel
 from zhudai.scorecard.training import TrainResult, train
@@ -557,7 +558,8 @@ def installed_bcard(model_dir: str | Path | None = None) -> Any:
 
 
 def score_features(model: Any, feats: pl.DataFrame) -> pl.DataFrame:
-    """``feats`` with ``bscore`` (points; null for a model without points) and ``bpd``."""
+    """``feats`` with ``bscore`` and ``bpd``; a model without points is given the PD on the
+    default points scale (600 at 50:1, PDO 20), as ``score_table`` does."""
     if feats.height == 0:
         return feats.with_columns(bscore=pl.lit(None, pl.Float64), bpd=pl.lit(None, pl.Float64))
     data = feats.to_pandas()
@@ -565,7 +567,7 @@ def score_features(model: Any, feats: pl.DataFrame) -> pl.DataFrame:
     score = (
         np.asarray(model.score(data), dtype=float)
         if isinstance(model, ScorecardModel)
-        else np.full(len(data), np.nan)
+        else Scaling().score_from_pd(np.clip(pd_bad, 1e-12, 1 - 1e-12))
     )
     return feats.with_columns(bscore=pl.Series(score), bpd=pl.Series(pd_bad))
 

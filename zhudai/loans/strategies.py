@@ -247,15 +247,17 @@ def run_strategies(
     url: str | None = None,
     *,
     model_dir: str | Path | None = None,
+    model: Any = None,
     actor: str = "system",
     now: datetime | None = None,
 ) -> StrategyReport:
     """Score the book at ``month_end`` with the B-card, decide every line and loan off a line
-    with the ``inloan`` policy, and apply the actions (see the module docstring)."""
+    with the ``inloan`` policy, and apply the actions (see the module docstring). ``model``
+    (anything with ``predict_pd``) replaces the installed card at ``model_dir``."""
     engine = get_engine(url)
     report = StrategyReport(month_end)
     feats = features_at(read_behaviour(url), month_end)
-    scored = score_features(installed_bcard(model_dir), population(feats))
+    scored = score_features(model or installed_bcard(model_dir), population(feats))
     report.scored_loans = scored.height
     past_due = set(
         feats.filter((pl.col("dpd_now") > 0) & pl.col("line_id").is_not_null())["line_id"]
