@@ -90,6 +90,7 @@ class StrategyReport:
     skipped_past_due: int = 0
     skipped_new: int = 0
     outcomes: Counter[str] = field(default_factory=Counter)
+    reasons: Counter[str] = field(default_factory=Counter)
     applied: Counter[str] = field(default_factory=Counter)
     already_applied: Counter[str] = field(default_factory=Counter)
     actions: list[dict[str, Any]] = field(default_factory=list)
@@ -282,6 +283,7 @@ def run_strategies(
         decision, _ = decisions.evaluate(POLICY, _inputs(unit, line, float(loan_apr)))
         report.units += 1
         report.outcomes[decision.outcome.value] += 1
+        report.reasons.update(decision.reason_codes)
         application_id = line["application_id"] if line is not None else loan_app
         recorded = False
         for action, before, after in proposed_actions(decision, line):
