@@ -31,6 +31,7 @@ STAGES: tuple[tuple[str, str], ...] = (
     ("fraud", "zhudai.fraud.demo_stage:run_stage"),
     ("decisions", "zhudai.origination.demo_stage:run_stage"),
     ("loans", "zhudai.loans.demo_stage:run_stage"),
+    ("bcard", "zhudai.loans.bcard_demo_stage:run_stage"),
 )
 
 

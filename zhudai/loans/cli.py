@@ -14,10 +14,14 @@ import typer
 
 from zhudai.exceptions import InvalidInputError
 from zhudai.json_lines import Handler
+from zhudai.loans.bcard_cli import bcard_score_cmd, bcard_train_cmd, strategies_run_cmd
 from zhudai.loans.report_cli import report_cmd
 
 app = typer.Typer(help="Loans: repayment schedules and the loan book.", no_args_is_help=True)
 app.command("report")(report_cmd)  # imports only typer; polars and plotly load when it runs
+app.command("bcard-train")(bcard_train_cmd)
+app.command("bcard-score")(bcard_score_cmd)
+app.command("strategies")(strategies_run_cmd)
 
 
 def _decimal(field: str, text: str) -> Decimal:
