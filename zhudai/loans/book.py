@@ -86,6 +86,18 @@ class Borrower:
     funder_id: int | None
 
 
+def application_of(conn: Connection, external_id: str) -> Row[Any]:
+    """The stored application a partner's id names (its id, customer and product)."""
+    app = conn.execute(
+        select(_APPS.c.id, _APPS.c.customer_id, _APPS.c.product_code).where(
+            _APPS.c.external_id == external_id
+        )
+    ).first()
+    if app is None:
+        raise NotFoundError("application_id", external_id)
+    return app
+
+
 def check_apr_cap(apr: Decimal) -> None:
     """Refuse an APR above the settings' cost cap (``ZHUDAI_APR_CAP``, declared once)."""
     cap = Decimal(str(get_settings().apr_cap))
@@ -204,13 +216,7 @@ class LoanBook:
             booked = self.booked(conn, req)
             if booked is not None:
                 return booked
-            app = conn.execute(
-                select(_APPS.c.id, _APPS.c.customer_id, _APPS.c.product_code).where(
-                    _APPS.c.external_id == req.application_id
-                )
-            ).first()
-            if app is None:
-                raise NotFoundError("application_id", req.application_id)
+            app = application_of(conn, req.application_id)
             funder = conn.scalar(
                 select(Origination.funder_id).where(Origination.external_id == req.application_id)
             )

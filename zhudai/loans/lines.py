@@ -23,7 +23,7 @@ from sqlalchemy.engine import Connection
 from zhudai.audit.chain import AuditLog
 from zhudai.decision.service import DecisionService, decision_values
 from zhudai.exceptions import InvalidInputError, NotFoundError
-from zhudai.loans.book import Borrower, LoanBook, check_apr_cap
+from zhudai.loans.book import Borrower, LoanBook, application_of, check_apr_cap
 from zhudai.loans.contract import (
     BookingRequest,
     DrawdownAnswer,
@@ -80,13 +80,7 @@ class CreditLines:
                 if same != (money(req.credit_limit), req.expires_on):
                     raise InvalidInputError("line_key", f"{req.line_key!r} opened another line")
                 return _line_answer(existing)
-            app = conn.execute(
-                select(_APPS.c.id, _APPS.c.customer_id, _APPS.c.product_code).where(
-                    _APPS.c.external_id == req.application_id
-                )
-            ).first()
-            if app is None:
-                raise NotFoundError("application_id", req.application_id)
+            app = application_of(conn, req.application_id)
             line_id = conn.execute(
                 insert(_LINES).returning(_LINES.c.id),
                 {
