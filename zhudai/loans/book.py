@@ -86,7 +86,7 @@ class Borrower:
     funder_id: int | None
 
 
-def application_of(conn: Connection, external_id: str) -> Row[Any]:
+def application_of(conn: Connection, external_id: str) -> Row[Any, Any, Any]:
     """The stored application a partner's id names (its id, customer and product)."""
     app = conn.execute(
         select(_APPS.c.id, _APPS.c.customer_id, _APPS.c.product_code).where(
