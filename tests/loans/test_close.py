@@ -11,7 +11,7 @@ from sqlalchemy import select
 from zhudai.loans.book import LoanBook, ledger_of
 from zhudai.loans.close import close_day
 from zhudai.store.db import get_engine
-from zhudai.store.models import Loan, LoanBucketChange
+from zhudai.store.models import Installment, Loan, LoanBucketChange
 
 
 def _booking(k: int, **over: Any) -> dict[str, Any]:
@@ -59,6 +59,14 @@ def test_close_matches_the_ledger_every_day(book_url: str) -> None:
             stored = dict(conn.execute(select(Loan.id, Loan.dpd)).all())
         for loan_id in loans:
             assert stored[loan_id] == book.loan(loan_id, day).dpd, (loan_id, day)
+        with engine.connect() as conn:
+            open_lines = conn.execute(
+                select(Installment.loan_id, Installment.due_date, Installment.dpd)
+                .join(Loan, Loan.id == Installment.loan_id)
+                .where(Installment.paid_date.is_(None), Loan.status == "active")
+            ).all()
+        for loan_id, due, dpd in open_lines:  # each unsettled installment's own DPD
+            assert dpd == max((day - due).days, 0), (loan_id, due, day)
         day += timedelta(days=1)
     assert close_day(end, book_url).dpd_changed == 0  # closing a day twice changes nothing
     back = close_day(date(2024, 3, 1), book_url)  # an earlier day: no loan is taken back

@@ -4,7 +4,7 @@ computed over columns, with the buckets each loan entered written to the transit
 A loan's DPD on a day depends only on the due date of its oldest installment with principal,
 interest or fee unpaid (``loans.oldest_unpaid_due``, kept by every posting) and its grace days,
 so the close reads five columns, computes in NumPy and writes back only the loans whose DPD
-moved, in one transaction. It applies the ledger's DPD rule (past due only beyond the grace
+moved (and, in one statement, every unsettled installment's own DPD), in one transaction. It applies the ledger's DPD rule (past due only beyond the grace
 days, then counted from the due date): a test compares the two loan by loan and day by day.
 """
 
@@ -15,15 +15,28 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import numpy as np
-from sqlalchemy import Table, bindparam, insert, or_, select, update
+from sqlalchemy import (
+    Date,
+    Integer,
+    Table,
+    Update,
+    bindparam,
+    cast,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 
 from zhudai.loans.delinquency import BUCKET_BOUNDS, BUCKETS, buckets_of, classifications_of
 from zhudai.loans.ledger import LoanStatus
 from zhudai.store.db import get_engine
-from zhudai.store.models import Loan, LoanBucketChange
+from zhudai.store.models import Installment, Loan, LoanBucketChange
 
 _LOANS: Table = Loan.__table__  # type: ignore[assignment]
 _CHANGES: Table = LoanBucketChange.__table__  # type: ignore[assignment]
+_INSTALLMENTS: Table = Installment.__table__  # type: ignore[assignment]
 
 # A loan whose snapshot is newer than the day (a posting or a close after it) is not taken
 # back in time: the close only moves loans forward.
@@ -99,6 +112,7 @@ def close_day(day: date, url: str | None = None) -> CloseReport:
         ]
         if changes:
             conn.execute(insert(_CHANGES), changes)
+        conn.execute(_installment_dpd(conn.dialect.name), {"day": day})
     counts = Counter(buckets.tolist())
     return CloseReport(
         day,
@@ -106,6 +120,32 @@ def close_day(day: date, url: str | None = None) -> CloseReport:
         len(moved),
         len(switched),
         {b: counts.get(b, 0) for b in BUCKETS},
+    )
+
+
+def _installment_dpd(dialect: str) -> Update:
+    """One statement: each unsettled installment past its due date, of the active loans the
+    close covers, gets its days past due on ``:day`` (the installment's own, grace not
+    applied, as the posting's projection writes it)."""
+    day = bindparam("day", type_=Date)
+    since = (
+        cast(func.julianday(day) - func.julianday(_INSTALLMENTS.c.due_date), Integer)
+        if dialect == "sqlite"
+        else cast(day - _INSTALLMENTS.c.due_date, Integer)
+    )
+    return (
+        update(_INSTALLMENTS)
+        .where(
+            _INSTALLMENTS.c.paid_date.is_(None),
+            _INSTALLMENTS.c.due_date < day,
+            _INSTALLMENTS.c.loan_id.in_(
+                select(_LOANS.c.id).where(
+                    _LOANS.c.status == LoanStatus.ACTIVE,
+                    or_(_LOANS.c.as_of.is_(None), _LOANS.c.as_of <= day),
+                )
+            ),
+        )
+        .values(dpd=since)
     )
 
 
