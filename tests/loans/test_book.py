@@ -290,3 +290,19 @@ def test_a_posting_loaded_without_a_value_date_is_valued_on_its_paid_day(book_ur
         )
     state = book.loan(loan.loan_id, date(2024, 2, 20))
     assert state.installments[0]["settled"] is True and state.dpd == 0
+
+
+def test_a_kept_ledger_is_used_only_while_nobody_else_posted(book_url: str) -> None:
+    one, other = LoanBook(book_url), LoanBook(book_url)  # two workers
+    loan_id = one.book(_booking()).loan_id
+    one.post(_pay("r1", loan_id, "2024-02-10", "400.00", "2024-02-10"))
+    assert loan_id in one._ledgers  # kept after the commit
+    other.post(_pay("r2", loan_id, "2024-03-10", "400.00", "2024-03-10"))  # behind its back
+    third = one.post(_pay("r3", loan_id, "2024-04-10", "400.00", "2024-04-10"))
+    assert third.loan.status == "closed" and third.loan.principal_outstanding == 0
+    # a failing transaction keeps nothing: the next posting rebuilds and sees the same book
+    fresh = LoanBook(book_url)
+    assert fresh.loan(loan_id, date(2024, 4, 10)) == one.loan(loan_id, date(2024, 4, 10))
+    with pytest.raises(InvalidInputError):
+        one.post(_pay("r1", loan_id, "2024-02-10", "999.00", "2024-02-10"))
+    assert one._ledgers[loan_id][1].state.status.value == "closed"

@@ -201,9 +201,15 @@ class LoanBook:
         Who the audit chain records as acting (the API passes the key's name).
     """
 
+    #: Ledgers kept between postings, at most this many (then the cache starts afresh).
+    CACHE_SIZE = 4096
+
     def __init__(self, url: str | None = None, actor: str = "system") -> None:
         self.engine = get_engine(url)
         self.actor = actor
+        # loan id -> (the loan's version the ledger matches, the ledger); a posting by anyone
+        # else (another worker) bumps the version, and the ledger is then rebuilt
+        self._ledgers: dict[int, tuple[int, Ledger]] = {}
 
     # -- booking --------------------------------------------------------------------------
     def book(self, data: Mapping[str, Any] | BookingRequest) -> LoanAnswer:
@@ -335,7 +341,9 @@ class LoanBook:
             stored = self._stored(conn, req.idempotency_key)
             if stored is not None:
                 return self._repeated(conn, loan, stored, req, REPAYMENT)
-            return self._post(conn, loan, req, REPAYMENT)
+            answer, ledger = self._post(conn, loan, req, REPAYMENT)
+        self._keep(loan, ledger)  # committed: the next posting starts from it
+        return answer
 
     def _repeated(
         self, conn: Connection, loan: Row[Any], stored: Row[Any], req: RepaymentRequest, kind: str
@@ -348,12 +356,25 @@ class LoanBook:
             )
         return self._posting_answer(conn, loan, stored, replayed=0, today=posted_day(req.posted_at))
 
+    def _ledger(self, conn: Connection, loan: Row[Any]) -> Ledger:
+        """The loan's ledger: the kept one if nothing was posted since (the row's version,
+        bumped by this transaction's lock, is one past it), else rebuilt from the store."""
+        kept = self._ledgers.get(loan.id)
+        if kept is not None and kept[0] == loan.version - 1:
+            return kept[1].fork()
+        return ledger_of(conn, loan)
+
+    def _keep(self, loan: Row[Any], ledger: Ledger) -> None:
+        if len(self._ledgers) >= self.CACHE_SIZE:
+            self._ledgers.clear()
+        self._ledgers[loan.id] = (loan.version, ledger)
+
     def _post(
         self, conn: Connection, loan: Row[Any], req: RepaymentRequest, kind: str
-    ) -> PostingAnswer:
+    ) -> tuple[PostingAnswer, Ledger]:
         """Apply one money movement inside ``conn`` (the loan already locked)."""
         today = posted_day(req.posted_at)
-        ledger = ledger_of(conn, loan)
+        ledger = self._ledger(conn, loan)
         allocation = ledger.post(req.idempotency_key, req.value_date, req.amount)
         conn.execute(
             insert(_PAYMENTS),
@@ -385,7 +406,7 @@ class LoanBook:
             allocation=allocation_json(allocation),
             replayed=ledger.replayed,
             loan=answer,
-        )
+        ), ledger
 
     # -- audited actions ------------------------------------------------------------------
     def payoff(self, loan_id: int, day: date) -> Decimal:
@@ -417,7 +438,7 @@ class LoanBook:
                 amount=amount,
                 posted_at=req.at,
             )
-            answer = self._post(conn, loan, posting, REPAYMENT)
+            answer, _ = self._post(conn, loan, posting, REPAYMENT)
             self._action(conn, req, "settlement", loan.id, {"amount": str(amount)})
             return answer
 
@@ -552,7 +573,7 @@ class LoanBook:
                 )
             ):
                 raise InvalidInputError("reverses", f"{req.reverses!r} is already reversed")
-            ledger = ledger_of(conn, loan)
+            ledger = self._ledger(conn, loan)
             ledger.reverse(req.reverses)
             conn.execute(
                 insert(_PAYMENTS),
@@ -575,7 +596,7 @@ class LoanBook:
                 subject=f"loan:{loan.id}",
                 payload={"key": req.idempotency_key, "reverses": req.reverses},
             )
-            return PostingAnswer(
+            reversed_ = PostingAnswer(
                 idempotency_key=req.idempotency_key,
                 loan_id=loan.id,
                 kind=REVERSAL,
@@ -585,6 +606,8 @@ class LoanBook:
                 replayed=ledger.replayed,
                 loan=answer,
             )
+        self._keep(loan, ledger)
+        return reversed_
 
     # -- reading --------------------------------------------------------------------------
     def loan(self, loan_id: int, as_of: date) -> LoanAnswer:

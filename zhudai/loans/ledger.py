@@ -29,6 +29,7 @@ Conventions (stated once, here):
 from __future__ import annotations
 
 import bisect
+import copy
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
@@ -249,6 +250,17 @@ class Ledger:
         self.reversed: dict[str, Posting] = {}
         self._seq = 0
         self.replayed = 0  # postings re-applied by the last post or reversal
+
+    def fork(self) -> Ledger:
+        """An independent copy to post into. A state is never changed once made (each posting
+        makes a new one), so only the lists and maps are copied: O(postings), no replay."""
+        twin = copy.copy(self)
+        twin.timeline = list(self.timeline)
+        twin._after = list(self._after)
+        twin._allocations = list(self._allocations)
+        twin._by_key = dict(self._by_key)
+        twin.reversed = dict(self.reversed)
+        return twin
 
     # -- postings -------------------------------------------------------------------------
     def post(self, key: str, value_date: date, amount: Decimal) -> Allocation:
