@@ -94,3 +94,7 @@ class NotFittedError(ZhudaiError, ValueError, AttributeError):
 class EvaluationError(ZhudaiError, ArithmeticError):
     """A policy expression could not be evaluated for one applicant (e.g. division by zero);
     the engine turns it into the ``error`` outcome of that applicant."""
+
+
+class MigrationError(ZhudaiError, RuntimeError):
+    """A schema upgrade would leave the store inconsistent (it is rolled back)."""

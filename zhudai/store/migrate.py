@@ -7,6 +7,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
+from zhudai.exceptions import MigrationError
 from zhudai.store.db import get_engine
 
 _SCRIPTS = Path(__file__).with_name("migrations")
@@ -23,9 +24,26 @@ def upgrade(url: str | None = None, revision: str = "head") -> str:
     """Bring the database at ``url`` (default: settings) to ``revision``; returns the URL used."""
     engine = get_engine(url)
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
-    with engine.begin() as connection:
-        cfg.attributes["connection"] = connection
-        command.upgrade(cfg, revision)
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as connection:
+        if sqlite:
+            # SQLite alters a table by copying it into a new one (Alembic's batch mode); with
+            # foreign keys enforced, dropping the old one fails while other tables point at it.
+            # The switch only works outside a transaction; the keys are checked before commit.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+        try:
+            with connection.begin():
+                cfg.attributes["connection"] = connection
+                command.upgrade(cfg, revision)
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise MigrationError(f"foreign keys broken by the upgrade: {broken[:5]}")
+        finally:
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
     return engine.url.render_as_string(hide_password=True)
 
 
