@@ -32,6 +32,7 @@ False
 from __future__ import annotations
 
 import ast
+import functools
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -131,6 +132,7 @@ _CMP: dict[type, tuple[str, Callable[[Any, Any], Any]]] = {
     ast.Eq: ("==", lambda a, b: a == b),
     ast.NotEq: ("!=", lambda a, b: a != b),
 }
+_CMP_BY_SYMBOL = {symbol: fn for symbol, fn in _CMP.values()}
 _NEGATED = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "==", "in": "not in"}
 _NEGATED.update({v: k for k, v in _NEGATED.items()})
 
@@ -535,14 +537,20 @@ def format_value(value: Any) -> str:
     return str(value)
 
 
+@functools.lru_cache(maxsize=65536)
+def _source(node: ast.expr) -> str:
+    """A compiled node's source text (a policy's nodes live as long as it serves; unparsing
+    them at every explanation was a third of a rendered trace)."""
+    return ast.unparse(node)
+
+
 def _operand(node: ast.expr, env: Mapping[str, Any], nodes: Mapping[int, RowFn]) -> str:
     value = nodes[id(node)](env)
     if isinstance(node, ast.Constant | ast.Set | ast.List | ast.Tuple):
         return format_value(value)
     if isinstance(node, ast.Name | ast.Attribute):
-        text = ast.unparse(node)
-        return f"{text} {format_value(value)}"
-    return f"({ast.unparse(node)}) {format_value(value)}"
+        return f"{_source(node)} {format_value(value)}"
+    return f"({_source(node)}) {format_value(value)}"
 
 
 def _explain(node: ast.expr, env: Mapping[str, Any], nodes: Mapping[int, RowFn]) -> str:
@@ -578,7 +586,7 @@ def _explain(node: ast.expr, env: Mapping[str, Any], nodes: Mapping[int, RowFn])
                 return text
             facts.append(text)
         return " and ".join(facts)
-    return f"{ast.unparse(node)} is {format_value(value)}"
+    return f"{_source(node)} is {format_value(value)}"
 
 
 def _single_compare(symbol: str, a: Any, b: Any) -> bool:
@@ -586,7 +594,7 @@ def _single_compare(symbol: str, a: Any, b: Any) -> bool:
         return a in b
     if symbol == "not in":
         return a not in b
-    return bool(next(fn for s, fn in _CMP.values() if s == symbol)(a, b))
+    return bool(_CMP_BY_SYMBOL[symbol](a, b))
 
 
 # --------------------------------------------------------------------------- interval bounds
