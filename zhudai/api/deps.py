@@ -12,6 +12,7 @@ from zhudai.api.errors import ApiError
 from zhudai.api.keys import ApiKeys, Principal
 from zhudai.api.limits import IdempotencyStore, RateLimiter, RedisRateLimiter
 from zhudai.audit import AuditLog
+from zhudai.faults import fault_point
 from zhudai.fraud.list_store import StoredLists
 from zhudai.origination.pipeline import AuditHook, OriginationService
 from zhudai.store.models import ApiRole
@@ -37,6 +38,7 @@ class Services:
             AuditLog.append(
                 conn, actor=caller.name, action=action, subject=subject, payload=payload
             )
+            fault_point("api.in_transaction")  # a crash here: written, nothing committed
 
         return append
 
