@@ -88,6 +88,7 @@ def test_killed_after_the_write_retry_gets_the_stored_answer_once(
         with httpx.Client(base_url=base, timeout=30) as http:
             retry = http.post("/v1/applications", json=request, headers=headers)
             assert retry.status_code == 200, retry.text
+            assert retry.headers["Idempotent-Replayed"] == "true"  # kept with the decision
             again = http.post("/v1/applications", json=request, headers=headers)
             assert again.json() == retry.json() and again.headers["Idempotent-Replayed"] == "true"
     finally:
@@ -167,6 +168,8 @@ def test_a_worker_killed_on_postgres_loses_no_acknowledged_write_and_duplicates_
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
             retry = http.post("/v1/applications", json=killed, headers=headers)
             assert retry.status_code == 200, retry.text
+            if fault == "api.after_write":  # the answer committed with the decision
+                assert retry.headers["Idempotent-Replayed"] == "true"
             again = http.post("/v1/applications", json=killed, headers=headers)
             assert again.json() == retry.json() and again.headers["Idempotent-Replayed"] == "true"
             for app_id, body in acknowledged.items():  # still there, the same answer
