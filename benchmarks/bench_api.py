@@ -59,6 +59,8 @@ KEYS = {
     "ZHUDAI_TOKEN_KEY": base64.b64encode(b"p" * 32).decode(),
 }
 WARM_UP_SECONDS = 3.0
+#: Seconds a connection waits for one answer before it counts a timeout (status 0) and stops.
+ANSWER_TIMEOUT = 10.0
 
 
 def _free_port() -> int:
@@ -173,7 +175,11 @@ async def _load(
                 request = next(feed)
                 t = time.perf_counter()
                 writer.write(request)
-                status = await _read_answer(reader)
+                try:
+                    status = await asyncio.wait_for(_read_answer(reader), ANSWER_TIMEOUT)
+                except TimeoutError:  # a stuck server: counted, and this connection stops
+                    statuses[0] += 1
+                    return
                 done = time.perf_counter()
                 if done <= stop:
                     latencies.append((done - t) * 1000)
@@ -245,6 +251,8 @@ def _http(
         _stop(server)
     lat = np.array(latencies)
     client_cpu = (after.ru_utime + after.ru_stime) - (cpu.ru_utime + cpu.ru_stime)
+    ok = statuses.get(200, 0)
+    print(f"    {ok / wall:,.0f} decisions/s, statuses {dict(statuses)}", flush=True)
     return {
         "label": label,
         "n": len(latencies),
