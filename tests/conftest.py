@@ -5,13 +5,10 @@ and start on loopback, so CI never assumes one is present."""
 from __future__ import annotations
 
 import base64
-import glob
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
@@ -21,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from sqlalchemy import text
 
+from tests.support.postgres_server import PostgresServer, PostgresUnavailableError
 from zhudai.settings import Settings, get_settings
 from zhudai.store.db import get_engine
 
@@ -65,69 +63,17 @@ def isolated_settings(tmp_path: Path) -> Iterator[Settings]:
         yield get_settings()
 
 
-def _pg_bin() -> Path | None:
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    return Path(found[-1]).parent if found else None
-
-
-def _install_postgres() -> Path | None:
-    if _pg_bin() is None and shutil.which("apt-get") and os.geteuid() == 0:
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        subprocess.run(["apt-get", "update", "-qq"], check=False, capture_output=True, env=env)
-        subprocess.run(
-            ["apt-get", "install", "-y", "-qq", "postgresql"],
-            check=False,
-            capture_output=True,
-            env=env,
-        )
-    return _pg_bin()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A throw-away PostgreSQL cluster on 127.0.0.1, owned by the ``postgres`` OS user."""
-    bindir = _install_postgres()
-    if bindir is None:
-        pytest.skip("PostgreSQL could not be installed (no apt-get or not root)")
-    run_as: list[str] = []
-    if os.geteuid() == 0:  # the server refuses to run as root
-        run_as = ["runuser", "-u", "postgres", "--"]
-    root = Path(tempfile.mkdtemp(prefix="zhudai-pg-"))
-    shutil.chown(root, "postgres") if run_as else None
-    data, port = root / "data", _free_port()
-    subprocess.run(
-        [*run_as, str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"],
-        check=True,
-        capture_output=True,
-    )
-    subprocess.run(
-        [*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-l", str(root / "log"), "-w", "start",
-         "-o", f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    url = f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
     try:
-        for _ in range(50):
-            try:
-                with get_engine(url).connect() as conn:
-                    conn.execute(text("select 1"))
-                break
-            except Exception:
-                time.sleep(0.2)
-        yield url
+        server = PostgresServer.start()
+    except PostgresUnavailableError as exc:
+        pytest.skip(str(exc))
+    try:
+        yield server.url
     finally:
-        get_engine(url).dispose()
-        subprocess.run(
-            [*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-            capture_output=True,
-        )
-        shutil.rmtree(root, ignore_errors=True)
+        server.stop()
 
 
 @pytest.fixture

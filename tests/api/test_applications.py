@@ -156,3 +156,53 @@ def test_every_decision_is_audited_in_its_transaction(
     decided = [e for e in log.entries() if e["action"] == "application.decide"]
     assert [(e["actor"], e["subject"]) for e in decided] == [("app_store", "API00000")]
     assert log.verify().intact
+
+
+def test_the_idempotent_answer_commits_with_the_decision(
+    client: TestClient, keys: Any, new_request: Any, monkeypatch: Any
+) -> None:
+    """The answer of POST /v1/applications is kept in the decision's own transaction: with
+    the after-write store switched off, the retry still gets exactly the answer sent."""
+    from zhudai.api.limits import IdempotencyStore
+
+    def no_after_write(*_: Any) -> None:
+        raise AssertionError("the answer must be kept in the write's transaction")
+
+    monkeypatch.setattr(IdempotencyStore, "put", no_after_write)
+    headers = {**keys["app_store"], "Idempotency-Key": "tx-1"}
+    first = client.post("/v1/applications", json=new_request(3), headers=headers)
+    assert first.status_code == 200, first.text
+    again = client.post("/v1/applications", json=new_request(3), headers=headers)
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.content == first.content  # byte for byte, latency_ms included
+
+
+def test_a_failed_decision_keeps_no_idempotent_answer(
+    client: TestClient, keys: Any, new_request: Any, monkeypatch: Any, home: Any
+) -> None:
+    """The kept answer rolls back with the write: a transaction that fails after the answer
+    was kept leaves neither, and the retry decides afresh."""
+    from sqlalchemy import func, select
+
+    from zhudai.api.limits import IdempotencyStore
+    from zhudai.store.db import get_engine
+    from zhudai.store.models import Application, IdempotentResponse
+
+    keep = IdempotencyStore.keep
+
+    def keep_then_fail(self: IdempotencyStore, *args: Any) -> bool:
+        keep(self, *args)
+        raise RuntimeError("the store went away")
+
+    monkeypatch.setattr(IdempotencyStore, "keep", keep_then_fail)
+    headers = {**keys["app_store"], "Idempotency-Key": "tx-2"}
+    with TestClient(client.app, raise_server_exceptions=False) as failing:
+        assert failing.post(
+            "/v1/applications", json=new_request(4), headers=headers
+        ).is_server_error
+    with get_engine(home.database_url).connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(IdempotentResponse)) == 0
+        assert conn.scalar(select(func.count()).where(Application.external_id == "API00004")) == 0
+    monkeypatch.setattr(IdempotencyStore, "keep", keep)
+    retry = client.post("/v1/applications", json=new_request(4), headers=headers)
+    assert retry.status_code == 200 and "Idempotent-Replayed" not in retry.headers

@@ -86,7 +86,9 @@ def test_booking_with_terms_admin_any_funder_its_own(
     done = client.post("/v1/loans", json=body, headers=keys["admin"])
     assert done.status_code == 200, done.text
     assert len(done.json()["installments"]) == 6
-    capped = client.post("/v1/loans", json=body | {"apr": "0.30"}, headers=keys["admin"])
+    capped = client.post(
+        "/v1/loans", json=body | {"booking_key": "BK-3", "apr": "0.30"}, headers=keys["admin"]
+    )
     assert capped.status_code == 422 and capped.json()["error"]["field"] == "apr"
     far = client.post("/v1/loans", json=body | {"start_date": "9999-12-01"}, headers=keys["admin"])
     assert far.status_code == 422 and far.json()["error"]["field"] == "start_date"
@@ -164,3 +166,32 @@ def test_reading_a_loan_on_a_day(client: TestClient, keys: Any, accepted: dict[s
     assert client.get("/v1/loans/0", headers=keys["admin"]).status_code == 422
     missing = client.get("/v1/loans/999999999", headers=keys["admin"])
     assert missing.status_code == 404 and missing.json()["error"]["field"] == "loan_id"
+
+
+def test_loan_answers_commit_with_the_booking_and_the_posting(
+    client: TestClient, accepted: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Booking and posting keep an ``Idempotency-Key``'s answer in their own transaction:
+    with the after-write store switched off, every retry still gets the answer sent."""
+    from zhudai.api.limits import IdempotencyStore
+
+    def no_after_write(*_: Any) -> None:
+        raise AssertionError("the answer must be kept in the write's transaction")
+
+    monkeypatch.setattr(IdempotencyStore, "put", no_after_write)
+    own = accepted["own"]
+    booked = _book_accepted(client, accepted, own | {"Idempotency-Key": "tx-book"})
+    assert booked.status_code == 200, booked.text
+    again = _book_accepted(client, accepted, own | {"Idempotency-Key": "tx-book"})
+    assert again.content == booked.content and again.headers["Idempotent-Replayed"] == "true"
+    url = f"/v1/loans/{booked.json()['loan_id']}/repayments"
+    headers = own | {"Idempotency-Key": "tx-pay"}
+    paid = client.post(url, json=_pay("TXP"), headers=headers)
+    assert paid.status_code == 200, paid.text
+    replay = client.post(url, json=_pay("TXP"), headers=headers)
+    assert replay.content == paid.content and replay.headers["Idempotent-Replayed"] == "true"
+    reversal = {"idempotency_key": "TXR", "posted_at": "2030-02-11T09:00:00+08:00"}
+    rurl, rheaders = "/v1/repayments/TXP/reversal", own | {"Idempotency-Key": "tx-rev"}
+    reversed_ = client.post(rurl, json=reversal, headers=rheaders)
+    assert reversed_.status_code == 200, reversed_.text
+    assert client.post(rurl, json=reversal, headers=rheaders).content == reversed_.content

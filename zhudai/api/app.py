@@ -32,6 +32,7 @@ from zhudai.api.errors import error_response, install_error_handlers
 from zhudai.api.keys import ApiKeys, Principal
 from zhudai.api.limits import (
     IdempotencyStore,
+    PendingAnswer,
     StoredResponse,
     rate_limiter,
     request_hash,
@@ -210,7 +211,9 @@ async def _idempotent(
         )
     digest = request_hash(request.method, request.url.path, await request.body())
     stored = await run_in_threadpool(services.idempotency.get, principal.key_id, key)
-    if stored is not None:
+    if stored is None:
+        request.state.idempotency = PendingAnswer(principal.key_id, key, digest)
+    else:
         if stored.request_hash != digest:
             return error_response(409, "Idempotency-Key", "already used with another request body")
         return Response(
@@ -221,8 +224,16 @@ async def _idempotent(
         )
     response = await call_next(request)
     body = b"".join([chunk async for chunk in response.body_iterator])  # type: ignore[attr-defined]
-    fault_point("api.after_write")  # a crash here: the write committed, its answer not kept
+    # a crash here: the write committed -- with its answer where the route kept it in the
+    # write's transaction (request.state.kept), else without -- and nothing sent
+    fault_point("api.after_write")
+    headers = dict(response.headers)
     if 200 <= response.status_code < 300:
-        kept = StoredResponse(digest, response.status_code, orjson.loads(body))
-        await run_in_threadpool(services.idempotency.put, principal.key_id, key, kept)
-    return Response(body, status_code=response.status_code, headers=dict(response.headers))
+        kept: StoredResponse | None = getattr(request.state, "kept", None)
+        if kept is not None:  # send exactly what a retry will get
+            body = orjson.dumps(kept.body)
+            headers.pop("content-length", None)
+        else:
+            kept = StoredResponse(digest, response.status_code, orjson.loads(body))
+            await run_in_threadpool(services.idempotency.put, principal.key_id, key, kept)
+    return Response(body, status_code=response.status_code, headers=headers)

@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader
+from sqlalchemy import Connection, event
 
 from zhudai.api.errors import ApiError
 from zhudai.api.keys import ApiKeys, Principal
-from zhudai.api.limits import IdempotencyStore, RateLimiter, RedisRateLimiter
+from zhudai.api.limits import (
+    IdempotencyStore,
+    PendingAnswer,
+    RateLimiter,
+    RedisRateLimiter,
+    StoredResponse,
+)
 from zhudai.audit import AuditLog
+from zhudai.faults import fault_point
 from zhudai.fraud.list_store import StoredLists
 from zhudai.origination.pipeline import AuditHook, OriginationService
+from zhudai.store.db import AnswerHook
 from zhudai.store.models import ApiRole
 
 #: Declares the key in the OpenAPI spec; the guard middleware has already checked it.
@@ -37,6 +46,7 @@ class Services:
             AuditLog.append(
                 conn, actor=caller.name, action=action, subject=subject, payload=payload
             )
+            fault_point("api.in_transaction")  # a crash here: written, nothing committed
 
         return append
 
@@ -51,8 +61,28 @@ def _caller(request: Request, _key: str | None = Security(API_KEY_HEADER)) -> Pr
     return principal
 
 
+def _keep(request: Request) -> AnswerHook | None:
+    """With an ``Idempotency-Key``: a hook that keeps the answer in the write's own
+    transaction; once that commits, the guard sends exactly the kept answer and stores none
+    after. Without one (or a route whose service takes no hook): ``None``, and the guard
+    stores the answer after the write."""
+    pending: PendingAnswer | None = getattr(request.state, "idempotency", None)
+    if pending is None:
+        return None
+    services = _services(request)
+
+    def keep(conn: Connection, answer: dict[str, Any]) -> None:
+        stored = StoredResponse(pending.request_hash, 200, answer)
+        if services.idempotency.keep(conn, pending.key_id, pending.key, stored):
+            event.listen(conn, "commit", lambda _: setattr(request.state, "kept", stored))
+
+    return keep
+
+
 Svc = Annotated[Services, Depends(_services)]
 Caller = Annotated[Principal, Depends(_caller)]
+#: The answer-keeping hook to hand a service's write (see :func:`_keep`).
+Keep = Annotated[AnswerHook | None, Depends(_keep)]
 
 
 def require(caller: Principal, *roles: ApiRole) -> None:

@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from zhudai.store.db import get_engine
@@ -94,6 +94,15 @@ def request_hash(method: str, path: str, body: bytes) -> str:
 
 
 @dataclass(frozen=True)
+class PendingAnswer:
+    """A write under way with an ``Idempotency-Key``: whose key, which key, which request."""
+
+    key_id: int
+    key: str
+    request_hash: str
+
+
+@dataclass(frozen=True)
 class StoredResponse:
     request_hash: str
     status_code: int
@@ -118,7 +127,14 @@ class IdempotencyStore:
         return None if row is None else StoredResponse(row[0], row[1], row[2])
 
     def put(self, key_id: int, key: str, stored: StoredResponse) -> None:
-        """Keep the answer; if a concurrent twin stored first, its answer stays."""
+        """Keep the answer in a transaction of its own (after the write it answers); if a
+        concurrent twin stored first, its answer stays."""
+        with self.engine.begin() as conn:
+            self.keep(conn, key_id, key, stored)
+
+    def keep(self, conn: Connection, key_id: int, key: str, stored: StoredResponse) -> bool:
+        """Keep the answer inside ``conn`` (the write's own transaction, where the service
+        allows it); ``False`` if a concurrent twin stored first (its answer stays)."""
         values = {
             "api_key_id": key_id,
             "key": key,
@@ -127,5 +143,5 @@ class IdempotencyStore:
             "body": stored.body,
         }
         insert = _INSERTS[self.engine.dialect.name]  # the store runs on SQLite or PostgreSQL
-        with self.engine.begin() as conn:
-            conn.execute(insert(IdempotentResponse).values(values).on_conflict_do_nothing())
+        done = conn.execute(insert(IdempotentResponse).values(values).on_conflict_do_nothing())
+        return bool(done.rowcount)

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Row, Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
@@ -49,7 +49,7 @@ from zhudai.loans.schedule import Installment as ScheduleRow
 from zhudai.money import ZERO, money
 from zhudai.parsing import parse_input
 from zhudai.settings import get_settings
-from zhudai.store.db import get_engine
+from zhudai.store.db import AnswerHook, get_engine
 from zhudai.store.models import (
     Application,
     CreditLine,
@@ -63,6 +63,7 @@ from zhudai.store.models import (
 )
 from zhudai.times import to_local
 
+_Answer = TypeVar("_Answer", LoanAnswer, PostingAnswer)
 _LOANS: Table = Loan.__table__  # type: ignore[assignment]
 _LINES: Table = Installment.__table__  # type: ignore[assignment]
 _PAYMENTS: Table = Repayment.__table__  # type: ignore[assignment]
@@ -212,22 +213,28 @@ class LoanBook:
         self._ledgers: dict[int, tuple[int, Ledger]] = {}
 
     # -- booking --------------------------------------------------------------------------
-    def book(self, data: Mapping[str, Any] | BookingRequest) -> LoanAnswer:
+    def book(
+        self, data: Mapping[str, Any] | BookingRequest, *, keep: AnswerHook | None = None
+    ) -> LoanAnswer:
         """Book a loan for a stored application; the same ``booking_key`` again returns the
         loan it booked (with other terms it is an error naming the key). The APR may not
-        exceed the settings' cost cap (``ZHUDAI_APR_CAP``, 24% by default)."""
+        exceed the settings' cost cap (``ZHUDAI_APR_CAP``, 24% by default). ``keep(conn,
+        answer)``, if given, runs inside the booking's transaction with the JSON answer."""
         req = parse_input(BookingRequest, data)
         check_apr_cap(req.apr)  # an invalid request, before any stored answer is looked at
         with self.engine.begin() as conn:
-            booked = self.booked(conn, req)
-            if booked is not None:
-                return booked
-            app = application_of(conn, req.application_id)
-            funder = conn.scalar(
-                select(Origination.funder_id).where(Origination.external_id == req.application_id)
-            )
-            borrower = Borrower(app.id, app.customer_id, app.product_code, funder)
-            return self.insert_loan(conn, req, borrower)
+            return _kept(conn, self._book(conn, req), keep)
+
+    def _book(self, conn: Connection, req: BookingRequest) -> LoanAnswer:
+        booked = self.booked(conn, req)
+        if booked is not None:
+            return booked
+        app = application_of(conn, req.application_id)
+        funder = conn.scalar(
+            select(Origination.funder_id).where(Origination.external_id == req.application_id)
+        )
+        borrower = Borrower(app.id, app.customer_id, app.product_code, funder)
+        return self.insert_loan(conn, req, borrower)
 
     def booked(self, conn: Connection, req: BookingRequest) -> LoanAnswer | None:
         """The loan ``req.booking_key`` already booked (``None`` if none); with other terms it
@@ -299,7 +306,13 @@ class LoanBook:
         return answer
 
     def book_accepted(
-        self, application_id: str, start_date: date, booked_at: datetime, **terms: Any
+        self,
+        application_id: str,
+        start_date: date,
+        booked_at: datetime,
+        *,
+        keep: AnswerHook | None = None,
+        **terms: Any,
     ) -> LoanAnswer:
         """Book the loan of an application its recommended funder accepted: the amount the
         funder took, the decision's APR and term (``terms`` may add a method, fee, grace ...).
@@ -328,21 +341,26 @@ class LoanBook:
                 "start_date": start_date,
                 "booked_at": booked_at,
                 **terms,
-            }
+            },
+            keep=keep,
         )
 
     # -- money ----------------------------------------------------------------------------
-    def post(self, data: Mapping[str, Any] | RepaymentRequest) -> PostingAnswer:
+    def post(
+        self, data: Mapping[str, Any] | RepaymentRequest, *, keep: AnswerHook | None = None
+    ) -> PostingAnswer:
         """Post a repayment (possibly backdated); the same key again returns the stored
-        posting, the same key with another loan, date or amount is an error naming the key."""
+        posting, the same key with another loan, date or amount is an error naming the key
+        (``keep`` as in :meth:`book`)."""
         req = parse_input(RepaymentRequest, data)
         with self.engine.begin() as conn:
             loan = self._locked(conn, req.loan_id)
             stored = self._stored(conn, req.idempotency_key)
             if stored is not None:
-                return self._repeated(conn, loan, stored, req, REPAYMENT)
+                return _kept(conn, self._repeated(conn, loan, stored, req, REPAYMENT), keep)
             answer, ledger = self._post(conn, loan, req, REPAYMENT)
-        self._keep(loan, ledger)  # committed: the next posting starts from it
+            _kept(conn, answer, keep)
+        self._remember(loan, ledger)  # committed: the next posting starts from it
         return answer
 
     def _repeated(
@@ -364,7 +382,7 @@ class LoanBook:
             return kept[1].fork()
         return ledger_of(conn, loan)
 
-    def _keep(self, loan: Row[Any], ledger: Ledger) -> None:
+    def _remember(self, loan: Row[Any], ledger: Ledger) -> None:
         if len(self._ledgers) >= self.CACHE_SIZE:
             self._ledgers.clear()
         self._ledgers[loan.id] = (loan.version, ledger)
@@ -551,63 +569,74 @@ class LoanBook:
             payload={"key": req.idempotency_key, "reason": req.reason, **details},
         )
 
-    def reverse(self, data: Mapping[str, Any] | ReversalRequest) -> PostingAnswer:
-        """Reverse a repayment; the loan is replayed from the reversed posting's value date."""
+    def reverse(
+        self, data: Mapping[str, Any] | ReversalRequest, *, keep: AnswerHook | None = None
+    ) -> PostingAnswer:
+        """Reverse a repayment; the loan is replayed from the reversed posting's value date
+        (``keep`` as in :meth:`book`)."""
         req = parse_input(ReversalRequest, data)
-        today = posted_day(req.posted_at)
         with self.engine.begin() as conn:
-            target = self._stored(conn, req.reverses)
-            if target is None or target.kind != REPAYMENT:
-                raise NotFoundError("reverses", req.reverses)
-            loan = self._locked(conn, target.loan_id)
-            stored = self._stored(conn, req.idempotency_key)
-            if stored is not None:
-                if (stored.kind, stored.reverses) != (REVERSAL, req.reverses):
-                    raise InvalidInputError(
-                        "idempotency_key", f"{req.idempotency_key!r} was used for another posting"
-                    )
-                return self._posting_answer(conn, loan, stored, replayed=0, today=today)
-            if conn.scalar(
-                select(_PAYMENTS.c.id).where(
-                    _PAYMENTS.c.kind == REVERSAL, _PAYMENTS.c.reverses == req.reverses
+            answer, loan, ledger = self._reverse(conn, req)
+            _kept(conn, answer, keep)
+        if ledger is not None:  # committed: the next posting starts from it
+            self._remember(loan, ledger)
+        return answer
+
+    def _reverse(
+        self, conn: Connection, req: ReversalRequest
+    ) -> tuple[PostingAnswer, Row[Any], Ledger | None]:
+        today = posted_day(req.posted_at)
+        target = self._stored(conn, req.reverses)
+        if target is None or target.kind != REPAYMENT:
+            raise NotFoundError("reverses", req.reverses)
+        loan = self._locked(conn, target.loan_id)
+        stored = self._stored(conn, req.idempotency_key)
+        if stored is not None:
+            if (stored.kind, stored.reverses) != (REVERSAL, req.reverses):
+                raise InvalidInputError(
+                    "idempotency_key", f"{req.idempotency_key!r} was used for another posting"
                 )
-            ):
-                raise InvalidInputError("reverses", f"{req.reverses!r} is already reversed")
-            ledger = self._ledger(conn, loan)
-            ledger.reverse(req.reverses)
-            conn.execute(
-                insert(_PAYMENTS),
-                {
-                    "loan_id": loan.id,
-                    "paid_at": to_local(req.posted_at),
-                    "amount": money(target.amount),
-                    "idempotency_key": req.idempotency_key,
-                    "value_date": target.value_date,
-                    "kind": REVERSAL,
-                    "reverses": req.reverses,
-                    "allocation": {},
-                },
+            return self._posting_answer(conn, loan, stored, replayed=0, today=today), loan, None
+        if conn.scalar(
+            select(_PAYMENTS.c.id).where(
+                _PAYMENTS.c.kind == REVERSAL, _PAYMENTS.c.reverses == req.reverses
             )
-            answer = project(conn, loan, ledger, today, since=target.value_date)
-            AuditLog.append(
-                conn,
-                actor=self.actor,
-                action="loan.reversal",
-                subject=f"loan:{loan.id}",
-                payload={"key": req.idempotency_key, "reverses": req.reverses},
-            )
-            reversed_ = PostingAnswer(
-                idempotency_key=req.idempotency_key,
-                loan_id=loan.id,
-                kind=REVERSAL,
-                value_date=target.value_date,
-                amount=money(target.amount),
-                allocation={},
-                replayed=ledger.replayed,
-                loan=answer,
-            )
-        self._keep(loan, ledger)
-        return reversed_
+        ):
+            raise InvalidInputError("reverses", f"{req.reverses!r} is already reversed")
+        ledger = self._ledger(conn, loan)
+        ledger.reverse(req.reverses)
+        conn.execute(
+            insert(_PAYMENTS),
+            {
+                "loan_id": loan.id,
+                "paid_at": to_local(req.posted_at),
+                "amount": money(target.amount),
+                "idempotency_key": req.idempotency_key,
+                "value_date": target.value_date,
+                "kind": REVERSAL,
+                "reverses": req.reverses,
+                "allocation": {},
+            },
+        )
+        answer = project(conn, loan, ledger, today, since=target.value_date)
+        AuditLog.append(
+            conn,
+            actor=self.actor,
+            action="loan.reversal",
+            subject=f"loan:{loan.id}",
+            payload={"key": req.idempotency_key, "reverses": req.reverses},
+        )
+        reversed_ = PostingAnswer(
+            idempotency_key=req.idempotency_key,
+            loan_id=loan.id,
+            kind=REVERSAL,
+            value_date=target.value_date,
+            amount=money(target.amount),
+            allocation={},
+            replayed=ledger.replayed,
+            loan=answer,
+        )
+        return reversed_, loan, ledger
 
     # -- reading --------------------------------------------------------------------------
     def loan(self, loan_id: int, as_of: date) -> LoanAnswer:
@@ -651,6 +680,13 @@ class LoanBook:
         return _loan_answer(
             loan.id, Decimal(loan.principal), ledger.state_at(as_of), ledger.terms.grace_days
         )
+
+
+def _kept(conn: Connection, answer: _Answer, keep: AnswerHook | None) -> _Answer:
+    """``answer``, handed to ``keep`` first (inside ``conn``) if given."""
+    if keep is not None:
+        keep(conn, answer.model_dump(mode="json"))
+    return answer
 
 
 def project(

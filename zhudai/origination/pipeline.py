@@ -47,7 +47,7 @@ from zhudai.origination.recorder import write_origination
 from zhudai.origination.routing import route, settle
 from zhudai.parsing import parse_input
 from zhudai.providers import ProviderAnswer, ProviderHub, ProviderQuery, ProviderStatus
-from zhudai.store.db import get_engine
+from zhudai.store.db import AnswerHook, get_engine
 from zhudai.store.models import Origination
 
 #: Reason when an approved application fits no funder's appetite or quota (fail closed).
@@ -163,12 +163,17 @@ class OriginationService:
 
     # -- the live path ------------------------------------------------------------------
     def decide(
-        self, data: Mapping[str, Any] | ApplicationRequest, *, audit: AuditHook | None = None
+        self,
+        data: Mapping[str, Any] | ApplicationRequest,
+        *,
+        audit: AuditHook | None = None,
+        keep: AnswerHook | None = None,
     ) -> DecisionAnswer:
         """Decide one application (or return the stored answer if its id was decided before).
 
         ``audit(conn, summary)``, if given, runs inside the transaction that writes the
-        decision, so its entry commits with it or not at all."""
+        decision, so its entry commits with it or not at all; so does ``keep(conn, answer)``
+        with the answer as stored (JSON; ``latency_ms`` measured up to the write)."""
         clock = StageClock()
         req = parse_input(ApplicationRequest, data)
         clock.lap("validate")
@@ -209,7 +214,7 @@ class OriginationService:
             )
             clock.lap("decide")
         return self._finish(
-            app, channel_id, history, fraud, answers, decision, shadow, clock, audit
+            app, channel_id, history, fraud, answers, decision, shadow, clock, audit, keep
         )
 
     def screen(self, data: Mapping[str, Any] | ApplicationRequest) -> Screening:
@@ -277,6 +282,7 @@ class OriginationService:
         shadow: Decision | None,
         clock: StageClock,
         audit: AuditHook | None,
+        keep: AnswerHook | None = None,
     ) -> DecisionAnswer:
         """Route to a funder, then write everything in one transaction and answer."""
         outcome = decision.outcome.value
@@ -314,6 +320,7 @@ class OriginationService:
                         "fraud": answer.fraud.model_dump(mode="json"),
                     }
                 }
+                kept = answer.model_dump(mode="json")
                 write_origination(
                     conn,
                     app,
@@ -324,7 +331,7 @@ class OriginationService:
                     shadow,
                     outcome,
                     extra,
-                    answer.model_dump(mode="json"),
+                    kept,
                     (funder.id, amount) if funder is not None and amount is not None else None,
                 )
                 if audit is not None:
@@ -339,6 +346,8 @@ class OriginationService:
                             "policy_version": answer.policy_version,
                         },
                     )
+                if keep is not None:
+                    keep(conn, kept)
         except IntegrityError:
             stored = self.answer_of(app.request_id)  # a concurrent twin won the race
             if stored is None:

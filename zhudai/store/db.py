@@ -5,13 +5,14 @@ any SQLAlchemy URL (e.g. ``postgresql+psycopg://...``) works through ``ZHUDAI_DB
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import orjson
-from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -46,6 +47,11 @@ def json_dumps(value: object) -> str:
     '{"score":612.5,"3":null}'
     """
     return orjson.dumps(value, option=_JSON_OPTIONS).decode()
+
+
+#: Called with a writing transaction's connection and the JSON answer of that write, so a
+#: caller (the API's idempotency store) can keep the answer in the same transaction.
+AnswerHook = Callable[[Connection, dict[str, Any]], None]
 
 
 def get_engine(url: str | None = None) -> Engine:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Path
 
-from zhudai.api.deps import Caller, Svc, require, require_own_channel
+from zhudai.api.deps import Caller, Keep, Svc, require, require_own_channel
 from zhudai.api.errors import ERROR_RESPONSES
 from zhudai.api.views import ApplicationView, application_view, check_can_read, reveals_personal
 from zhudai.origination.contract import ApplicationRequest, DecisionAnswer
@@ -15,12 +15,13 @@ router = APIRouter(prefix="/v1/applications", tags=["applications"], responses=E
 
 
 @router.post("", response_model=DecisionAnswer)
-def submit(body: ApplicationRequest, caller: Caller, svc: Svc) -> DecisionAnswer:
-    """The origination contract, answered synchronously (the same id twice: the stored answer)."""
+def submit(body: ApplicationRequest, caller: Caller, svc: Svc, keep: Keep) -> DecisionAnswer:
+    """The origination contract, answered synchronously (the same id twice: the stored answer).
+    With an ``Idempotency-Key``, the answer is kept in the decision's own transaction."""
     require(caller, ApiRole.CHANNEL)
     require_own_channel(caller, body.channel)
     audit = svc.audit_hook(caller, "application.decide", body.application_id)
-    return svc.origination.decide(body, audit=audit)
+    return svc.origination.decide(body, audit=audit, keep=keep)
 
 
 @router.get("/{application_id}", response_model=ApplicationView, response_model_exclude_none=True)

@@ -1,6 +1,6 @@
 """``/v1/loans`` and ``/v1/repayments``: book a loan, post a repayment, reverse one, read a loan
 on a day. Every write is the loan book's own transaction (its idempotency key unique in the
-store, the audit entry inside); a funder's key books, posts to and reads only its own loans
+store, the audit entry and an ``Idempotency-Key``'s answer inside); a funder's key books, posts to and reads only its own loans
 (any other loan is a 404, its existence not disclosed)."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from decimal import Decimal
 from fastapi import APIRouter, Path, Query
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from zhudai.api.deps import Caller, Svc, require
+from zhudai.api.deps import Caller, Keep, Svc, require
 from zhudai.api.errors import ERROR_RESPONSES, ApiError
 from zhudai.api.keys import Principal
 from zhudai.loans.book import LoanBook
@@ -100,30 +100,33 @@ def _check_own_application(caller: Principal, svc: Svc, application_id: str) -> 
 
 
 @router.post("/v1/loans", response_model=LoanAnswer)
-def book(body: LoanCreate, caller: Caller, svc: Svc) -> LoanAnswer:
+def book(body: LoanCreate, caller: Caller, svc: Svc, keep: Keep) -> LoanAnswer:
     """Book the loan of a stored application (the same ``booking_key`` again: the same loan).
     A funder books only applications routed to it."""
     require(caller, ApiRole.FUNDER)
     _check_own_application(caller, svc, body.application_id)
-    return _book(caller, svc).book(BookingRequest.model_validate(body.model_dump()))
+    return _book(caller, svc).book(BookingRequest.model_validate(body.model_dump()), keep=keep)
 
 
 @router.post("/v1/loans/accepted", response_model=LoanAnswer)
-def book_accepted(body: AcceptedLoanCreate, caller: Caller, svc: Svc) -> LoanAnswer:
+def book_accepted(body: AcceptedLoanCreate, caller: Caller, svc: Svc, keep: Keep) -> LoanAnswer:
     """Book the loan of an application its funder accepted (``POST /v1/funder-decisions``)
     on the accepted terms; booking it again returns the same loan."""
     require(caller, ApiRole.FUNDER)
     _check_own_application(caller, svc, body.application_id)
-    return _book(caller, svc).book_accepted(body.application_id, body.start_date, body.booked_at)
+    book = _book(caller, svc)
+    return book.book_accepted(body.application_id, body.start_date, body.booked_at, keep=keep)
 
 
 @router.post("/v1/loans/{loan_id}/repayments", response_model=PostingAnswer)
-def repay(body: RepaymentCreate, caller: Caller, svc: Svc, loan_id: int = LoanId) -> PostingAnswer:
+def repay(
+    body: RepaymentCreate, caller: Caller, svc: Svc, keep: Keep, loan_id: int = LoanId
+) -> PostingAnswer:
     """Post a repayment; the same ``idempotency_key`` again returns the stored posting."""
     require(caller, ApiRole.FUNDER)
     _check_own_loan(caller, svc, loan_id)
     request = RepaymentRequest(loan_id=loan_id, **body.model_dump())
-    return _book(caller, svc).post(request)
+    return _book(caller, svc).post(request, keep=keep)
 
 
 @router.post("/v1/repayments/{idempotency_key}/reversal", response_model=PostingAnswer)
@@ -131,6 +134,7 @@ def reverse(
     body: ReversalCreate,
     caller: Caller,
     svc: Svc,
+    keep: Keep,
     idempotency_key: str = Path(min_length=1, max_length=64),
 ) -> PostingAnswer:
     """Reverse the repayment posted with ``idempotency_key``; the loan is replayed from its
@@ -141,7 +145,7 @@ def reverse(
         raise ApiError(404, "idempotency_key", f"no such idempotency_key: {idempotency_key!r}")
     _check_own_loan(caller, svc, loan_id, "idempotency_key")
     request = ReversalRequest(reverses=idempotency_key, **body.model_dump())
-    return _book(caller, svc).reverse(request)
+    return _book(caller, svc).reverse(request, keep=keep)
 
 
 @router.get("/v1/loans/{loan_id}", response_model=LoanAnswer)
