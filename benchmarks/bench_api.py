@@ -194,12 +194,18 @@ async def _load(
 def _serve(env: dict[str, str], port: int, workers: int) -> subprocess.Popen[bytes]:
     cmd = [sys.executable, "-c", "from zhudai.cli import main; main()", "serve",
            "--port", str(port), "--workers", str(workers)]  # fmt: skip
-    server = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # the server's log goes to a file: a pipe nobody reads fills up after some 600 access-log
+    # lines, and the server then blocks in its event loop writing the next one (a stop that
+    # looked like a server deadlock under 8 connections; py-spy showed StreamHandler.emit)
+    log = tempfile.TemporaryFile()  # noqa: SIM115 -- closed by _stop, with the server
+    server = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=log)
+    server.stderr = log  # type: ignore[assignment]  # read back only if it exits early
     deadline = time.monotonic() + 120
     ready = 0
     while time.monotonic() < deadline and ready < 3:  # a few answers: every worker is up
         if server.poll() is not None:
-            err = server.stderr.read().decode() if server.stderr else ""
+            log.seek(0)
+            err = log.read().decode(errors="replace")
             raise RuntimeError(f"zhudai serve exited: {err[-800:]}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
