@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import text
 
 from tests.support.postgres_server import PostgresServer, PostgresUnavailableError
+from tests.support.redis_server import RedisServer, RedisUnavailableError
 from zhudai.settings import Settings, get_settings
 from zhudai.store.db import get_engine
 
@@ -153,3 +154,17 @@ def home(demo_run: DemoContext, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     get_settings.cache_clear()
     get_engine.cache_clear()
     return get_settings()
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real redis-server on 127.0.0.1 (installed if needed), no persistence; stopped at the
+    end of the session (the fraud engine's and the API's Redis tests share it)."""
+    try:
+        server = RedisServer.start(tmp_path_factory.mktemp("redis"))
+    except RedisUnavailableError as exc:
+        pytest.skip(f"redis-server cannot be installed or started here: {exc}")
+    try:
+        yield server.url
+    finally:
+        server.stop()

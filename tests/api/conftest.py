@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.support.redis_server import RedisServer, RedisUnavailableError
 from zhudai.api.app import create_app
 from zhudai.api.keys import ApiKeys
 from zhudai.demo import DemoContext
@@ -61,16 +60,3 @@ def funder_key(home: Settings) -> Any:
         return {"X-API-Key": ApiKeys(home.database_url).create(f"bank-{code}", "funder", code)[1]}
 
     return make
-
-
-@pytest.fixture(scope="session")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real redis-server on 127.0.0.1 (installed if needed), no persistence."""
-    try:
-        server = RedisServer.start(tmp_path_factory.mktemp("redis"))
-    except RedisUnavailableError as exc:
-        pytest.skip(f"redis-server cannot be installed or started here: {exc}")
-    try:
-        yield server.url
-    finally:
-        server.stop()

@@ -1,29 +1,14 @@
-"""Fixtures of the fraud tests: a real redis-server on loopback for the Redis backend."""
+"""Fixtures of the fraud tests (the Redis server is the session one of tests/conftest.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from itertools import count
 
 import pytest
 
-from tests.support.redis_server import RedisServer, RedisUnavailableError
 from zhudai.privacy import tokenizer
-
-
-@pytest.fixture(scope="session")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Install (if needed) and start redis-server on 127.0.0.1, no persistence; stop at the end."""
-    try:
-        server = RedisServer.start(tmp_path_factory.mktemp("redis"))
-    except RedisUnavailableError as exc:
-        pytest.skip(f"redis-server cannot be installed or started here: {exc}")
-    try:
-        yield server.url
-    finally:
-        server.stop()
-
 
 T0 = datetime(2024, 3, 1, 10, 0, 0)
 _ids = count(1)
