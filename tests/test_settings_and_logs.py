@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
+import threading
 from pathlib import Path
 
 import pytest
 
 from zhudai.exceptions import ConfigurationError
-from zhudai.logs import configure_logging
+from zhudai.logs import configure_logging, log_off_thread
 from zhudai.settings import Settings
 
 
@@ -57,3 +59,40 @@ def test_library_warnings_are_masked_and_psycopg_chatter_quiet(
     err = capsys.readouterr().err
     assert "13812341234" not in err and "WARNING somelib: retrying for 138****1234" in err
     assert "terminating" not in err and "below the root" not in err
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_logging_off_thread_never_waits_for_a_blocked_stream(as_json: bool) -> None:
+    """A stderr that does not drain (a full pipe) holds the writer thread, not the caller; the
+    lines come out masked and in order once it drains."""
+    configure_logging("INFO", as_json=as_json)
+    drained = threading.Event()
+
+    class Stalled(io.StringIO):
+        def write(self, text: str) -> int:
+            drained.wait(10)
+            return super().write(text)
+
+    stream = Stalled()
+    writer = log_off_thread()
+    for handler in writer.listeners[0].handlers:  # the masked stderr handler it moved
+        assert isinstance(handler, logging.StreamHandler)
+        handler.setStream(stream)
+    try:
+        done = threading.Event()
+
+        def log_three() -> None:
+            for k in range(3):
+                logging.getLogger("zhudai.api").info("request %d from %s", k, "13812341234")
+            done.set()
+
+        threading.Thread(target=log_three, daemon=True).start()
+        assert done.wait(5)  # returned while the stream was still stalled
+        assert stream.getvalue() == ""
+    finally:
+        drained.set()
+        writer.stop()
+        configure_logging("INFO")
+    text = stream.getvalue()
+    assert "13812341234" not in text and text.count("138****1234") == 3
+    assert text.index("request 0") < text.index("request 1") < text.index("request 2")

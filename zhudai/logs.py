@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import logging.handlers
+import queue
 import sys
 
 from zhudai.privacy.masking import mask_text
@@ -49,7 +51,7 @@ def configure_logging(level: str = "INFO", *, as_json: bool = False) -> None:
         logger = logging.getLogger(name)
         logger.setLevel(logger_level)
         for handler in list(logger.handlers):
-            if isinstance(handler, _MaskedHandler):  # ours from an earlier call; others stay
+            if isinstance(handler, _MaskedHandler | _Unblocked):  # ours, earlier; others stay
                 logger.removeHandler(handler)
         logger.addHandler(_masked_handler(as_json))
     logging.getLogger("zhudai").propagate = False
@@ -70,3 +72,48 @@ def _masked_handler(as_json: bool) -> logging.Handler:
         else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     )
     return handler
+
+
+class _Unblocked(logging.handlers.QueueHandler):
+    """Hands a record to the writer thread of :func:`log_off_thread`, its message formatted
+    and masked here (the queue never holds personal data)."""
+
+    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+        prepared = super().prepare(record)
+        prepared.msg = mask_text(prepared.msg)
+        del prepared.message  # set by the queue's formatting: not a field of a JSON line
+        return prepared
+
+
+def log_off_thread() -> OffThread:
+    """Move the masked handlers of :func:`configure_logging` behind a queue and a writer
+    thread (one per logger), so a slow or blocked stderr (a pipe nobody drains, a stalled log
+    collector) never stops the caller: a server's event loop writing an access-log line once
+    blocked on a full pipe and every request with it. ``stop()`` flushes and ends them."""
+    listeners = []
+    for name in ("zhudai", ""):
+        logger = logging.getLogger(name)
+        moved = []
+        for handler in list(logger.handlers):
+            if isinstance(handler, _Unblocked):
+                logger.removeHandler(handler)  # an earlier call's
+            elif isinstance(handler, _MaskedHandler):
+                logger.removeHandler(handler)
+                moved.append(handler)
+        records: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+        logger.addHandler(_Unblocked(records))
+        listener = logging.handlers.QueueListener(records, *moved, respect_handler_level=True)
+        listener.start()
+        listeners.append(listener)
+    return OffThread(listeners)
+
+
+class OffThread:
+    """The writer threads of :func:`log_off_thread`."""
+
+    def __init__(self, listeners: list[logging.handlers.QueueListener]) -> None:
+        self.listeners = listeners
+
+    def stop(self) -> None:
+        for listener in self.listeners:
+            listener.stop()

@@ -49,6 +49,7 @@ from zhudai.api.routes import (
 )
 from zhudai.faults import fault_point
 from zhudai.fraud.list_store import StoredLists
+from zhudai.logs import log_off_thread
 from zhudai.origination.pipeline import OriginationService
 from zhudai.settings import Settings, get_settings
 
@@ -108,8 +109,10 @@ def create_app(
         syncing = asyncio.create_task(_sync_lists(services, service))
         gc.collect()
         gc.freeze()  # the start-up objects are never garbage: keep them out of every sweep
+        writer = log_off_thread()  # a slow stderr must never block the event loop
         yield
         syncing.cancel()
+        writer.stop()
 
     app = FastAPI(
         title="zhudai partner API",
