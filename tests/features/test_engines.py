@@ -190,8 +190,12 @@ def test_demo_stage_writes_features_and_shares_the_definitions(
     from types import SimpleNamespace
 
     from zhudai.features.demo_stage import run_stage
+    from zhudai.features.report import LABELS_FILE
 
-    ctx = SimpleNamespace(artifacts={"world_dir": generated_world}, out_dir=tmp_path)
+    labels = pl.read_parquet(generated_world / LABELS_FILE).to_pandas()  # as the book gives them
+    ctx = SimpleNamespace(
+        artifacts={"world_dir": generated_world, "book_labels": labels}, out_dir=tmp_path
+    )
     lines = run_stage(ctx)
     path = ctx.artifacts["features_path"]
     assert path == tmp_path / "features" / "application_features.parquet"

@@ -16,7 +16,7 @@ from zhudai.features.definitions import (
     RatioFeature,
     load_feature_set,
 )
-from zhudai.features.report import feature_report, weak_vs_demographics, write_report
+from zhudai.features.report import LABELS_FILE, feature_report, weak_vs_demographics, write_report
 from zhudai.table_files import read_table, table_kind, write_table
 
 app = typer.Typer(
@@ -121,7 +121,9 @@ def report(
     labels: Path | None = typer.Option(
         None, help="Parquet/CSV with application_id, bad (1 = bad)."
     ),
-    world: Path | None = typer.Option(None, help="World folder: derive the credit labels from it."),
+    world: Path | None = typer.Option(
+        None, help=f"A data folder: its {LABELS_FILE} holds the credit labels."
+    ),
     definitions: Path | None = _DEFINITIONS,
 ) -> None:
     """Write missing rate, IV and PSI of every feature, and the weak-data vs demographics AUC."""
@@ -131,9 +133,7 @@ def report(
     if labels is not None:
         label_frame = read_table(labels, "labels")
     else:
-        from zhudai.world.labels import credit_labels
-
-        label_frame = credit_labels(world)  # type: ignore[arg-type]
+        label_frame = read_table(world / LABELS_FILE, "world")  # type: ignore[operator]
     fs = _feature_set(definitions)
     table = feature_report(frame, label_frame, fs)
     comparison = weak_vs_demographics(frame, label_frame, fs)

@@ -1,6 +1,6 @@
 """Demo stage ``features``: batch features for every application of the demo world.
 
-Reads ``ctx.artifacts["world_dir"]``; writes ``ctx.out_dir / "features" /
+Reads ``ctx.artifacts["world_dir"]`` and the loan book's labels (``book_labels``); writes ``ctx.out_dir / "features" /
 "application_features.parquet"`` (``application_id, customer_id, applied_at`` then one column
 per feature) and the feature report next to it. Leaves in ``ctx.artifacts``:
 
@@ -17,11 +17,12 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import polars as pl
+
 from zhudai.exceptions import ConfigurationError
 from zhudai.features.batch import BatchFeatureEngine
 from zhudai.features.definitions import load_feature_set
 from zhudai.features.report import feature_report, weak_vs_demographics, write_report
-from zhudai.world.labels import credit_labels
 
 
 def run_stage(ctx: Any) -> list[str]:
@@ -45,7 +46,11 @@ def run_stage(ctx: Any) -> list[str]:
         f"{len(feature_set.names)} features x {frame.height:,} applications in {seconds:.1f}s -> {path}",
         "groups: " + ", ".join(f"{g} {len(n)}" for g, n in feature_set.groups().items()),
     ]
-    labels = credit_labels(world_dir)
+    # the credit labels come from the platform's loan book (the ``book`` stage)
+    book_labels = ctx.artifacts.get("book_labels")
+    if book_labels is None:
+        raise ConfigurationError("features stage: run the book stage first (it gives the labels)")
+    labels = pl.from_pandas(book_labels)
     comparison = weak_vs_demographics(frame, labels, feature_set)
     ctx.artifacts["feature_comparison"] = comparison
     report = feature_report(frame, labels, feature_set)

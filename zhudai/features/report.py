@@ -31,6 +31,9 @@ from zhudai.scorecard.woe import woe_iv
 WEAK_GROUPS = ("orders", "card_txns", "weak_cross")
 DEMOGRAPHIC_GROUPS = ("demographics",)
 
+#: A data folder's credit labels (``application_id``, ``bad``), as a provider hands them over.
+LABELS_FILE = "credit_labels.parquet"
+
 
 def quantile_edges(x: np.ndarray, n_bins: int = 10) -> np.ndarray:
     """Interior cut points of equal-frequency bins of the non-missing values of ``x``.

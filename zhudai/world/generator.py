@@ -15,6 +15,7 @@ import numpy as np
 import polars as pl
 
 from zhudai.exceptions import InvalidInputError
+from zhudai.features.report import LABELS_FILE
 from zhudai.settings import Settings, get_settings
 from zhudai.world import spending, tables
 from zhudai.world.applications import build_applications, build_context, build_devices
@@ -22,6 +23,7 @@ from zhudai.world.book_tables import write_book_tables
 from zhudai.world.catalog import channels_table, funders_table, products_table
 from zhudai.world.events import device_events, registration_times
 from zhudai.world.identity import protected_identities
+from zhudai.world.labels import credit_labels
 from zhudai.world.params import WorldParams
 from zhudai.world.population import Population, build_population
 from zhudai.world.relations import PhoneSpace, build_contacts
@@ -142,6 +144,8 @@ def generate_world(
     (out / MANIFEST).write_text(
         json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     )
+    # the bank's "bad" flags, handed over with its files (derived from them; see labels.py)
+    credit_labels(out).write_parquet(out / LABELS_FILE)
     return out
 
 
