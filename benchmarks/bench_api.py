@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
-import copy
 import itertools
 import os
 import resource
@@ -47,6 +46,7 @@ import orjson
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the tests' server tooling and the origination benchmark
 
+from benchmarks.bench_origination import _fresh as fresh_requests  # noqa: E402
 from benchmarks.bench_origination import _run as run_in_process_sqlite  # noqa: E402
 from tests.support.postgres_server import PostgresServer  # noqa: E402
 from tests.support.redis_server import RedisServer  # noqa: E402
@@ -116,15 +116,6 @@ def _channel_keys(requests: list[dict[str, Any]], url: str) -> dict[str, str]:
     }
     get_engine(url).dispose()
     return keys
-
-
-def _bodies(requests: list[dict[str, Any]], n: int, tag: str) -> list[dict[str, Any]]:
-    out = []
-    for k in range(n):
-        r = copy.deepcopy(requests[k % len(requests)])
-        r["application_id"] = f"{tag}{k}"
-        out.append(r)
-    return out
 
 
 def _raw(
@@ -279,9 +270,9 @@ def _in_process(env: dict[str, str], requests: list[dict[str, Any]], n: int, tag
     _use(env)
     settings = get_settings()
     service = build_service(settings, fraud=fraud_engine_from_home(settings.home))
-    for r in _bodies(requests, 50, f"warm-{tag}"):
+    for r in fresh_requests(requests, 50, f"warm-{tag}"):
         service.decide(r)
-    batch = _bodies(requests, n, tag)
+    batch = fresh_requests(requests, n, tag)
     latencies = []
     started = time.perf_counter()
     for r in batch:
