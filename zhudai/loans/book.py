@@ -248,7 +248,7 @@ class LoanBook:
             raise InvalidInputError(
                 "booking_key", f"{req.booking_key!r} booked a loan with other terms"
             )
-        return self._answer(conn, existing, ledger_of(conn, existing), req.start_date)
+        return _answer_at(existing, ledger_of(conn, existing), req.start_date)
 
     def insert_loan(
         self, conn: Connection, req: BookingRequest, borrower: Borrower, line_id: int | None = None
@@ -480,7 +480,7 @@ class LoanBook:
                     .values(status=LoanStatus.WRITTEN_OFF, closed_on=req.value_date)
                 )
                 self._action(conn, req, "write_off", loan.id, {"owed": str(owed)})
-            return self._answer(conn, loan, ledger, req.value_date)
+            return _answer_at(loan, ledger, req.value_date)
 
     def restructure(self, data: Mapping[str, Any] | RestructureRequest) -> LoanAnswer:
         """Restructure (重组): the old loan is settled by an internal ``restructure`` posting of
@@ -496,7 +496,7 @@ class LoanBook:
                 successor = conn.execute(
                     select(_LOANS).where(_LOANS.c.id == done.details["new_loan_id"])
                 ).one()
-                return self._answer(conn, successor, ledger_of(conn, successor), req.value_date)
+                return _answer_at(successor, ledger_of(conn, successor), req.value_date)
             if loan.status != LoanStatus.ACTIVE:
                 raise InvalidInputError("loan_id", f"loan {loan.id} is {loan.status}")
             owed = ledger_of(conn, loan).payoff(req.value_date)
@@ -645,7 +645,7 @@ class LoanBook:
             loan = conn.execute(select(_LOANS).where(_LOANS.c.id == loan_id)).first()
             if loan is None:
                 raise NotFoundError("loan_id", str(loan_id))
-            return self._answer(conn, loan, ledger_of(conn, loan), as_of)
+            return _answer_at(loan, ledger_of(conn, loan), as_of)
 
     # -- internals ------------------------------------------------------------------------
     @staticmethod
@@ -673,12 +673,7 @@ class LoanBook:
             amount=money(stored.amount),
             allocation=stored.allocation or {},
             replayed=replayed,
-            loan=self._answer(conn, loan, ledger_of(conn, loan), max(today, loan.as_of or today)),
-        )
-
-    def _answer(self, conn: Connection, loan: Row[Any], ledger: Ledger, as_of: date) -> LoanAnswer:
-        return _loan_answer(
-            loan.id, Decimal(loan.principal), ledger.state_at(as_of), ledger.terms.grace_days
+            loan=_answer_at(loan, ledger_of(conn, loan), max(today, loan.as_of or today)),
         )
 
 
@@ -791,6 +786,13 @@ def settled_on(ledger: Ledger) -> dict[int, date]:
 
 def _line_dpd(due: date, unpaid: Decimal, today: date) -> int:
     return max((today - due).days, 0) if unpaid > 0 else 0
+
+
+def _answer_at(loan: Row[Any], ledger: Ledger, as_of: date) -> LoanAnswer:
+    """The loan's answer on ``as_of``."""
+    return _loan_answer(
+        loan.id, Decimal(loan.principal), ledger.state_at(as_of), ledger.terms.grace_days
+    )
 
 
 def _loan_answer(loan_id: int, principal: Decimal, state: LoanState, grace: int) -> LoanAnswer:
