@@ -247,3 +247,26 @@ def test_refresh_picks_up_an_activation_from_another_process(
     assert service.refresh() == ["acard_default@2"]
     assert service.decide("acard_default", PRIME, persist=False).policy_version == 2
     assert service.refresh() == []
+
+
+class _AuditDown(RuntimeError):
+    pass
+
+
+def _failing_audit(conn: object, info: object) -> None:
+    raise _AuditDown("the audit log cannot be written")
+
+
+def test_a_change_whose_audit_entry_fails_is_not_made(store: PolicyStore) -> None:
+    """The audit hook runs in the change's own transaction: no entry, no change."""
+    with pytest.raises(_AuditDown):
+        store.publish(ACARD, audit=_failing_audit)
+    assert store.versions("acard_default") == []
+    seen: list[tuple[str, int, str]] = []
+    store.publish(
+        ACARD, audit=lambda conn, info: seen.append((info.name, info.version, info.status))
+    )
+    assert seen == [("acard_default", 1, "draft")]
+    with pytest.raises(_AuditDown):
+        store.activate("acard_default", 1, audit=_failing_audit)
+    assert [i.status for i in store.versions("acard_default")] == ["draft"]

@@ -44,6 +44,7 @@ from zhudai.api.routes import (
     fraud,
     funders,
     loans,
+    models,
     policies,
     screening,
 )
@@ -106,7 +107,7 @@ def create_app(
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         service.refresh()  # catalogue, policies, reason texts: loaded before the first request
         services.lists.sync(service.fraud.lists)  # the black and grey lists of the store
-        syncing = asyncio.create_task(_sync_lists(services, service))
+        syncing = asyncio.create_task(_sync_shared(services, service))
         gc.collect()
         gc.freeze()  # the start-up objects are never garbage: keep them out of every sweep
         writer = log_off_thread()  # a slow stderr must never block the event loop
@@ -177,23 +178,30 @@ def create_app(
         """Request counts and latencies in the Prometheus text format."""
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-    for module in (applications, screening, fraud, funders, loans, decisions, policies):
+    for module in (applications, screening, fraud, funders, loans, decisions, policies, models):
         app.include_router(module.router)
     return app
 
 
 #: Seconds between two copies of the store's new list entries into this worker's fraud engine.
-LIST_SYNC_SECONDS = 2.0
+SYNC_SECONDS = 2.0
 
 
-async def _sync_lists(services: Services, service: OriginationService) -> None:
-    """Every worker sees the entries another worker stored within ``LIST_SYNC_SECONDS``."""
+def _sync_once(services: Services, service: OriginationService) -> None:
+    services.lists.sync(service.fraud.lists)
+    if service.decisions.refresh():  # a policy or model another worker activated
+        service.refresh()
+
+
+async def _sync_shared(services: Services, service: OriginationService) -> None:
+    """Every worker sees, within ``SYNC_SECONDS``, the list entries another worker stored and
+    the policy and model versions another worker activated."""
     while True:
-        await asyncio.sleep(LIST_SYNC_SECONDS)
+        await asyncio.sleep(SYNC_SECONDS)
         try:
-            await run_in_threadpool(services.lists.sync, service.fraud.lists)
+            await run_in_threadpool(_sync_once, services, service)
         except Exception:  # a store hiccup: the next round tries again
-            logging.getLogger("zhudai.api").exception("list sync failed")
+            logging.getLogger("zhudai.api").exception("shared state sync failed")
 
 
 async def _idempotent(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader
+from pydantic import BaseModel
 from sqlalchemy import Connection, event
 
 from zhudai.api.errors import ApiError
@@ -49,6 +51,32 @@ class Services:
             fault_point("api.in_transaction")  # a crash here: written, nothing committed
 
         return append
+
+
+def change_hook(
+    caller: Principal,
+    action: str,
+    public: Callable[[Any], BaseModel],
+    keep: AnswerHook | None,
+) -> Callable[[Connection, Any], None]:
+    """For a versioned change (a policy or model published, activated, rolled back): the
+    audit entry and, with an ``Idempotency-Key``, the answer, both written in the change's
+    own transaction. ``public(info)`` is the answer the route sends."""
+
+    def hook(conn: Connection, info: Any) -> None:
+        answer = public(info).model_dump(mode="json")
+        AuditLog.append(
+            conn,
+            actor=caller.name,
+            action=action,
+            subject=f"{info.name}@{info.version}",
+            payload=answer,
+        )
+        fault_point("api.in_transaction")
+        if keep is not None:
+            keep(conn, answer)
+
+    return hook
 
 
 def _services(request: Request) -> Services:

@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy.engine import Connection
+
 from zhudai.decision.engine import CompiledPolicy, Decision
-from zhudai.decision.versions import PolicyInfo, PolicyStore
+from zhudai.decision.model_versions import ChangeHook as ModelHook
+from zhudai.decision.model_versions import ModelInfo, ModelStore, StoredModelLoader
+from zhudai.decision.versions import ChangeHook, PolicyInfo, PolicyStore
 from zhudai.exceptions import ConfigurationError, InvalidInputError, NotFoundError
 from zhudai.settings import Settings, get_settings
 from zhudai.store.db import session_scope
@@ -67,6 +71,7 @@ class DecisionService:
         self._active: dict[str, CompiledPolicy] = {}
         self._experiments: dict[str, Experiment] = {}
         self._lock = threading.Lock()  # serialises reloads, never decisions
+        self._models = store.models_stamp()
 
     def policy(self, name: str) -> CompiledPolicy:
         """The compiled policy now serving ``name`` (loaded on first use)."""
@@ -86,25 +91,71 @@ class DecisionService:
 
     def refresh(self) -> list[str]:
         """Swap in every policy whose active version changed in the store (e.g. activated by
-        ``zhudai policy activate`` in another process); returns ``name@version`` swapped."""
+        ``zhudai policy activate`` in another process), and every policy at all when a model
+        version was published or activated; returns ``name@version`` swapped."""
+        models = self.store.models_stamp()
+        models_changed, self._models = models != self._models, models
         swapped = []
         for name, current in list(self._active.items()):
-            if self.store.active_hash(name) != current.content_hash:
+            if models_changed or self.store.active_hash(name) != current.content_hash:
                 swapped.append(f"{name}@{self.reload(name).version}")
         return swapped
 
-    def activate(self, name: str, version: int) -> PolicyInfo:
+    def activate(self, name: str, version: int, *, audit: ChangeHook | None = None) -> PolicyInfo:
         """Activate ``version`` and hot-swap it in; if it cannot compile, nothing changes."""
         compiled = self.store.compiled(name, version)  # fails before the store changes
         if compiled.is_fragment:
             raise ConfigurationError(f"policy {name!r} is a fragment (no decision section)")
-        info = self.store.activate(name, version)
+        info = self.store.activate(name, version, audit=audit)
         self._active[name] = compiled
         return info
 
-    def rollback(self, name: str) -> PolicyInfo:
-        info = self.store.rollback(name)
+    def rollback(self, name: str, *, audit: ChangeHook | None = None) -> PolicyInfo:
+        info = self.store.rollback(name, audit=audit)
         self.reload(name)
+        return info
+
+    # -- models --------------------------------------------------------------------------
+    def activate_model(
+        self, name: str, version: int, *, audit: ModelHook | None = None
+    ) -> ModelInfo:
+        """Activate a stored model version and swap in every policy compiled with it; if one
+        of the serving policies cannot compile with it, nothing changes."""
+        return self._model_change(
+            lambda hook: self.models().activate(name, version, audit=hook), audit
+        )
+
+    def rollback_model(self, name: str, *, audit: ModelHook | None = None) -> ModelInfo:
+        """Re-activate the model version that served before the current one (checked the same
+        way as :meth:`activate_model`)."""
+        return self._model_change(lambda hook: self.models().rollback(name, audit=hook), audit)
+
+    def models(self) -> ModelStore:
+        """The stored model versions this service's policies are compiled with."""
+        loader = self.store.model_loader
+        if not isinstance(loader, StoredModelLoader):
+            raise ConfigurationError("this decision service does not read models from the store")
+        return loader.models
+
+    def _model_change(
+        self, change: Callable[[ModelHook], ModelInfo], audit: ModelHook | None
+    ) -> ModelInfo:
+        loader = self.store.model_loader
+        assert isinstance(loader, StoredModelLoader)
+
+        def check(conn: Connection, info: ModelInfo) -> None:
+            trial = PolicyStore(
+                self.store.url,
+                model_loader=loader.trying(info.name, info.path),
+                apr_cap=self.store.apr_cap,
+            )
+            for policy in list(self._active):
+                trial.compiled(policy)  # raises: the change rolls back
+            if audit is not None:
+                audit(conn, info)
+
+        info = change(check)
+        self.refresh()
         return info
 
     def start_experiment(self, name: str, experiment: Experiment) -> None:
@@ -217,10 +268,7 @@ def decision_values(
 def installed_decisions(settings: Settings | None = None) -> DecisionService:
     """The decision service on the store and the models installed under the settings' home
     (what the live pipeline, the credit lines and the CLI decide with)."""
-    from zhudai.decision.loaders import RegistryModelLoader
-
     s = settings or get_settings()
-    store = PolicyStore(
-        s.database_url, model_loader=RegistryModelLoader(root=s.home), apr_cap=s.apr_cap
-    )
+    loader = StoredModelLoader(ModelStore(s.database_url, s.home / "models"), root=s.home)
+    store = PolicyStore(s.database_url, model_loader=loader, apr_cap=s.apr_cap)
     return DecisionService(store)

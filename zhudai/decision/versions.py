@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
 
 from zhudai.decision.document import PolicyDocument
 from zhudai.decision.engine import CompiledPolicy, compile_policy
@@ -45,6 +47,10 @@ class PolicyInfo:
             row.created_at,
             row.activated_at,
         )
+
+
+#: ``audit(conn, info)`` runs inside the change's transaction, so its entry commits with it.
+ChangeHook = Callable[[Connection, PolicyInfo], None]
 
 
 def _activated(row: PolicyVersion) -> datetime:
@@ -87,6 +93,14 @@ class PolicyStore:
         row = self._row(name, version)
         source = read_source(row.document, origin=f"store:{name}@{row.version}")
         return source, parse_document(source), row.version
+
+    def models_stamp(self) -> object:
+        """Changes when a stored model version is published or activated (None: the models
+        do not come from the store)."""
+        from zhudai.decision.model_versions import StoredModelLoader
+
+        loader = self.model_loader
+        return loader.stamp() if isinstance(loader, StoredModelLoader) else None
 
     def active_hash(self, name: str) -> str | None:
         """Content hash of the active version (a cheap check for hot reload)."""
@@ -151,7 +165,9 @@ class PolicyStore:
         return self.compile(source, doc, number)
 
     # -- changing ------------------------------------------------------------------------
-    def publish(self, text: str, origin: str = "<text>") -> PolicyInfo:
+    def publish(
+        self, text: str, origin: str = "<text>", *, audit: ChangeHook | None = None
+    ) -> PolicyInfo:
         """Check, test and store ``text`` as the next version (``draft``).
 
         Raises
@@ -174,7 +190,7 @@ class PolicyStore:
                 )
             ).first()
             if same is not None:
-                return PolicyInfo.of(same)
+                return _audited(s, PolicyInfo.of(same), audit)
             last = s.scalar(
                 select(func.max(PolicyVersion.version)).where(PolicyVersion.name == doc.name)
             )
@@ -187,9 +203,9 @@ class PolicyStore:
             )
             s.add(row)
             s.flush()
-            return PolicyInfo.of(row)
+            return _audited(s, PolicyInfo.of(row), audit)
 
-    def activate(self, name: str, version: int) -> PolicyInfo:
+    def activate(self, name: str, version: int, *, audit: ChangeHook | None = None) -> PolicyInfo:
         """Make ``version`` the active one; the previously active version is retired."""
         with session_scope(self.url) as s:
             target = s.scalars(
@@ -209,9 +225,9 @@ class PolicyStore:
             target.status = PolicyStatus.ACTIVE
             target.activated_at = datetime.now(UTC).replace(tzinfo=None)
             s.flush()
-            return PolicyInfo.of(target)
+            return _audited(s, PolicyInfo.of(target), audit)
 
-    def rollback(self, name: str) -> PolicyInfo:
+    def rollback(self, name: str, *, audit: ChangeHook | None = None) -> PolicyInfo:
         """Re-activate the version that was active before the current one."""
         with session_scope(self.url) as s:
             rows = s.scalars(
@@ -225,7 +241,7 @@ class PolicyStore:
         if not earlier:
             raise NotFoundError("previous active version of policy", name)
         previous = max(earlier, key=lambda r: (_activated(r), r.version))
-        return self.activate(name, previous.version)
+        return self.activate(name, previous.version, audit=audit)
 
     def versions(self, name: str | None = None) -> list[PolicyInfo]:
         with session_scope(self.url) as s:
@@ -233,3 +249,9 @@ class PolicyStore:
             if name is not None:
                 q = q.where(PolicyVersion.name == name)
             return [PolicyInfo.of(r) for r in s.scalars(q)]
+
+
+def _audited(s: Session, info: PolicyInfo, audit: ChangeHook | None) -> PolicyInfo:
+    if audit is not None:
+        audit(s.connection(), info)
+    return info

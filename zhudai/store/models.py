@@ -244,6 +244,9 @@ class Contact(Base):
 
 
 class ModelVersion(Base):
+    """A model artefact on disk (``artifact_path``); at most one version per name is
+    ``active``: the one a policy's model of that name is compiled with."""
+
     __tablename__ = "model_versions"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(80))
@@ -253,6 +256,10 @@ class ModelVersion(Base):
     data_hash: Mapped[str | None] = mapped_column(String(64))
     metrics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
+    status: Mapped[PolicyStatus] = mapped_column(
+        _enum(PolicyStatus), default=PolicyStatus.DRAFT, server_default="draft"
+    )
+    activated_at: Mapped[datetime | None] = mapped_column(DateTime)
     __table_args__ = (UniqueConstraint("name", "version"),)
 
 
