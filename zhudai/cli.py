@@ -35,6 +35,7 @@ SUBCOMMANDS: tuple[tuple[str, str], ...] = (
     ("card", "zhudai.scorecard.cli:app"),
     ("policy", "zhudai.decision.cli:policy_app"),
     ("decision", "zhudai.decision.cli:decision_app"),
+    ("models", "zhudai.decision.model_cli:app"),
     ("fraud", "zhudai.fraud.cli:app"),
     ("loans", "zhudai.loans.cli:app"),
     ("apikey", "zhudai.api.cli:apikey_app"),

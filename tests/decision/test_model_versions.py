@@ -68,3 +68,24 @@ def test_refresh_swaps_in_a_model_activated_elsewhere(home: Settings) -> None:
     assert service.refresh() == [f"acard_default@{service.policy('acard_default').version}"]
     assert service.policy("acard_default").models["acard"].version == "2"
     assert service.refresh() == []
+
+
+def test_models_cli_publishes_activates_and_rolls_back_with_audit(home: Settings) -> None:
+    from typer.testing import CliRunner
+
+    from zhudai.audit import AuditLog
+    from zhudai.decision.model_cli import app
+
+    runner = CliRunner()
+    listed = runner.invoke(app, ["list", "acard"])
+    assert listed.exit_code == 0 and listed.output.startswith("acard@1\tactive\tA\tscorecard")
+    folder = home.home / "models" / "acard"
+    done = runner.invoke(app, ["publish", str(folder), "--name", "acard", "--activate"])
+    assert done.exit_code == 0, done.output
+    assert "published acard@2\tdraft" in done.output and "active: acard@2" in done.output
+    back = runner.invoke(app, ["rollback", "acard"])
+    assert back.output.strip() == "rolled back: acard@1 is active"
+    actions = [e["action"] for e in AuditLog(home.database_url).entries(3)]
+    assert actions == ["model.rollback", "model.activate", "model.publish"]
+    missing = runner.invoke(app, ["activate", "acard", "7"])
+    assert missing.exit_code != 0

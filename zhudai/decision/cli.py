@@ -13,6 +13,7 @@ from pathlib import Path
 import typer
 from sqlalchemy import select
 
+from zhudai.audit.changes import version_change
 from zhudai.decision.backtest import LGD, backtest
 from zhudai.decision.engine import CompiledPolicy, compile_policy
 from zhudai.decision.loaders import FilePolicyLoader, RegistryModelLoader, shipped_policy_files
@@ -128,10 +129,11 @@ def publish_cmd(
     if not path.is_file():
         raise InvalidInputError("path", f"{path} does not exist")
     store = _store(db)
-    info = store.publish(path.read_text(encoding="utf-8"), origin=path.name)
+    text = path.read_text(encoding="utf-8")
+    info = store.publish(text, origin=path.name, audit=version_change("policy.publish"))
     typer.echo(f"published {info.name}@{info.version} ({info.content_hash[:12]})")
     if activate:
-        info = store.activate(info.name, info.version)
+        info = store.activate(info.name, info.version, audit=version_change("policy.activate"))
         typer.echo(f"active: {info.name}@{info.version}")
 
 
@@ -149,14 +151,14 @@ def activate_cmd(
             raise NotFoundError("policy", name)
         version = versions[-1].version
     store.compiled(name, version)  # a version that no longer compiles is refused here
-    info = store.activate(name, version)
+    info = store.activate(name, version, audit=version_change("policy.activate"))
     typer.echo(f"active: {info.name}@{info.version}")
 
 
 @policy_app.command("rollback")
 def rollback_cmd(name: str, db: str | None = DbOpt) -> None:
     """Re-activate the version that was active before the current one."""
-    info = _store(db).rollback(name)
+    info = _store(db).rollback(name, audit=version_change("policy.rollback"))
     typer.echo(f"rolled back: {info.name}@{info.version} is active")
 
 

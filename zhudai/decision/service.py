@@ -149,7 +149,8 @@ class DecisionService:
                 model_loader=loader.trying(info.name, info.path),
                 apr_cap=self.store.apr_cap,
             )
-            for policy in list(self._active):
+            stored = {i.name for i in self.store.versions() if i.status == "active"}
+            for policy in sorted(stored | set(self._active)):
                 trial.compiled(policy)  # raises: the change rolls back
             if audit is not None:
                 audit(conn, info)
