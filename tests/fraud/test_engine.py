@@ -144,7 +144,8 @@ def test_check_is_fast_enough_embedded(application):
 
 
 def test_probing_memory_forgets_old_rejections():
-    from zhudai.fraud.probing import _PRUNE_EVERY, ProbingDetector
+    from zhudai.fraud.probing import ProbingDetector
+    from zhudai.fraud.probing_memory import _PRUNE_EVERY
 
     detector = ProbingDetector()
     attempt = {"amount": 1.0, "term": 1, "product": "p", "phone": "x", "card": "y"}

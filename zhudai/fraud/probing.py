@@ -11,19 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from zhudai.fraud.probing_memory import Attempt, RejectionMemory, default_rejection_memory
 from zhudai.fraud.velocity import DAY
-
-_PRUNE_EVERY = 4096
-
-
-@dataclass(frozen=True)
-class _Attempt:
-    ts: float
-    amount: float
-    term: int
-    product: str
-    phone: str
-    card: str
 
 
 @dataclass(frozen=True)
@@ -68,12 +57,16 @@ class ProbingDetector:
     Parameters
     ----------
     thresholds : ProbingThresholds, optional
+    memory : RejectionMemory, optional
+        Where rejections are remembered; by default Redis when ``settings.redis_url`` is set
+        (shared by API workers), else this process.
     """
 
-    def __init__(self, thresholds: ProbingThresholds | None = None) -> None:
+    def __init__(
+        self, thresholds: ProbingThresholds | None = None, memory: RejectionMemory | None = None
+    ) -> None:
         self.thresholds = thresholds or ProbingThresholds()
-        self._rejected: dict[str, _Attempt] = {}
-        self._recorded = 0
+        self.memory = memory if memory is not None else default_rejection_memory()
 
     def assess(
         self,
@@ -92,8 +85,7 @@ class ProbingDetector:
         th = self.thresholds
         reasons = []
         prior = None
-        for key in keys:
-            got = self._rejected.get(key)
+        for got in self.memory.last(keys):
             if (
                 got is not None
                 and 0 <= ts - got.ts <= th.retry_window
@@ -134,7 +126,7 @@ class ProbingDetector:
 
     def record_rejection(self, ts: float, keys: tuple[str, ...], attempt: dict) -> None:
         """Remember a rejected application under each of its keys."""
-        got = _Attempt(
+        got = Attempt(
             ts,
             float(attempt["amount"]),
             int(attempt["term"]),
@@ -142,15 +134,8 @@ class ProbingDetector:
             str(attempt["phone"]),
             str(attempt["card"]),
         )
-        for key in keys:
-            old = self._rejected.get(key)
-            if old is None or old.ts <= ts:
-                self._rejected[key] = got
-        self._recorded += 1
-        if self._recorded % _PRUNE_EVERY == 0:  # forget rejections no retry can refer to
-            horizon = ts - self.thresholds.retry_window
-            self._rejected = {k: a for k, a in self._rejected.items() if a.ts >= horizon}
+        self.memory.remember(keys, got, self.thresholds.retry_window)
 
     def __len__(self) -> int:
         """Keys with a remembered rejection."""
-        return len(self._rejected)
+        return len(self.memory)
