@@ -189,13 +189,15 @@ SYNC_SECONDS = 2.0
 
 def _sync_once(services: Services, service: OriginationService) -> None:
     services.lists.sync(service.fraud.lists)
+    service.graph_feed.catch_up()  # the applications the other workers decided
     if service.decisions.refresh():  # a policy or model another worker activated
         service.refresh()
 
 
 async def _sync_shared(services: Services, service: OriginationService) -> None:
-    """Every worker sees, within ``SYNC_SECONDS``, the list entries another worker stored and
-    the policy and model versions another worker activated."""
+    """Every worker sees, within ``SYNC_SECONDS``, the list entries another worker stored, the
+    applications it decided (in the live graph) and the policy and model versions it
+    activated."""
     while True:
         await asyncio.sleep(SYNC_SECONDS)
         try:

@@ -12,6 +12,7 @@ applicant's contact list) and ``ip_city`` are optional.
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
@@ -289,6 +290,9 @@ class FraudEngine:
         self.clock = clock
         self.probing = ProbingDetector(self.thresholds.probing)
         self.travel = TravelTracker()
+        # The state an application is recorded in (velocity, probing, travel, the graph) is
+        # changed by one check or feedback at a time: the API decides in a thread pool.
+        self._state = threading.RLock()
         self._model_index: list[str] = []
         self.set_model(model, self.thresholds)
 
@@ -302,6 +306,10 @@ class FraudEngine:
     # -- the live path -------------------------------------------------------------------
     def check(self, application: Mapping[str, Any]) -> FraudResult:
         """Record ``application`` and return its signals, hits and verdict."""
+        with self._state:
+            return self._check(application)
+
+    def _check(self, application: Mapping[str, Any]) -> FraudResult:
         app = application
         app_id = str(_required(app, "application_id"))
         ts = epoch_seconds(_required(app, "applied_at"))
@@ -344,6 +352,23 @@ class FraudEngine:
 
     def record_outcome(self, application: Mapping[str, Any], rejected: bool) -> None:
         """Feed back the decision on ``application`` (rejections drive retry signals)."""
+        with self._state:
+            self._record_outcome(application, rejected)
+
+    def add_decided_elsewhere(self, application: Mapping[str, Any], rejected: bool) -> bool:
+        """Add to the live graph an application another worker checked and decided (its
+        velocity and probing memory are shared already, through Redis); False if the graph
+        holds it already."""
+        if self.ring_scorer is None:
+            return False
+        with self._state:
+            if not self.ring_scorer.holds(application["application_id"]):
+                self.ring_scorer.observe(application)
+                self.ring_scorer.record_outcome(application["application_id"], rejected)
+                return True
+        return False
+
+    def _record_outcome(self, application: Mapping[str, Any], rejected: bool) -> None:
         if self.ring_scorer is not None:
             self.ring_scorer.record_outcome(application["application_id"], rejected)
         if not rejected:
@@ -365,7 +390,8 @@ class FraudEngine:
         refresh. Call it from a scheduler (e.g. hourly) — it is kept out of :meth:`check` so
         a refresh never stalls an application."""
         if self.ring_scorer is not None:
-            self.ring_scorer.maintain(epoch_seconds(at, "at"))
+            with self._state:
+                self.ring_scorer.maintain(epoch_seconds(at, "at"))
 
     # -- parts ---------------------------------------------------------------------------
     def _velocity_plan(self, app: Mapping[str, Any]) -> tuple[list[Update], list[Query]]:

@@ -30,6 +30,10 @@ class RingScoreModel(Protocol):
         """Tell the graph an application was rejected (rings with many rejections score higher)."""
         ...
 
+    def holds(self, application_id: Any) -> bool:
+        """Whether the graph holds the application already."""
+        ...
+
     def maintain(self, at: float) -> None:
         """Periodic work (e.g. community detection) as of epoch seconds ``at``; called by a
         scheduler or between applications of a replay, never inside a check."""

@@ -1,7 +1,7 @@
 """The graph as the fraud engine sees it: one call per arriving application.
 
 :func:`ring_scorer` is the factory ``zhudai.fraud`` looks up; the object it returns
-satisfies ``zhudai.fraud.rings.RingScoreModel`` (``observe``, ``record_outcome`` and
+satisfies ``zhudai.fraud.rings.RingScoreModel`` (``observe``, ``record_outcome``, ``holds`` and
 ``maintain``).
 """
 
@@ -89,6 +89,9 @@ class LiveRingScorer:
         tied = feats["cluster_size"] > 1
         name = str(self.index.cluster_of(app_id)) if tied else None
         return RingAssessment(feats["ring_score"], max(1, int(feats["cluster_ids"])), name, feats)
+
+    def holds(self, application_id: Any) -> bool:
+        return application_id in self.index
 
     def record_outcome(self, application_id: Any, rejected: bool) -> None:
         """Feed back the decision (rejections raise the ring score of the cluster)."""

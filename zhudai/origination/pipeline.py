@@ -41,6 +41,7 @@ from zhudai.origination.contract import (
     Reason,
 )
 from zhudai.origination.edge import ProtectedApplication, protect
+from zhudai.origination.graph_feed import GraphFeed
 from zhudai.origination.history import ApplicantHistory, applicant_history
 from zhudai.origination.inputs import FeatureSources, feature_inputs
 from zhudai.origination.recorder import write_origination
@@ -140,6 +141,7 @@ class OriginationService:
         self.fraud_inputs = fraud_inputs or _fraud_inputs
         self._catalogue: Catalogue | None = None
         self._texts: dict[str, str] = {}
+        self.graph_feed = GraphFeed(self.engine, fraud)
 
     # -- reference data ----------------------------------------------------------------
     @property
