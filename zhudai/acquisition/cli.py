@@ -52,3 +52,59 @@ def simulate(
         )
     Console(stderr=False).print(table)
     typer.echo(json.dumps(out, ensure_ascii=False, sort_keys=True))
+
+
+@app.command()
+def report(
+    by: str = typer.Option("channel", help="channel | product | funder | all"),
+    as_of: str | None = typer.Option(
+        None, "--as-of", help="Day YYYY-MM-DD (default: the loan book's last close)."
+    ),
+    out: str | None = typer.Option(None, help="Also write the HTML page here."),
+    shift: float = typer.Option(0.2, help="Share of a below-median channel's spend to move."),
+) -> None:
+    """Channel economics from the store: approval, funding, FPD7/FPD30, cost per funded loan,
+    expected loss, profit and ROI by channel, product or funder, and a budget recommendation;
+    prints the tables and, last, one JSON line {as_of, tables, budget}."""
+    from dataclasses import asdict
+    from datetime import date
+    from pathlib import Path
+
+    from zhudai.acquisition.channel_economics import (
+        GROUPS,
+        book_as_of,
+        budget_recommendation,
+        economics,
+    )
+    from zhudai.acquisition.report import write_report
+
+    groups = GROUPS if by == "all" else (by,)
+    if by != "all" and by not in GROUPS:
+        raise InvalidInputError("by", f"must be one of channel, product, funder, all; got {by!r}")
+    if as_of is None:
+        day = book_as_of()
+        if day is None:
+            raise InvalidInputError("as_of", "the loan book has no daily close yet; give --as-of")
+    else:
+        try:
+            day = date.fromisoformat(as_of)
+        except ValueError:
+            raise InvalidInputError("as_of", f"must be a date YYYY-MM-DD; got {as_of!r}") from None
+    tables = {g: economics(g, as_of=day) for g in groups}
+    channel = tables.get("channel")
+    moves = budget_recommendation(channel, shift) if channel is not None else []
+    for g, t in tables.items():
+        typer.echo(f"by {g}")
+        typer.echo(t.write_csv())
+    if out:
+        typer.echo(f"report written to {write_report(tables, moves, day, Path(out))}")
+    typer.echo(
+        json.dumps(
+            {
+                "as_of": day.isoformat(),
+                "tables": {g: t.to_dicts() for g, t in tables.items()},
+                "budget": [asdict(m) for m in moves],
+            },
+            ensure_ascii=False,
+        )
+    )

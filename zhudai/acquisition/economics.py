@@ -26,9 +26,11 @@ def accepted_value(market: Market, funder: FunderTerms, c: Candidate) -> float:
     life = c.amount * balance_years(c)
     loss = c.pd * market.lgd * c.amount
     if c.product not in funder.joint_products:
-        return life * (c.apr - funder.price) - funder.loss_share * loss
+        return life * (c.apr - funder.price_for(c.product)) - funder.loss_share * loss
     s = market.joint_share
-    fee = life * ((1 - s) * (c.apr - funder.price) + s * (c.apr - market.own_cost_of_funds))
+    fee = life * (
+        (1 - s) * (c.apr - funder.price_for(c.product)) + s * (c.apr - market.own_cost_of_funds)
+    )
     return fee - ((1 - s) * funder.loss_share + s) * loss
 
 

@@ -36,7 +36,8 @@ class FunderTerms(BaseModel):
     ----------
     price : float
         The annual rate the bank keeps (its price of funds); the facilitator earns the rest of
-        the borrower's all-in APR as its service fee.
+        the borrower's all-in APR as its service fee. ``product_prices`` overrides it per
+        product (supply-chain finance is priced far below consumer credit).
     loss_share : float
         Share of the bank's credit losses the facilitator bears (a guarantee or a
         credit-enhancement arrangement; 0 when the bank carries its own risk).
@@ -51,6 +52,7 @@ class FunderTerms(BaseModel):
     code: str = Field(min_length=1, max_length=40)
     name: str = Field(min_length=1, max_length=80)
     price: float = Field(ge=0, le=0.24)
+    product_prices: dict[str, float] = Field(default_factory=dict)
     max_apr: float = Field(0.24, gt=0, le=0.24)
     min_score: float | None = None
     grades: frozenset[str] | None = None
@@ -72,9 +74,16 @@ class FunderTerms(BaseModel):
 
     @model_validator(mode="after")
     def _ages(self) -> FunderTerms:
+        bad = {k: v for k, v in self.product_prices.items() if not 0 <= v <= 0.24}
+        if bad:
+            raise ValueError(f"product_prices must be in [0, 0.24]; got {bad}")
         if self.min_age > self.max_age:
             raise ValueError(f"min_age {self.min_age} is above max_age {self.max_age}")
         return self
+
+    def price_for(self, product: str) -> float:
+        """The bank's price for ``product`` (its ``product_prices`` entry, else ``price``)."""
+        return self.product_prices.get(product, self.price)
 
     @property
     def balance_room(self) -> float:

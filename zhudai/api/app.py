@@ -46,6 +46,7 @@ from zhudai.api.routes import (
     loans,
     models,
     policies,
+    reports,
     screening,
 )
 from zhudai.faults import fault_point
@@ -178,7 +179,17 @@ def create_app(
         """Request counts and latencies in the Prometheus text format."""
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-    for module in (applications, screening, fraud, funders, loans, decisions, policies, models):
+    for module in (
+        applications,
+        screening,
+        fraud,
+        funders,
+        loans,
+        decisions,
+        policies,
+        models,
+        reports,
+    ):
         app.include_router(module.router)
     return app
 
