@@ -1,0 +1,47 @@
+"""Demo stage ``acquisition`` (last: it reads everything before it): the channel economics of
+the store as of the book's close, with the budget recommendation, and one simulated day of
+funder allocation on the demo's world (random, the real-time rule, the batch optimum)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from zhudai.acquisition.channel_economics import (
+    GROUPS,
+    book_as_of,
+    budget_recommendation,
+    economics,
+)
+from zhudai.acquisition.evaluation import evaluate_day
+from zhudai.acquisition.report import write_report
+
+
+def run_stage(ctx: Any) -> list[str]:
+    url = ctx.settings.database_url
+    day = book_as_of(url)
+    if day is None:
+        return ["acquisition skipped: the loan book has no daily close (run the loans stage)"]
+    tables = {by: economics(by, as_of=day, url=url) for by in GROUPS}
+    moves = budget_recommendation(tables["channel"])
+    path = write_report(tables, moves, day, ctx.out_dir / "acquisition" / "economics.html")
+    ctx.artifacts["acquisition_report"] = path
+    lines = [f"channel economics as of {day} (written to {path}):"]
+    for r in tables["channel"].iter_rows(named=True):
+        roi = "n/a" if r["roi"] is None else f"{r['roi']:.2f}"
+        profit = "n/a" if r["profit"] is None else f"{r['profit']:,.0f}"
+        lines.append(
+            f"  {r['channel']:<22} funded {r['funded']:>6,} of {r['applications']:>6,}"
+            f"  cost/funded {r['cost_per_funded'] or 0:>7,.1f}  profit {profit:>12}  ROI {roi}"
+        )
+    lines.append("budget: " + ", ".join(f"{m.channel} {m.change:+,.0f}" for m in moves if m.change))
+    world = ctx.artifacts.get("world_dir")
+    if world is None:
+        return [*lines, "allocation skipped: no world"]
+    lines.append("one simulated day of funder allocation (expected / realised profit, CNY):")
+    for r in evaluate_day(world, ctx.seed):
+        lines.append(
+            f"  {r.strategy:<7} pushed {r.pushed:>5,}  {r.expected_profit:>12,.0f} /"
+            f" {r.realised_profit:>12,.0f}  refused after push {r.push_rejection:.1%}"
+            f"  violations {len(r.violations)}"
+        )
+    return lines
