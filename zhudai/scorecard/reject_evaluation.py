@@ -124,7 +124,7 @@ class RejectInferenceReport:
 
     world: str
     seed: int
-    rows: dict[str, int]
+    rows: dict[str, float]  # row counts, and the development accepts' bad rate
     known_good_bad: CardScores
     methods: dict[str, CardScores]
     default: str
