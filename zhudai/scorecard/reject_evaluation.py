@@ -43,8 +43,8 @@ def auc_against_pd(risk, true_pd) -> float:
     --------
     >>> auc_against_pd([0.1, 0.2, 0.3], [0.0, 0.5, 1.0])
     1.0
-    >>> round(auc_against_pd([0.3, 0.2, 0.1], [0.2, 0.5, 0.8]), 4)
-    0.0
+    >>> round(auc_against_pd([0.3, 0.2, 0.1], [0.2, 0.5, 0.8]), 4)  # 0.24 / 1.68
+    0.1429
     """
     r = np.asarray(risk, dtype=float)
     p = np.asarray(true_pd, dtype=float)
