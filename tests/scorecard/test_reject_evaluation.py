@@ -80,6 +80,19 @@ def test_rejects_have_no_outcome_not_a_good_one(world: Path) -> None:
     assert (want == 0).sum() > 0
 
 
+def test_a_features_file_gives_the_same_table(world: Path, tmp_path: Path) -> None:
+    computed = through_the_door(world)
+    path = tmp_path / "features.parquet"
+    pl.from_pandas(computed.drop(columns=["customer_id", "status", "bad"])).write_parquet(path)
+    from_file = through_the_door(world, path)
+    assert from_file[computed.columns].equals(computed)
+    with pytest.raises(NotFoundError, match="features"):
+        through_the_door(world, tmp_path / "absent.parquet")
+    pl.DataFrame({"x": [1]}).write_parquet(tmp_path / "no_id.parquet")
+    with pytest.raises(InvalidInputError, match="features: needs an application_id"):
+        through_the_door(world, tmp_path / "no_id.parquet")
+
+
 def test_cli_reports_every_method_against_the_truth(world: Path) -> None:
     result = runner.invoke(app, ["reject-inference", "--world", str(world)])
     assert result.exit_code == 0, result.output

@@ -92,9 +92,12 @@ def through_the_door(world_dir: str | Path, features: str | Path | None = None) 
         raise NotFoundError("features", str(features))
     if "application_id" not in table.columns:
         raise InvalidInputError("features", "needs an application_id column")
-    apps = pl.read_parquet(d / "applications.parquet", columns=["application_id", STATUS])
+    apps = pl.read_parquet(
+        d / "applications.parquet", columns=["application_id", "customer_id", STATUS]
+    )
     frame = (
-        table.join(apps, on="application_id", how="inner")
+        table.drop([c for c in ("customer_id", STATUS, TARGET) if c in table.columns])
+        .join(apps, on="application_id", how="inner")
         .join(credit_labels(d), on="application_id", how="left")
         .sort("application_id")
     )
