@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import copy
 from abc import ABC, abstractmethod
-from typing import Any
+from typing import Self
 
 import numpy as np
 import pandas as pd
@@ -144,7 +144,7 @@ class _RejectInference(ABC):
     def _augment(self, X: pd.DataFrame, accepted: np.ndarray, y_accepted: np.ndarray) -> Augmented:
         """The rows, targets and weights (``None``: all one) the final card is fitted on."""
 
-    def fit(self, X: pd.DataFrame, y) -> Any:
+    def fit(self, X: pd.DataFrame, y) -> Self:
         """Fit on the through-the-door table ``X``; ``y`` is missing for the rejects."""
         check_params(self, self._PARAMS)
         accepted, y_accepted = split_outcomes(X, y)
