@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from zhudai.exceptions import InvalidInputError, NotFittedError
@@ -162,14 +162,3 @@ def test_unfitted_methods_refuse_to_score(name: str) -> None:
 
 def test_the_default_is_one_of_the_methods() -> None:
     assert DEFAULT_METHOD in METHODS
-
-
-@settings(max_examples=50)
-@given(st.integers(0, 10_000))
-def test_the_known_good_bad_card_alone_is_not_reject_inference(seed: int) -> None:
-    """Every method needs rejects: a table with all outcomes known is refused, not fitted."""
-    X = pd.DataFrame({"x": np.arange(6.0)})
-    y = np.random.default_rng(seed).integers(0, 2, 6)
-    y[:2] = [0, 1]
-    with pytest.raises(InvalidInputError, match="no rejects"):
-        FuzzyAugmentation().fit(X, y)
