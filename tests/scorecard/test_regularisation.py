@@ -42,9 +42,9 @@ def test_each_fold_is_fitted_without_its_held_out_rows(monkeypatch):
     row_of = {tuple(r): i for i, r in enumerate(x)}
     fit = reg.fit_ridge_logit
 
-    def spy(a, b, c, start=None):
+    def spy(a, b, c, start=None, **kw):
         fitted_on.append(frozenset(row_of[tuple(r)] for r in a))
-        return fit(a, b, c, start=start)
+        return fit(a, b, c, start=start, **kw)
 
     monkeypatch.setattr(reg, "fit_ridge_logit", spy)
     reg.choose_c(x, y, grid=(0.1, 1.0), folds=4)

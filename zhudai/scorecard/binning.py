@@ -38,6 +38,7 @@ from zhudai.exceptions import InvalidInputError, NotFittedError
 from zhudai.scorecard._optimize import TRENDS, chi_merge, optimal_groups, tree_cuts
 from zhudai.scorecard._params import Param, check_params, is_float, is_int, one_of
 from zhudai.scorecard.metrics import check_target
+from zhudai.scorecard.weights import check_sample_weight
 from zhudai.scorecard.woe import woe_iv
 
 FINE_GRID = 100  # quantile cells of the tree pre-binning histogram
@@ -167,10 +168,10 @@ class VariableBins:
             {
                 "variable": self.name,
                 "bin": self.labels(),
-                "count": count.astype(int),
+                "count": self.count,
                 "share": count / count.sum(),
-                "good": (count - bad).astype(int),
-                "bad": bad.astype(int),
+                "good": self.count - self.bad,
+                "bad": self.bad,
                 "bad_rate": rate,
                 "woe": woe,
                 "iv": iv,
@@ -186,8 +187,8 @@ class VariableBins:
             "groups": [list(g) for g in self.groups],
             "special_codes": [float(c) for c in self.special_codes],
             "labels": self.labels(),
-            "count": [int(c) for c in self.count],
-            "bad": [int(b) for b in self.bad],
+            "count": _counts(self.count),
+            "bad": _counts(self.bad),
             "woe": [float(w) for w in self.woe],
             "iv": self.iv,
             "trend": self.trend,
@@ -204,13 +205,20 @@ class VariableBins:
             splits=list(d["splits"]),
             groups=[list(g) for g in d["groups"]],
             special_codes=list(d["special_codes"]),
-            count=np.asarray(d["count"], dtype=np.int64),
-            bad=np.asarray(d["bad"], dtype=np.int64),
+            count=np.asarray(d["count"]),
+            bad=np.asarray(d["bad"]),
             woe=np.asarray(d["woe"], dtype=float),
             trend=d["trend"],
             manual=d["manual"],
             unseen=d["unseen"],
         )
+
+
+def _counts(values: np.ndarray) -> list[int] | list[float]:
+    """Counts for JSON: integers, or floats when a weighted fit left them fractional."""
+    if np.issubdtype(values.dtype, np.integer):
+        return [int(v) for v in values]
+    return [float(v) for v in values]
 
 
 LUT_CELLS = 1 << 14  # uniform cells of the bin-index lookup table
@@ -376,8 +384,12 @@ class Binner:
         self.n_jobs = n_jobs
 
     # ------------------------------------------------------------------ fitting
-    def fit(self, X: pd.DataFrame, y) -> Binner:
-        """Fit the bins of every column of ``X`` against ``y`` (1 = bad)."""
+    def fit(self, X: pd.DataFrame, y, sample_weight=None) -> Binner:
+        """Fit the bins of every column of ``X`` against ``y`` (1 = bad).
+
+        With ``sample_weight`` every count (bins, shares, goods and bads) is a sum of weights,
+        and the fitted bins keep those fractional counts.
+        """
         check_params(self, self._PARAMS)
         if not isinstance(X, pd.DataFrame):
             raise InvalidInputError("X", f"must be a pandas DataFrame; got {type(X).__name__}")
@@ -386,17 +398,20 @@ class Binner:
         yy = check_target(y).astype(float)
         if len(yy) != len(X):
             raise InvalidInputError("y", f"has {len(yy)} rows; X has {len(X)}")
+        weights = check_sample_weight(sample_weight, len(yy))
+        self._weighted = weights is not None
+        w = weights if weights is not None else np.ones(len(yy))
         unknown = set(self.user_splits or {}) - set(X.columns)
         if unknown:
             raise InvalidInputError("user_splits", f"names columns not in X: {sorted(unknown)}")
-        self._total_bad = float(yy.sum())
-        self._total_good = float(len(yy) - yy.sum())
+        self._total_bad = float((w * yy).sum())
+        self._total_good = float(w.sum()) - self._total_bad
         columns = list(X.columns)
         if self.n_jobs > 1:
             with ThreadPoolExecutor(self.n_jobs) as pool:
-                fitted = list(pool.map(lambda c: self._fit_column(X[c], yy), columns))
+                fitted = list(pool.map(lambda c: self._fit_column(X[c], yy, w), columns))
         else:
-            fitted = [self._fit_column(X[c], yy) for c in columns]
+            fitted = [self._fit_column(X[c], yy, w) for c in columns]
         self.bins_ = dict(zip(columns, fitted, strict=True))
         self.features_in_ = columns
         return self
@@ -412,7 +427,7 @@ class Binner:
         return self.monotonic_trend
 
     def _merge(
-        self, total: np.ndarray, bad: np.ndarray, trend: str, n_rows: int
+        self, total: np.ndarray, bad: np.ndarray, trend: str, n_rows: float
     ) -> tuple[list[int], str]:
         """Cut positions into the pre-bins after ChiMerge and/or the constrained optimal merge."""
         if self.method == "chimerge" and len(total) > 1:
@@ -448,19 +463,19 @@ class Binner:
                 chosen = monotone
         return [bounds[c] for c in results[chosen][0]], chosen
 
-    def _fit_column(self, s: pd.Series, y: np.ndarray) -> VariableBins:
+    def _fit_column(self, s: pd.Series, y: np.ndarray, w: np.ndarray) -> VariableBins:
         name = str(s.name)
         manual = self.user_splits is not None and name in self.user_splits
         if self._is_categorical(s):
-            return self._fit_categorical(s, y, name, manual)
+            return self._fit_categorical(s, y, w, name, manual)
         x = s.to_numpy(dtype=float, na_value=np.nan)
         missing = np.isnan(x)
         special = np.isin(x, list(self.special_codes)) if len(self.special_codes) else None
         irregular = missing if special is None else missing | special
         if irregular.any():
-            xr, yr = x[~irregular], y[~irregular]
+            xr, yr, wr = x[~irregular], y[~irregular], w[~irregular]
         else:
-            xr, yr = x, y
+            xr, yr, wr = x, y, w
         trend = self._trend_for(name)
         if manual:
             splits = sorted(float(v) for v in (self.user_splits or {})[name])
@@ -471,18 +486,19 @@ class Binner:
             cells = FINE_GRID if self.prebinning == "tree" else self.max_n_prebins
             edges = _fine_edges(xr, cells) if len(xr) else np.zeros(0)
         idx = bin_index(edges, xr)
-        fine_total = np.bincount(idx, minlength=len(edges) + 1).astype(float)
-        fine_bad = np.bincount(idx, weights=yr, minlength=len(edges) + 1)
+        fine_total = np.bincount(idx, weights=wr, minlength=len(edges) + 1)
+        fine_bad = np.bincount(idx, weights=yr * wr, minlength=len(edges) + 1)
+        n_regular = float(wr.sum())
         if not manual:
             bounds = list(range(len(edges) + 2))
             if self.prebinning == "tree" and len(edges):
                 tree = tree_cuts(
-                    fine_total, fine_bad, self.max_n_prebins, self.min_prebin_share * len(xr)
+                    fine_total, fine_bad, self.max_n_prebins, self.min_prebin_share * n_regular
                 )
                 bounds = [0, *tree, len(fine_total)]
             total = np.add.reduceat(fine_total, bounds[:-1])
             bad = np.add.reduceat(fine_bad, bounds[:-1])
-            merged, trend = self._merge(total, bad, trend, len(xr))
+            merged, trend = self._merge(total, bad, trend, n_regular)
             cuts = [bounds[c] for c in merged]
             splits = [float(edges[c - 1]) for c in cuts]
         bins = VariableBins(
@@ -500,23 +516,23 @@ class Binner:
         count[: len(starts)] = np.add.reduceat(fine_total, starts)
         bad_count[: len(starts)] = np.add.reduceat(fine_bad, starts)
         if special is not None:
-            count[-2], bad_count[-2] = special.sum(), y[special].sum()
-        count[-1], bad_count[-1] = missing.sum(), y[missing].sum()
+            count[-2], bad_count[-2] = w[special].sum(), (w * y)[special].sum()
+        count[-1], bad_count[-1] = w[missing].sum(), (w * y)[missing].sum()
         self._set_stats(bins, count, bad_count)
         return bins
 
     def _fit_categorical(
-        self, s: pd.Series, y: np.ndarray, name: str, manual: bool
+        self, s: pd.Series, y: np.ndarray, w: np.ndarray, name: str, manual: bool
     ) -> VariableBins:
         raw_codes, raw_cats = pd.factorize(s, use_na_sentinel=True)  # one pass; NA -> -1
         missing = raw_codes < 0
         # categories are compared as text (1 and "1" are one category), as at scoring time
         text_codes, cats = pd.factorize(pd.Index(raw_cats).astype(str))
         codes = text_codes[raw_codes[~missing]]
-        n_values = len(codes)
-        yr = y[~missing]
-        total = np.bincount(codes, minlength=len(cats)).astype(float)
-        bad = np.bincount(codes, weights=yr, minlength=len(cats))
+        yr, wr = y[~missing], w[~missing]
+        n_values = float(wr.sum())
+        total = np.bincount(codes, weights=wr, minlength=len(cats))
+        bad = np.bincount(codes, weights=yr * wr, minlength=len(cats))
         if manual:
             groups = [[str(c) for c in g] for g in (self.user_splits or {})[name]]
             trend = "manual"
@@ -548,15 +564,18 @@ class Binner:
             lut[i] = bins._category_bin.get(str(c), bins.special_index)
         idx = lut[codes]
         n_bins = bins.n_regular + 2
-        count = np.bincount(idx, minlength=n_bins)
-        bad_count = np.bincount(idx, weights=yr, minlength=n_bins)
-        count[-1], bad_count[-1] = missing.sum(), y[missing].sum()
+        count = np.bincount(idx, weights=wr, minlength=n_bins)
+        bad_count = np.bincount(idx, weights=yr * wr, minlength=n_bins)
+        count[-1], bad_count[-1] = w[missing].sum(), (w * y)[missing].sum()
         self._set_stats(bins, count, bad_count)
         return bins
 
     def _set_stats(self, bins: VariableBins, count: np.ndarray, bad: np.ndarray) -> None:
-        bins.count = count.astype(np.int64)
-        bins.bad = np.rint(bad).astype(np.int64)
+        if self._weighted:  # sums of weights stay fractional
+            bins.count, bins.bad = count.astype(float), bad.astype(float)
+        else:
+            bins.count = np.rint(count).astype(np.int64)
+            bins.bad = np.rint(bad).astype(np.int64)
         bins.woe = woe_iv(bins.count - bins.bad, bins.bad)[0]
 
     # ---------------------------------------------------------------- transform

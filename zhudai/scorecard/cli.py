@@ -5,6 +5,7 @@
 writes the artefact, ``report.html``, ``scorecard.xlsx`` and (scorecards) ``scorecard.sql``
 into DIR. ``zhudai card score --model DIR --data FILE --out FILE`` writes the input's id
 columns (or row numbers) with ``score`` and ``pd``. FILE is CSV or Parquet.
+``zhudai card reject-inference --world DIR``: see :mod:`zhudai.scorecard.reject_cli`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,10 @@ from pathlib import Path
 
 import typer
 
+from zhudai.scorecard.reject_cli import reject_inference
+
 app = typer.Typer(help="Scorecards and credit models: train, score.", no_args_is_help=True)
+app.command("reject-inference")(reject_inference)
 
 
 @app.command()

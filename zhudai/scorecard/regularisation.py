@@ -32,11 +32,13 @@ def fit_ridge_logit(
     C: float,
     start: np.ndarray | None = None,
     iterations: int = 100,
+    sample_weight: np.ndarray | None = None,
 ) -> np.ndarray:
     """Intercept and coefficients of an L2-penalised logistic regression, by Newton-Raphson.
 
     Minimises ``0.5 * |w|^2 + C * log-loss`` with the intercept unpenalised: scikit-learn's
-    ``LogisticRegression(C=C)`` objective, so both give the same model. The penalty keeps the
+    ``LogisticRegression(C=C)`` objective (``sample_weight`` multiplies each row's log-loss
+    there and here), so both give the same model. The penalty keeps the
     Hessian positive definite, so plain Newton steps converge in a few iterations; ``start``
     (intercept and coefficients) warm-starts them.
 
@@ -53,10 +55,11 @@ def fit_ridge_logit(
     penalty = np.eye(a.shape[1]) / C
     penalty[0, 0] = 0.0
     beta = np.zeros(a.shape[1]) if start is None else np.array(start, dtype=float)
+    w = np.ones(len(y)) if sample_weight is None else sample_weight
     for _ in range(iterations):
         p = 1 / (1 + np.exp(-np.clip(a @ beta, -30, 30)))
-        gradient = a.T @ (p - y) + penalty @ beta
-        hessian = a.T @ (a * (p * (1 - p))[:, None]) + penalty
+        gradient = a.T @ (w * (p - y)) + penalty @ beta
+        hessian = a.T @ (a * (w * p * (1 - p))[:, None]) + penalty
         step = np.linalg.solve(hessian, gradient)
         beta -= step
         if np.max(np.abs(step)) < 1e-8:
@@ -71,12 +74,14 @@ def choose_c(
     folds: int = 5,
     seed: int = CV_SEED,
     max_rows: int = CV_MAX_ROWS,
+    sample_weight: np.ndarray | None = None,
 ) -> tuple[float, dict[float, float]]:
     """The ``C`` of ``grid`` with the lowest mean held-out log-loss, and every ``C``'s loss.
 
     Each fold's model is fitted on the other folds only. Tables of more than ``max_rows`` rows
     are cross-validated on a stratified sample of ``max_rows`` of them. Ties go to the smaller ``C``
-    (stronger regularisation). With fewer rows of a class than ``folds``, the folds shrink to
+    (stronger regularisation). ``sample_weight`` weighs each row in the fits and in the held-out
+    loss (a weighted mean). With fewer rows of a class than ``folds``, the folds shrink to
     that count; below 2 there is nothing to cross-validate and the largest ``C`` is returned.
 
     Examples
@@ -92,7 +97,10 @@ def choose_c(
         keep = next(StratifiedShuffleSplit(1, train_size=max_rows, random_state=seed).split(x, y))[
             0
         ]
-        x, y = x[np.sort(keep)], y[np.sort(keep)]
+        keep = np.sort(keep)
+        x, y = x[keep], y[keep]
+        sample_weight = None if sample_weight is None else sample_weight[keep]
+    w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
     k = min(folds, int(np.bincount(y, minlength=2).min()))
     if k < 2:
         return float(max(grid)), {}
@@ -101,10 +109,13 @@ def choose_c(
     for fit_rows, held_out in splitter.split(x, y):
         beta = None
         for c in sorted(loss):
-            beta = fit_ridge_logit(x[fit_rows], y[fit_rows], c, start=beta)
+            beta = fit_ridge_logit(
+                x[fit_rows], y[fit_rows], c, start=beta, sample_weight=w[fit_rows]
+            )
             p = 1 / (1 + np.exp(-np.clip(beta[0] + x[held_out] @ beta[1:], -30, 30)))
             p = np.clip(p, 1e-12, 1 - 1e-12)
-            yo = y[held_out]
-            loss[c] -= float(np.mean(yo * np.log(p) + (1 - yo) * np.log(1 - p))) / k
+            yo, wo = y[held_out], w[held_out]
+            fold_loss = np.average(yo * np.log(p) + (1 - yo) * np.log(1 - p), weights=wo)
+            loss[c] -= float(fold_loss) / k
     best = min(loss, key=lambda c: (loss[c], c))
     return best, loss

@@ -28,6 +28,7 @@ from zhudai.scorecard.points import RiskGrades, Scaling
 from zhudai.scorecard.regularisation import choose_c
 from zhudai.scorecard.runtime import ScorecardModel
 from zhudai.scorecard.selection import FeatureSelector
+from zhudai.scorecard.weights import check_sample_weight
 
 FORMAT_VERSION = 1
 
@@ -107,29 +108,36 @@ class Scorecard:
         self.grade_cutoffs = grade_cutoffs
         self.grade_labels = grade_labels
 
-    def fit(self, X: pd.DataFrame, y) -> Scorecard:
-        """Bin, select, regress and scale; the fitted card is ``model_`` (a ScorecardModel)."""
+    def fit(self, X: pd.DataFrame, y, sample_weight=None) -> Scorecard:
+        """Bin, select, regress and scale; the fitted card is ``model_`` (a ScorecardModel).
+
+        ``sample_weight`` (one non-negative weight per row) weighs the bins' counts, the IV
+        floor, the choice of ``C`` and the regression; risk grades stay row quantiles.
+        """
         check_params(self, self._PARAMS)
         if self.grade_cutoffs is not None and len(self.grade_labels) != len(self.grade_cutoffs) + 1:
             raise InvalidInputError(
                 "grade_labels", "need exactly one more label than grade_cutoffs"
             )
         yy = check_target(y)
+        w = check_sample_weight(sample_weight, len(yy))
         self.binner_ = copy.deepcopy(self.binner) if self.binner is not None else Binner()
-        self.binner_.fit(X, yy)
+        self.binner_.fit(X, yy, sample_weight=w)
         woe = self.binner_.transform(X)
         self.selector_ = (
             copy.deepcopy(self.selector) if self.selector is not None else FeatureSelector()
         )
-        self.selector_.fit(woe, yy, self.binner_.iv_, X.isna().mean())
+        self.selector_.fit(woe, yy, self.binner_.iv_, X.isna().mean(), sample_weight=w)
         self.dropped_ = dict(self.selector_.dropped_)
         features = list(self.selector_.selected_)
         if self.C == "cv":
-            self.C_, self.cv_losses_ = choose_c(woe[features].to_numpy(), yy)
+            self.C_, self.cv_losses_ = choose_c(woe[features].to_numpy(), yy, sample_weight=w)
         else:
             self.C_, self.cv_losses_ = float(self.C), {}
         while True:
-            lr = LogisticRegression(C=self.C_, max_iter=2000).fit(woe[features].to_numpy(), yy)
+            lr = LogisticRegression(C=self.C_, max_iter=2000).fit(
+                woe[features].to_numpy(), yy, sample_weight=w
+            )
             coef = lr.coef_[0]
             if not self.sign_check or coef.max() <= 0:
                 break

@@ -13,6 +13,7 @@ import pandas as pd
 from zhudai.exceptions import InvalidInputError, NotFittedError
 from zhudai.scorecard._params import Param, check_params, is_float, is_int, one_of
 from zhudai.scorecard.metrics import check_target, ks
+from zhudai.scorecard.weights import check_sample_weight
 
 STEPWISE = (None, "aic", "bic", "ks")
 # min_iv="auto": the conventional 0.02 floor, relaxed on large samples to IV_NOISE_STAT / n_eff
@@ -115,13 +116,23 @@ class FeatureSelector:
         self.max_features = max_features
         self.stepwise = stepwise
 
-    def fit(self, woe: pd.DataFrame, y, iv: pd.Series, missing_rate: pd.Series) -> FeatureSelector:
-        """Select among the columns of ``woe`` given each one's IV and raw missing rate."""
+    def fit(
+        self, woe: pd.DataFrame, y, iv: pd.Series, missing_rate: pd.Series, sample_weight=None
+    ) -> FeatureSelector:
+        """Select among the columns of ``woe`` given each one's IV and raw missing rate.
+
+        ``sample_weight`` counts goods and bads as sums of weights (for ``min_iv="auto"``);
+        stepwise selection does not take weights.
+        """
         check_params(self, self._PARAMS)
         yy = check_target(y)
+        w = check_sample_weight(sample_weight, len(yy))
+        if w is not None and self.stepwise is not None:
+            raise InvalidInputError("sample_weight", "stepwise selection takes no sample weights")
+        w = np.ones(len(yy)) if w is None else w
         if self.min_iv == "auto":
-            n_bad = float(yy.sum())
-            n_eff = n_bad * (len(yy) - n_bad) / len(yy)
+            n_bad, n_rows = float((w * yy).sum()), float(w.sum())
+            n_eff = n_bad * (n_rows - n_bad) / n_rows
             self.min_iv_ = min(IV_CONVENTION, IV_NOISE_STAT / n_eff)
         else:
             self.min_iv_ = float(self.min_iv)
