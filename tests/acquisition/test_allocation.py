@@ -15,6 +15,7 @@ from zhudai.acquisition.allocation import (
     Allocation,
     Problem,
     batch_allocate,
+    cheapest_allocate,
     greedy_allocate,
     random_allocate,
     violations,
@@ -121,7 +122,8 @@ def _problem(
 
 
 def test_batch_beats_greedy_where_arrival_order_misleads() -> None:
-    # b0 is cheapest: greedy gives it applicant 0, so applicant 1 (only b0 takes it) is lost.
+    # b0 is worth most for applicant 0, so the real-time rule gives it applicant 0, and
+    # applicant 1 (only b0 takes it) is lost.
     values = np.array([[10.0, 9.0], [50.0, -np.inf]])
     p = _problem(values, [100.0, 100.0], [100.0, 1e9])
     greedy, batch = greedy_allocate(p), batch_allocate(p)
@@ -135,7 +137,8 @@ def test_batch_beats_greedy_where_arrival_order_misleads() -> None:
 def test_batch_never_pushes_at_a_loss() -> None:
     p = _problem(np.array([[-5.0, -1.0]]), [100.0], [1e9, 1e9])
     assert batch_allocate(p).choice.tolist() == [-1]
-    assert greedy_allocate(p).choice.tolist() == [0]  # the real-time rule does not look
+    assert greedy_allocate(p).choice.tolist() == [-1]
+    assert cheapest_allocate(p).choice.tolist() == [0]  # the pipeline's routing does not look
 
 
 def test_violations_recounts_capacity_and_appetite() -> None:
@@ -156,7 +159,12 @@ def test_joint_caps_hold_in_every_strategy() -> None:
         for i in range(5)
     ]
     p = Problem.build(cands, m, AcceptanceModel().fit([]))
-    for alloc in (greedy_allocate(p), random_allocate(p, 3), batch_allocate(p)):
+    for alloc in (
+        greedy_allocate(p),
+        cheapest_allocate(p),
+        random_allocate(p, 3),
+        batch_allocate(p),
+    ):
         assert violations(alloc) == []
         joint = sum(1 for i in range(3) if alloc.choice[i] == 0)
         other = sum(1 for i in range(3, 5) if alloc.choice[i] == 0)
@@ -187,7 +195,7 @@ def test_batch_is_the_brute_force_optimum(p: Problem, seed: int) -> None:
     batch = batch_allocate(p)
     assert violations(batch) == []
     assert batch.expected_profit == pytest.approx(best, abs=1e-6)
-    for other in (greedy_allocate(p), random_allocate(p, seed)):
+    for other in (greedy_allocate(p), cheapest_allocate(p), random_allocate(p, seed)):
         assert violations(other) == []
         assert batch.expected_profit >= other.expected_profit - 1e-6
 

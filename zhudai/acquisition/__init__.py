@@ -15,6 +15,7 @@ __all__ = [
     "FunderTerms",
     "Market",
     "batch_allocate",
+    "cheapest_allocate",
     "greedy_allocate",
     "load_market",
     "random_allocate",

@@ -1,7 +1,10 @@
 """Allocating a day's approved applicants to partner banks, three ways on one problem.
 
-- ``greedy``: the origination pipeline's real-time rule: each applicant, as it arrives, goes
-  to the cheapest bank whose appetite takes it and whose capacity still fits it.
+- ``greedy``: the real-time rule: each applicant, as it arrives, goes to the bank with the
+  highest expected profit among those whose appetite takes it and whose capacity still fits
+  it (no push expected to lose money).
+- ``cheapest``: the origination pipeline's routing today (``zhudai.origination.routing``):
+  the cheapest bank that takes it and has room, whatever the push is worth.
 - ``random``: a random bank among those that take it and still have room (a baseline).
 - ``batch``: the day's applicants at once, as a mixed-integer programme (scipy ``milp``,
   HiGHS) maximising the facilitator's expected profit within every bank's capacity, each
@@ -162,8 +165,17 @@ def _in_order(
 
 
 def greedy_allocate(p: Problem) -> Allocation:
+    """Arrival order, the most valuable bank that takes it and has room; no losing push."""
+    order = [
+        [int(j) for j in np.argsort(-p.value[i], kind="stable") if p.value[i, j] > 0]
+        for i in range(len(p.candidates))
+    ]
+    return _in_order(p, "greedy", order)
+
+
+def cheapest_allocate(p: Problem) -> Allocation:
     """Arrival order, cheapest bank first, first that takes it and has room."""
-    return _in_order(p, "greedy")
+    return _in_order(p, "cheapest")
 
 
 def random_allocate(p: Problem, seed: int = 0) -> Allocation:

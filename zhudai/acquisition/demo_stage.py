@@ -38,10 +38,11 @@ def run_stage(ctx: Any) -> list[str]:
     if world is None:
         return [*lines, "allocation skipped: no world"]
     lines.append("one simulated day of funder allocation (expected / realised profit, CNY):")
-    for r in evaluate_day(world, ctx.seed):
+    for day_result in evaluate_day(world, ctx.seed):
         lines.append(
-            f"  {r.strategy:<7} pushed {r.pushed:>5,}  {r.expected_profit:>12,.0f} /"
-            f" {r.realised_profit:>12,.0f}  refused after push {r.push_rejection:.1%}"
-            f"  violations {len(r.violations)}"
+            f"  {day_result.strategy:<8} pushed {day_result.pushed:>5,}"
+            f"  {day_result.expected_profit:>12,.0f} / {day_result.realised_profit:>12,.0f}"
+            f"  refused after push {day_result.push_rejection:.1%}"
+            f"  violations {len(day_result.violations)}"
         )
     return lines

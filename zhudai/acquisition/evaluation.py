@@ -25,6 +25,7 @@ from zhudai.acquisition.allocation import (
     Allocation,
     Problem,
     batch_allocate,
+    cheapest_allocate,
     greedy_allocate,
     random_allocate,
     violations,
@@ -153,7 +154,8 @@ def evaluate_day(
     half = len(candidates) // 2
     history, day = candidates[:half], candidates[half:]
     banks = SimulatedBanks.of_world(world_dir, seed)
-    past = greedy_allocate(
+    # the history was pushed by the pipeline's routing, before any acceptance curve existed
+    past = cheapest_allocate(
         Problem.build(history, scaled_market(history, 1.0), AcceptanceModel().fit([]))
     )
     decisions = [
@@ -164,7 +166,12 @@ def evaluate_day(
     problem = Problem.build(day, scaled_market(day, tightness), AcceptanceModel().fit(decisions))
     return [
         _result(a, banks)
-        for a in (random_allocate(problem, seed), greedy_allocate(problem), batch_allocate(problem))
+        for a in (
+            random_allocate(problem, seed),
+            cheapest_allocate(problem),
+            greedy_allocate(problem),
+            batch_allocate(problem),
+        )
     ]
 
 
