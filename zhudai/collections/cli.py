@@ -1,0 +1,78 @@
+"""``zhudai collections``: the compliance guard as a command, for checks from outside."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any, TextIO
+
+import typer
+
+app = typer.Typer(
+    name="collections",
+    help="Collections: the compliance guard that judges actions before they happen.",
+    no_args_is_help=True,
+)
+
+
+def guard_lines(lines: TextIO, out: TextIO, rules_file: Path | None = None) -> Counter[str]:
+    """Judge each JSON line of ``lines`` in order, one answer line each on ``out``: an allowed
+    action counts towards the day's limits, a blocked or invalid one does not. A line that is
+    not a valid action answers ``allowed: false, rule: "invalid_input"`` with the line number
+    and the field in ``reason``; the other lines still run."""
+    from zhudai.collections.guard import ComplianceGuard, GuardDecision
+    from zhudai.collections.rules import RuleId, load_rules
+    from zhudai.exceptions import InvalidInputError
+
+    guard = ComplianceGuard(load_rules(rules_file))
+    counts: Counter[str] = Counter()
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        raw: Any = None
+        try:
+            try:
+                raw = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise InvalidInputError(
+                    "json", f"not valid JSON ({exc.msg} at column {exc.colno})"
+                ) from None
+            if not isinstance(raw, dict):
+                raise InvalidInputError("json", "must be a JSON object")
+            decision = guard.propose(raw)
+        except InvalidInputError as exc:
+            ident = raw.get("action_id") if isinstance(raw, dict) else None
+            decision = GuardDecision(
+                action_id=ident if isinstance(ident, str) else None,
+                allowed=False,
+                rule=RuleId.INVALID_INPUT,
+                reason=f"line {number}: {exc}",
+            )
+        counts[decision.rule.value if decision.rule else "allowed"] += 1
+        out.write(json.dumps(decision.model_dump(mode="json"), ensure_ascii=False) + "\n")
+    return counts
+
+
+@app.command("guard")
+def guard_cmd(
+    file: Path = typer.Argument(
+        ...,
+        exists=True,
+        dir_okay=False,
+        help="JSON Lines: one proposed action per line, in time order.",
+    ),
+    rules: Path | None = typer.Option(
+        None, "--rules", help="YAML/JSON file changing the rules' limits (default: all on)."
+    ),
+) -> None:
+    """Judge every proposed action of FILE against the collection rules; print one line each
+    ({action_id, allowed, rule, reason}), a summary on stderr; exit 1 if a line was invalid."""
+    import sys
+
+    with file.open(encoding="utf-8") as lines:
+        counts = guard_lines(lines, sys.stdout, rules)
+    summary = ", ".join(f"{k} {n}" for k, n in sorted(counts.items()))
+    typer.echo(f"judged {sum(counts.values())} actions: {summary or 'none'}", err=True)
+    if counts["invalid_input"]:
+        raise typer.Exit(code=1)
