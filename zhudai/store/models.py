@@ -32,6 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from zhudai.collections.cases import CaseState
 from zhudai.loans.ledger import LoanStatus
 
 Money = Numeric(18, 2)
@@ -485,6 +486,8 @@ class LoanAction(Base):
 
 
 class CollectionCase(Base):
+    """A loan's collection case (``zhudai.collections.cases``): at most one live per loan."""
+
     __tablename__ = "collection_cases"
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     loan_id: Mapped[int] = mapped_column(ForeignKey("loans.id"), index=True)
@@ -493,6 +496,23 @@ class CollectionCase(Base):
     c_score: Mapped[float | None] = mapped_column(Float)
     assigned_to: Mapped[str | None] = mapped_column(String(40))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    state: Mapped[CaseState] = mapped_column(
+        _enum(CaseState), default=CaseState.OPEN, server_default=CaseState.OPEN.value, index=True
+    )
+    promise_due: Mapped[date | None] = mapped_column(Date)
+
+
+class CollectionCaseMove(Base):
+    """One move of a case's state, in time order (the opening has no ``from_state``)."""
+
+    __tablename__ = "collection_case_moves"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("collection_cases.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    from_state: Mapped[CaseState | None] = mapped_column(_enum(CaseState))
+    to_state: Mapped[CaseState] = mapped_column(_enum(CaseState))
+    reason: Mapped[str] = mapped_column(String(200))
+    actor: Mapped[str] = mapped_column(String(80))
 
 
 class CollectionAction(Base):
