@@ -106,8 +106,40 @@ def test_refused_moves_leave_no_trace(books: tuple[LoanBook, CaseBook, list[int]
         cases.move(case.case_id, S.PROMISE_TO_PAY, at, "no day", "agent-1")
     with pytest.raises(NotFoundError):
         cases.move(999, S.IN_PROGRESS, at, "no such case", "agent-1")
-    with pytest.raises(ValueError, match="'paid' is not a valid CaseState"):
+    with pytest.raises(InvalidInputError, match="^to: must be one of open, "):
         cases.move(case.case_id, "paid", at, "not a state", "agent-1")
     with cases.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(CollectionCaseMove)).scalar() == 3
     assert cases.case(case.case_id).state is S.OPEN
+
+
+def test_the_case_commands(books: tuple[LoanBook, CaseBook, list[int]], book_url: str) -> None:  # noqa: F811
+    import json
+    import subprocess
+    import sys
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-c", "from zhudai.cli import main; main()", "collections", *args,
+             "--url", book_url],
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+
+    close_day(date(2024, 2, 11), book_url)
+    done = run("process-cases", "--day", "2024-02-11")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {
+        "day": "2024-02-11", "opened": 3, "resolved": 0, "closed": 0, "broken_promises": 0,
+        "live": 3,
+    }  # fmt: skip
+    moved = run("move", "1", "--to", "promise_to_pay", "--reason", "agreed", "--actor", "agent-7",
+                "--promise-due", "2024-02-14")  # fmt: skip
+    assert moved.returncode == 0, moved.stderr
+    case = json.loads(run("case", "1").stdout)
+    assert (case["state"], case["promise_due"]) == ("promise_to_pay", "2024-02-14")
+    assert [m["to_state"] for m in case["history"]] == ["open", "promise_to_pay"]
+    assert case["history"][1]["at"].endswith("+08:00")
+    refused = run("move", "1", "--to", "paid", "--reason", "x", "--actor", "agent-7")
+    assert refused.returncode == 2 and refused.stderr.startswith("error: to: must be one of")
+    missing = run("case", "99")
+    assert missing.returncode == 2 and missing.stderr.strip() == "error: case_id: unknown value 99"

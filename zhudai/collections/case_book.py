@@ -23,7 +23,14 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, insert, select, update
 
-from zhudai.collections.cases import LIVE_STATES, CaseMove, CaseState, CollectionCase, check_move
+from zhudai.collections.cases import (
+    LIVE_STATES,
+    CaseMove,
+    CaseState,
+    CollectionCase,
+    case_state,
+    check_move,
+)
 from zhudai.exceptions import NotFoundError
 from zhudai.loans.ledger import LoanStatus
 from zhudai.store.db import get_engine
@@ -120,7 +127,7 @@ class CaseBook:
         promise_due: date | None = None,
     ) -> CollectionCase:
         """Move a case (a collector's or an agency's step); the case with its history after it."""
-        to = CaseState(to)
+        to = case_state(to, "to")
         with self.engine.begin() as conn:
             case = _load(conn, case_id, lock=True)
             before = case.state

@@ -43,6 +43,25 @@ TRANSITIONS: dict[CaseState, frozenset[CaseState]] = {
 LIVE_STATES = frozenset(s for s in CaseState if s not in (_S.RESOLVED, _S.CLOSED))
 
 
+def case_state(value: CaseState | str, field: str = "state") -> CaseState:
+    """The state named ``value``; an unknown name is refused, naming ``field``.
+
+    Examples
+    --------
+    >>> case_state("hardship")
+    <CaseState.HARDSHIP: 'hardship'>
+    >>> case_state("paid", "to")
+    Traceback (most recent call last):
+    ...
+    zhudai.exceptions.InvalidInputError: to: must be one of open, in_progress, promise_to_pay, broken_promise, hardship, resolved, closed; got 'paid'
+    """
+    try:
+        return CaseState(value)
+    except ValueError:
+        states = ", ".join(s.value for s in CaseState)
+        raise InvalidInputError(field, f"must be one of {states}; got {value!r}") from None
+
+
 def check_move(state: CaseState, to: CaseState, promise_due: date | None = None) -> None:
     """Refuse a move :data:`TRANSITIONS` does not allow, or a promise to pay without its day.
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -76,3 +77,59 @@ def guard_cmd(
     typer.echo(f"judged {sum(counts.values())} actions: {summary or 'none'}", err=True)
     if counts["invalid_input"]:
         raise typer.Exit(code=1)
+
+
+def _case_json(case: Any) -> str:
+    from dataclasses import asdict
+
+    data = asdict(case)
+    return json.dumps(
+        {k: data[k] for k in ("case_id", "loan_id", "state", "promise_due", "history")},
+        ensure_ascii=False,
+        default=lambda v: v.isoformat(),
+    )
+
+
+@app.command("process-cases")
+def process_cases_cmd(
+    day: datetime = typer.Option(..., formats=["%Y-%m-%d"], help="The day YYYY-MM-DD (closed)."),
+    url: str | None = typer.Option(None, "--url", help="SQLAlchemy URL of the store."),
+) -> None:
+    """Open, follow and end collection cases from the loan book after its close of DAY."""
+    from dataclasses import asdict
+
+    from zhudai.collections.case_book import CaseBook
+
+    report = CaseBook(url).process_cases(day.date())
+    typer.echo(json.dumps(asdict(report), default=str))
+
+
+@app.command("case")
+def case_cmd(
+    case_id: int = typer.Argument(..., help="The case's id."),
+    url: str | None = typer.Option(None, "--url", help="SQLAlchemy URL of the store."),
+) -> None:
+    """Print a case: its state, the promise in force, and every move."""
+    from zhudai.collections.case_book import CaseBook
+
+    typer.echo(_case_json(CaseBook(url).case(case_id)))
+
+
+@app.command("move")
+def move_cmd(
+    case_id: int = typer.Argument(..., help="The case's id."),
+    to: str = typer.Option(..., "--to", help="The new state, e.g. in_progress, promise_to_pay."),
+    reason: str = typer.Option(..., help="Why (kept in the case's history)."),
+    actor: str = typer.Option(..., help="Who moves it (a collector or agency id)."),
+    promise_due: datetime | None = typer.Option(
+        None, formats=["%Y-%m-%d"], help="The day a promise to pay is due."
+    ),
+    url: str | None = typer.Option(None, "--url", help="SQLAlchemy URL of the store."),
+) -> None:
+    """Move a case to another state (checked against the allowed moves); print the case."""
+    from zhudai.collections.case_book import CaseBook
+    from zhudai.times import utc_now
+
+    due = promise_due.date() if promise_due else None
+    case = CaseBook(url).move(case_id, to, utc_now(), reason, actor, promise_due=due)
+    typer.echo(_case_json(case))
