@@ -16,6 +16,7 @@ import random
 import time
 from datetime import UTC, datetime, timedelta
 
+from zhudai.collections import ComplianceGuard
 from zhudai.collections.cli import guard_lines
 
 
@@ -47,7 +48,7 @@ def main() -> None:
     args = parser.parse_args()
     text = proposals(args.actions, args.debtors)
     started = time.perf_counter()
-    counts = guard_lines(io.StringIO(text), io.StringIO())
+    counts = guard_lines(io.StringIO(text), io.StringIO(), ComplianceGuard())
     seconds = time.perf_counter() - started
     print(
         json.dumps(

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from tests.collections.conftest import PHONE, action
+from zhudai.collections import ComplianceGuard, load_rules
 from zhudai.collections.cli import guard_lines
 
 EXAMPLE = Path(__file__).parents[2] / "docs" / "examples" / "collection-actions.jsonl"
@@ -27,7 +28,7 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 
 def judged(text: str, rules: Path | None = None) -> list[dict[str, object]]:
     out = io.StringIO()
-    guard_lines(io.StringIO(text), out, rules)
+    guard_lines(io.StringIO(text), out, ComplianceGuard(load_rules(rules)))
     return [json.loads(line) for line in out.getvalue().splitlines()]
 
 

@@ -6,9 +6,12 @@ import json
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import typer
+
+if TYPE_CHECKING:
+    from zhudai.collections.guard import ComplianceGuard
 
 app = typer.Typer(
     name="collections",
@@ -17,16 +20,15 @@ app = typer.Typer(
 )
 
 
-def guard_lines(lines: TextIO, out: TextIO, rules_file: Path | None = None) -> Counter[str]:
+def guard_lines(lines: TextIO, out: TextIO, guard: ComplianceGuard) -> Counter[str]:
     """Judge each JSON line of ``lines`` in order, one answer line each on ``out``: an allowed
     action counts towards the day's limits, a blocked or invalid one does not. A line that is
     not a valid action answers ``allowed: false, rule: "invalid_input"`` with the line number
     and the field in ``reason``; the other lines still run."""
-    from zhudai.collections.guard import ComplianceGuard, GuardDecision
-    from zhudai.collections.rules import RuleId, load_rules
+    from zhudai.collections.guard import GuardDecision
+    from zhudai.collections.rules import RuleId
     from zhudai.exceptions import InvalidInputError
 
-    guard = ComplianceGuard(load_rules(rules_file))
     counts: Counter[str] = Counter()
     for number, line in enumerate(lines, start=1):
         if not line.strip():
@@ -66,13 +68,26 @@ def guard_cmd(
     rules: Path | None = typer.Option(
         None, "--rules", help="YAML/JSON file changing the rules' limits (default: all on)."
     ),
+    record: bool = typer.Option(
+        False, "--record", help="Also keep every judged action in the store's action records."
+    ),
+    url: str | None = typer.Option(None, "--url", help="SQLAlchemy URL of the store (--record)."),
 ) -> None:
     """Judge every proposed action of FILE against the collection rules; print one line each
     ({action_id, allowed, rule, reason}), a summary on stderr; exit 1 if a line was invalid."""
     import sys
 
+    from zhudai.collections.guard import ComplianceGuard
+    from zhudai.collections.rules import load_rules
+
+    guard_rules = load_rules(rules)
+    log = None
+    if record:
+        from zhudai.collections.record_store import StoreActionLog
+
+        log = StoreActionLog(url, guard_rules)
     with file.open(encoding="utf-8") as lines:
-        counts = guard_lines(lines, sys.stdout, rules)
+        counts = guard_lines(lines, sys.stdout, ComplianceGuard(guard_rules, log=log))
     summary = ", ".join(f"{k} {n}" for k, n in sorted(counts.items()))
     typer.echo(f"judged {sum(counts.values())} actions: {summary or 'none'}", err=True)
     if counts["invalid_input"]:
@@ -88,6 +103,24 @@ def _case_json(case: Any) -> str:
         ensure_ascii=False,
         default=lambda v: v.isoformat(),
     )
+
+
+@app.command("purge-records")
+def purge_records_cmd(
+    before: datetime = typer.Option(
+        ..., formats=["%Y-%m-%d"], help="Delete records of actions before this day (Asia/Shanghai)."
+    ),
+    rules: Path | None = typer.Option(None, "--rules", help="Rules file (its retention_years)."),
+    url: str | None = typer.Option(None, "--url", help="SQLAlchemy URL of the store."),
+) -> None:
+    """Delete old action records; refused if it would delete one younger than the retention
+    period (2 years by default)."""
+    from zhudai.collections.record_store import StoreActionLog
+    from zhudai.collections.rules import load_rules
+    from zhudai.times import from_local
+
+    deleted = StoreActionLog(url, load_rules(rules)).purge(from_local(before))
+    typer.echo(json.dumps({"deleted": deleted}))
 
 
 @app.command("process-cases")

@@ -529,6 +529,27 @@ class CollectionAction(Base):
     amount_recovered: Mapped[Decimal] = mapped_column(Money, default=0)
 
 
+class CollectionActionRecord(Base):
+    """A collection action the compliance guard judged, allowed or blocked, with its rule and
+    reason (``zhudai.collections.records``); kept at least the rules' retention years. The
+    phone is kept as a token (equality only) and masked."""
+
+    __tablename__ = "collection_action_records"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    action_id: Mapped[str] = mapped_column(String(64), index=True)
+    debtor_id: Mapped[str] = mapped_column(String(64), index=True)
+    phone_token: Mapped[str | None] = mapped_column(String(64))
+    phone_masked: Mapped[str | None] = mapped_column(String(24))
+    kind: Mapped[str] = mapped_column(String(16))
+    party: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    debtor_tz: Mapped[str] = mapped_column(String(64))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
+    allowed: Mapped[bool] = mapped_column(Boolean)
+    rule: Mapped[str | None] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(String(300))
+
+
 class CallRecord(Base):
     """A collection call; the transcript is stored with personal data masked."""
 

@@ -1,4 +1,5 @@
-"""collection case states: a state and a promise's due day per case, and each case's moves
+"""collection cases and actions: a state and a promise's due day per case, each case's moves,
+and the record of every action the compliance guard judged
 
 Revision ID: 0007
 Revises: 0006
@@ -56,8 +57,35 @@ def upgrade() -> None:
             batch_op.f("ix_collection_case_moves_case_id"), ["case_id"], unique=False
         )
 
+    op.create_table(
+        "collection_action_records",
+        sa.Column("id", _ID, autoincrement=True, nullable=False),
+        sa.Column("action_id", sa.String(length=64), nullable=False),
+        sa.Column("debtor_id", sa.String(length=64), nullable=False),
+        sa.Column("phone_token", sa.String(length=64), nullable=True),
+        sa.Column("phone_masked", sa.String(length=24), nullable=True),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("party", sa.String(length=16), nullable=False),
+        sa.Column("at", sa.DateTime(), nullable=False),
+        sa.Column("debtor_tz", sa.String(length=64), nullable=False),
+        sa.Column("details", sa.JSON(), nullable=False),
+        sa.Column("allowed", sa.Boolean(), nullable=False),
+        sa.Column("rule", sa.String(length=32), nullable=True),
+        sa.Column("reason", sa.String(length=300), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_collection_action_records")),
+    )
+    with op.batch_alter_table("collection_action_records", schema=None) as batch_op:
+        for column in ("action_id", "debtor_id", "at"):
+            batch_op.create_index(
+                batch_op.f(f"ix_collection_action_records_{column}"), [column], unique=False
+            )
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("collection_action_records", schema=None) as batch_op:
+        for column in ("action_id", "debtor_id", "at"):
+            batch_op.drop_index(batch_op.f(f"ix_collection_action_records_{column}"))
+    op.drop_table("collection_action_records")
     with op.batch_alter_table("collection_case_moves", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_collection_case_moves_case_id"))
     op.drop_table("collection_case_moves")
