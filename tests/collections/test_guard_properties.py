@@ -9,10 +9,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from zhudai.collections import ComplianceGuard, GuardRules, RuleId
+from zhudai.collections.counts_redis import RedisDayCounts
 
 ZONES = [
     "Asia/Shanghai",
@@ -68,7 +70,22 @@ rules_strategy = st.builds(
 def test_no_sequence_gets_more_calls_through_than_the_limits(
     actions: list[dict[str, Any]], rules: GuardRules
 ) -> None:
-    guard = ComplianceGuard(rules)
+    check_sequence(ComplianceGuard(rules), actions, rules)
+
+
+@pytest.mark.redis
+def test_no_sequence_gets_more_calls_through_shared_redis_counts(redis_url: str) -> None:
+    @settings(max_examples=30, deadline=None)
+    @given(actions=proposals(), rules=rules_strategy)
+    def check(actions: list[dict[str, Any]], rules: GuardRules) -> None:
+        check_sequence(ComplianceGuard(rules, RedisDayCounts.isolated(redis_url)), actions, rules)
+
+    check()
+
+
+def check_sequence(
+    guard: ComplianceGuard, actions: list[dict[str, Any]], rules: GuardRules
+) -> None:
     effective: Counter[tuple[str, object]] = Counter()
     unanswered: Counter[tuple[str, object]] = Counter()
     for proposal in actions:

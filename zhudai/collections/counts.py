@@ -55,6 +55,15 @@ class DayCounts(Protocol):
 KEEP_DAYS = 3
 
 
+def stale_day(day: date, newest: date) -> InvalidInputError:
+    """The error for an action on a day whose counts are no longer kept."""
+    return InvalidInputError(
+        "at",
+        f"local day {day} is more than {KEEP_DAYS} days before the newest day judged "
+        f"({newest}); its counts are no longer kept",
+    )
+
+
 class InMemoryDayCounts:
     """This process's counts (the embedded default); days older than :data:`KEEP_DAYS` before
     the newest one are forgotten, and an action on such a day is refused, never counted from 0."""
@@ -87,9 +96,5 @@ class InMemoryDayCounts:
             horizon = day - timedelta(days=KEEP_DAYS)
             self._by_day = {d: c for d, c in self._by_day.items() if d >= horizon}
         elif day < self._newest - timedelta(days=KEEP_DAYS):
-            raise InvalidInputError(
-                "at",
-                f"local day {day} is more than {KEEP_DAYS} days before the newest day judged "
-                f"({self._newest}); its counts are no longer kept",
-            )
+            raise stale_day(day, self._newest)
         self._by_day.setdefault(day, Counter())
