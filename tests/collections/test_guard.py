@@ -177,6 +177,13 @@ def test_effective_calls_count_per_debtor_over_all_their_phones_and_contacts() -
     assert rule_of(guard, action_id="A5", debtor_id="D2") is None  # another debtor
 
 
+def test_any_debtor_id_is_named_as_written() -> None:
+    guard = ComplianceGuard(GuardRules(max_effective_calls=1))
+    guard.propose(action(1, debtor_id="D{0}{x}"))
+    decision = guard.propose(action(2, debtor_id="D{0}{x}"))
+    assert decision.reason.startswith("debtor D{0}{x} already had 1 effective voice calls")
+
+
 def test_only_effective_calls_count_towards_the_effective_limit() -> None:
     guard = ComplianceGuard()
     short = calls(5, answered=True, effective=False)  # answered, hung up at once

@@ -24,10 +24,19 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 
 from zhudai.collections.actions import ActionKind, Party, ProposedAction
-from zhudai.collections.counts import Admission, CountKey, DayCounts, InMemoryDayCounts, Tally
+from zhudai.collections.counts import CountKey, DayCounts, InMemoryDayCounts, Tally
 from zhudai.collections.records import ActionLog, ActionRecord
 from zhudai.collections.rules import GuardRules, HoursWindow, RuleId
 from zhudai.parsing import parse_input
+
+_RULE_OF = {
+    Tally.EFFECTIVE_CALLS: RuleId.EFFECTIVE_CALLS,
+    Tally.UNANSWERED_ATTEMPTS: RuleId.UNANSWERED_ATTEMPTS,
+}
+_ALREADY = {  # the phone number itself is never named (personal data)
+    Tally.EFFECTIVE_CALLS: "debtor {debtor} already had {count} effective voice calls",
+    Tally.UNANSWERED_ATTEMPTS: "this phone number already had {count} unanswered attempts",
+}
 
 
 class GuardDecision(BaseModel):
@@ -137,20 +146,10 @@ class ComplianceGuard:
         effective = CountKey(Tally.EFFECTIVE_CALLS, action.debtor_id, day)
         unanswered = CountKey(Tally.UNANSWERED_ATTEMPTS, action.phone, day)
         limits = [
-            (key, limit, rule, what)
-            for key, limit, rule, what in (
-                (
-                    effective,
-                    self.rules.max_effective_calls,
-                    RuleId.EFFECTIVE_CALLS,
-                    f"debtor {action.debtor_id} already had {{n}} effective voice calls",
-                ),
-                (
-                    unanswered,
-                    self.rules.max_unanswered_attempts,
-                    RuleId.UNANSWERED_ATTEMPTS,
-                    "this phone number already had {n} unanswered attempts",
-                ),
+            (key, limit)
+            for key, limit in (
+                (effective, self.rules.max_effective_calls),
+                (unanswered, self.rules.max_unanswered_attempts),
             )
             if limit is not None
         ]
@@ -159,19 +158,21 @@ class ComplianceGuard:
             for key, counted in ((effective, action.effective), (unanswered, not action.answered))
             if counted
         ]
-        admission: Admission = self.counts.admit([(k, n) for k, n, _, _ in limits], bump)
+        admission = self.counts.admit(limits, bump)
         if admission.blocked is not None:
-            key, limit, rule, what = limits[admission.blocked]
-            reason = (
-                f"{what.format(n=admission.counts[admission.blocked])} on {day} "
-                f"(debtor local day); at most {limit} a day"
+            key, limit = limits[admission.blocked]
+            already = _ALREADY[key.tally].format(
+                debtor=action.debtor_id, count=admission.counts[admission.blocked]
             )
             return GuardDecision(
-                action_id=action.action_id, allowed=False, rule=rule, reason=reason
+                action_id=action.action_id,
+                allowed=False,
+                rule=_RULE_OF[key.tally],
+                reason=f"{already} on {day} (debtor local day); at most {limit} a day",
             )
         used = ", ".join(
             f"{key.tally.value.replace('_', ' ')} {count + (key in bump)}/{limit}"
-            for (key, limit, _, _), count in zip(limits, admission.counts, strict=True)
+            for (key, limit), count in zip(limits, admission.counts, strict=True)
         )
         return GuardDecision(
             action_id=action.action_id,
