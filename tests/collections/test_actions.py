@@ -22,6 +22,10 @@ from zhudai.parsing import parse_input
         ({"at": 1780000000}, "at"),  # epoch seconds are not the contract
         ({"debtor_tz": "Mars/Olympus"}, "debtor_tz"),
         ({"debtor_tz": "../etc/passwd"}, "debtor_tz"),
+        ({"debtor_tz": "a" * 300}, "debtor_tz"),  # the file system's error, once
+        ({"debtor_tz": "localtime"}, "debtor_tz"),  # the machine's zone, not the debtor's
+        ({"debtor_tz": "Asia/Shanghai\x00"}, "debtor_tz"),
+        ({"debtor_tz": 8}, "debtor_tz"),
         ({"kind": "letter"}, "kind"),
         ({"party": "boss"}, "party"),
         ({"answered": None}, "answered"),
@@ -31,6 +35,13 @@ from zhudai.parsing import parse_input
         ({"kind": "visit", "phone": None}, "collectors"),
         ({"kind": "visit", "collectors": 0}, "collectors"),
         ({"consent_hours": "9am-9pm"}, "consent_hours"),
+        ({"consent_hours": {"start": "09:00", "end": "09:00"}}, "consent_hours"),  # all day
+        ({"consent_hours": 5}, "consent_hours"),
+        ({"answered": "false"}, "answered"),  # strict: never read a string as an outcome
+        ({"effective": 1}, "effective"),
+        ({"kind": "visit", "collectors": True}, "collectors"),
+        ({"debtor_unreachable": "yes"}, "debtor_unreachable"),
+        ({"action_id": "A" * 65}, "action_id"),
         ({"action_id": ""}, "action_id"),
         ({"debtor_id": None}, "debtor_id"),
         ({"consent_hour": "09:00-21:00"}, "consent_hour"),  # unknown (misspelt) field

@@ -118,6 +118,9 @@ def test_the_case_commands(books: tuple[LoanBook, CaseBook, list[int]], book_url
     import subprocess
     import sys
 
+    if not book_url.startswith("sqlite"):
+        pytest.skip("the commands call the same CaseBook on every store (tested above)")
+
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-c", "from zhudai.cli import main; main()", "collections", *args,

@@ -9,6 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from tests.collections.conftest import PHONE, action
 from zhudai.collections import ComplianceGuard, load_rules
 from zhudai.collections.cli import guard_lines
@@ -108,3 +111,38 @@ def test_phone_digits_never_reach_the_output() -> None:
     assert [a["rule"] for a in answers] == [None, "invalid_input", None]
     assert answers[1]["reason"].startswith("line 2: phone: must be 5-15 digits")
     assert PHONE[3:7] not in json.dumps(answers) and not re.search(r"\d{5}", json.dumps(answers))
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    lines=st.lists(
+        st.fixed_dictionaries(
+            {},
+            optional={
+                name: st.one_of(st.just(value), _JSON)
+                for name, value in action(1, consent_hours="08:00-21:00", collectors=2).items()
+            },
+        ),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_any_json_object_gets_one_answer_line_and_never_a_traceback(
+    lines: list[dict[str, object]],
+) -> None:
+    text = "".join(json.dumps(line) + "\n" for line in lines)
+    answers = judged(text)
+    assert len(answers) == len(lines)
+    for answer in answers:
+        assert answer["allowed"] is (answer["rule"] is None)
+        if answer["rule"] == "invalid_input":
+            assert re.match(r"^line \d+: \w+: ", str(answer["reason"]))

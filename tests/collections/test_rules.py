@@ -55,6 +55,7 @@ def test_every_rule_is_on_by_default() -> None:
         ("min_visit_collectors", 0),
         ("retention_years", 0),
         ("quiet_hours", "22-8"),
+        ("quiet_hours", {"start": "22:00", "end": "22:00"}),
         ("max_calls", 3),  # an unknown (misspelt) option
     ],
 )

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, time
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -63,6 +64,13 @@ def phone_key(value: str) -> str:
     return mobile.group(1) if mobile else compact.lstrip("+")
 
 
+@lru_cache(maxsize=1)
+def _zone_names() -> frozenset[str]:
+    """The IANA zone names (tzdata's), without the machine's own (``localtime``) or tzdata's
+    placeholders; never a file path."""
+    return frozenset(available_timezones()) - {"localtime", "posixrules", "Factory"}
+
+
 class ProposedAction(BaseModel):
     """One action a collector, an agency or a dialler proposes; a call carries its outcome
     (``answered``, ``effective``) so that, once allowed, it counts towards the day's limits.
@@ -79,17 +87,18 @@ class ProposedAction(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    action_id: str = Field(min_length=1)
-    debtor_id: str = Field(min_length=1)
+    action_id: str = Field(min_length=1, max_length=64)
+    debtor_id: str = Field(min_length=1, max_length=64)
     phone: str | None = None
     kind: ActionKind
     at: datetime
     debtor_tz: str
     party: Party
-    answered: bool | None = None
-    effective: bool | None = None
-    collectors: int | None = Field(None, ge=1)
-    debtor_unreachable: bool = False
+    # strict: a "false" string or a 0 is refused, never read as an outcome or a count
+    answered: bool | None = Field(None, strict=True)
+    effective: bool | None = Field(None, strict=True)
+    collectors: int | None = Field(None, ge=1, strict=True)
+    debtor_unreachable: bool = Field(False, strict=True)
     consent_hours: HoursWindow | None = None
 
     @field_validator("at", mode="before")
@@ -114,12 +123,10 @@ class ProposedAction(BaseModel):
     @field_validator("debtor_tz")
     @classmethod
     def _zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
+        if value not in _zone_names():
             raise InvalidInputError(
-                "debtor_tz", f"must be an IANA time zone (e.g. Asia/Shanghai); got {value!r}"
-            ) from None
+                "debtor_tz", f"must be an IANA time zone (e.g. Asia/Shanghai); got {value[:64]!r}"
+            )
         return value
 
     @field_validator("phone")
@@ -130,7 +137,9 @@ class ProposedAction(BaseModel):
     @field_validator("consent_hours", mode="before")
     @classmethod
     def _consent(cls, value: Any) -> Any:
-        return HoursWindow.parse(value, "consent_hours") if isinstance(value, str) else value
+        if value is None or isinstance(value, HoursWindow):
+            return value
+        return HoursWindow.parse(value, "consent_hours")
 
     @model_validator(mode="after")
     def _fields_of_the_kind(self) -> ProposedAction:

@@ -14,7 +14,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from zhudai.exceptions import InvalidInputError, MissingFileError
 
@@ -66,6 +66,12 @@ class HoursWindow(BaseModel):
         if (h1, m1) == (h2, m2):
             raise InvalidInputError(field, f"start and end are the same time; got {text!r}")
         return cls(start=time(h1, m1), end=time(h2, m2))
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> HoursWindow:
+        if self.start == self.end:
+            raise ValueError("start and end are the same time")
+        return self
 
     def contains(self, moment: time) -> bool:
         """Whether the wall-clock ``moment`` falls inside the window."""
