@@ -7,7 +7,8 @@ from datetime import date, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from tests.loans.conftest import book_url  # noqa: F401  (the loan book's store fixture)
 from zhudai.collections.case_book import CaseBook
@@ -15,6 +16,7 @@ from zhudai.collections.cases import CaseState
 from zhudai.exceptions import InvalidInputError, NotFoundError
 from zhudai.loans.book import LoanBook
 from zhudai.loans.close import close_day
+from zhudai.store.models import CollectionCase as CaseRow
 from zhudai.store.models import CollectionCaseMove
 
 S = CaseState
@@ -86,10 +88,20 @@ def test_a_live_case_follows_its_loans_bucket(books: tuple[LoanBook, CaseBook, l
     _day(cases, "2024-02-11")
     _day(cases, "2024-03-13")  # 32 days past due: M2
     with cases.engine.connect() as conn:
-        from zhudai.store.models import CollectionCase as CaseRow
-
         buckets = conn.execute(select(CaseRow.bucket).order_by(CaseRow.id)).scalars().all()
     assert buckets == ["M2", "M2", "M2"]
+
+
+def test_the_store_refuses_a_second_live_case_for_a_loan(
+    books: tuple[LoanBook, CaseBook, list[int]],
+) -> None:
+    _, cases, ids = books
+    _day(cases, "2024-02-11")
+    row = {"loan_id": ids[0], "opened_at": datetime(2024, 2, 12), "bucket": "M1"}
+    with pytest.raises(IntegrityError), cases.engine.begin() as conn:
+        conn.execute(insert(CaseRow).values(**row, state=S.IN_PROGRESS))
+    with cases.engine.begin() as conn:  # an ended case beside the live one is history
+        conn.execute(insert(CaseRow).values(**row, state=S.RESOLVED))
 
 
 def test_refused_moves_leave_no_trace(books: tuple[LoanBook, CaseBook, list[int]]) -> None:

@@ -39,8 +39,10 @@ TRANSITIONS: dict[CaseState, frozenset[CaseState]] = {
     _S.CLOSED: frozenset(),
 }
 
-#: States of a case still being worked: a loan has at most one such case.
-LIVE_STATES = frozenset(s for s in CaseState if s not in (_S.RESOLVED, _S.CLOSED))
+#: States a case ends in.
+ENDED_STATES = frozenset({_S.RESOLVED, _S.CLOSED})
+#: States of a case still being worked: a loan has at most one such case (a unique index).
+LIVE_STATES = frozenset(CaseState) - ENDED_STATES
 
 
 def case_state(value: CaseState | str, field: str = "state") -> CaseState:

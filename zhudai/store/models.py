@@ -29,10 +29,11 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from zhudai.collections.cases import CaseState
+from zhudai.collections.cases import ENDED_STATES, CaseState
 from zhudai.loans.ledger import LoanStatus
 
 Money = Numeric(18, 2)
@@ -485,6 +486,9 @@ class LoanAction(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
+_LIVE_CASE = text(f"state NOT IN ({', '.join(repr(s.value) for s in sorted(ENDED_STATES))})")
+
+
 class CollectionCase(Base):
     """A loan's collection case (``zhudai.collections.cases``): at most one live per loan."""
 
@@ -500,6 +504,15 @@ class CollectionCase(Base):
         _enum(CaseState), default=CaseState.OPEN, server_default=CaseState.OPEN.value, index=True
     )
     promise_due: Mapped[date | None] = mapped_column(Date)
+    __table_args__ = (
+        Index(
+            "uq_collection_cases_live_loan",
+            "loan_id",
+            unique=True,
+            sqlite_where=_LIVE_CASE,
+            postgresql_where=_LIVE_CASE,
+        ),
+    )
 
 
 class CollectionCaseMove(Base):

@@ -28,6 +28,7 @@ def _state() -> sa.Enum:
     return sa.Enum(*_STATES, name="casestate", native_enum=False, length=16)
 
 
+_LIVE_CASE = sa.text("state NOT IN ('resolved', 'closed')")
 _ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
@@ -36,6 +37,13 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("state", _state(), server_default="open", nullable=False))
         batch_op.add_column(sa.Column("promise_due", sa.Date(), nullable=True))
         batch_op.create_index(batch_op.f("ix_collection_cases_state"), ["state"], unique=False)
+        batch_op.create_index(  # a loan has at most one live case
+            "uq_collection_cases_live_loan",
+            ["loan_id"],
+            unique=True,
+            sqlite_where=_LIVE_CASE,
+            postgresql_where=_LIVE_CASE,
+        )
     op.create_table(
         "collection_case_moves",
         sa.Column("id", _ID, autoincrement=True, nullable=False),
@@ -90,6 +98,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_collection_case_moves_case_id"))
     op.drop_table("collection_case_moves")
     with op.batch_alter_table("collection_cases", schema=None) as batch_op:
+        batch_op.drop_index("uq_collection_cases_live_loan")
         batch_op.drop_index(batch_op.f("ix_collection_cases_state"))
         batch_op.drop_column("promise_due")
         batch_op.drop_column("state")
