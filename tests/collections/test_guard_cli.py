@@ -88,6 +88,11 @@ def test_bad_lines_are_answered_in_place_and_do_not_count() -> None:
     assert answers[5]["reason"].startswith("within every rule; effective calls 2/3")
 
 
+def test_an_id_with_a_unicode_line_separator_stays_on_one_line() -> None:
+    answers = judged(json.dumps(action("\u2028x\x85"), ensure_ascii=False) + "\n")
+    assert len(answers) == 1 and answers[0]["action_id"] == "A\u2028x\x85"
+
+
 def test_a_rules_file_changes_the_limits(tmp_path: Path) -> None:
     rules = tmp_path / "rules.yaml"
     rules.write_text("max_effective_calls: 1\n")

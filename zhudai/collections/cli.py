@@ -20,6 +20,16 @@ app = typer.Typer(
 )
 
 
+#: Characters ``json.dumps(ensure_ascii=False)`` keeps raw that line splitters (``str.splitlines``,
+#: JavaScript) read as line ends; escaped, one answer stays one line.
+_LINE_BREAKS = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+
+
+def _one_line(answer: dict[str, Any]) -> str:
+    """``answer`` as one JSON line (Chinese text kept readable)."""
+    return json.dumps(answer, ensure_ascii=False).translate(_LINE_BREAKS)
+
+
 def guard_lines(lines: TextIO, out: TextIO, guard: ComplianceGuard) -> Counter[str]:
     """Judge each JSON line of ``lines`` in order, one answer line each on ``out``: an allowed
     action counts towards the day's limits, a blocked or invalid one does not. A line that is
@@ -53,7 +63,7 @@ def guard_lines(lines: TextIO, out: TextIO, guard: ComplianceGuard) -> Counter[s
                 reason=f"line {number}: {exc}",
             )
         counts[decision.rule.value if decision.rule else "allowed"] += 1
-        out.write(json.dumps(decision.model_dump(mode="json"), ensure_ascii=False) + "\n")
+        out.write(_one_line(decision.model_dump(mode="json")) + "\n")
     return counts
 
 
