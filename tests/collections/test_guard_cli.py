@@ -64,7 +64,8 @@ def test_the_documented_output_is_the_commands() -> None:
 
 def test_all_valid_lines_exit_0(tmp_path: Path) -> None:
     path = tmp_path / "ok.jsonl"
-    path.write_text(json.dumps(action(1)) + "\n\n" + json.dumps(action(2, kind="sms")) + "\n")
+    text = json.dumps(action(1)) + "\n\n" + json.dumps(action(2, kind="sms")) + "\n"
+    path.write_text(text, encoding="utf-8-sig")  # with a byte-order mark
     done = run("guard", str(path))
     assert done.returncode == 0, done.stderr
     assert done.stderr.strip() == "judged 2 actions: allowed 2"

@@ -96,7 +96,7 @@ def guard_cmd(
         from zhudai.collections.record_store import StoreActionLog
 
         log = StoreActionLog(url, guard_rules)
-    with file.open(encoding="utf-8") as lines:
+    with file.open(encoding="utf-8-sig") as lines:  # a byte-order mark (Windows tools) is skipped
         counts = guard_lines(lines, sys.stdout, ComplianceGuard(guard_rules, log=log))
     summary = ", ".join(f"{k} {n}" for k, n in sorted(counts.items()))
     typer.echo(f"judged {sum(counts.values())} actions: {summary or 'none'}", err=True)
