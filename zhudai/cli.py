@@ -20,7 +20,7 @@ from zhudai.settings import get_settings
 
 app = typer.Typer(
     name="zhudai",
-    help="Loan-facilitation risk platform: world, features, scorecards, decisions, fraud, loans.",
+    help="Loan-facilitation risk platform: world, features, scorecards, decisions, fraud, loans, collections.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
@@ -38,6 +38,7 @@ SUBCOMMANDS: tuple[tuple[str, str], ...] = (
     ("models", "zhudai.decision.model_cli:app"),
     ("fraud", "zhudai.fraud.cli:app"),
     ("loans", "zhudai.loans.cli:app"),
+    ("collections", "zhudai.collections.cli:app"),
     ("apikey", "zhudai.api.cli:apikey_app"),
     ("serve", "zhudai.api.cli:serve_app"),
     ("audit", "zhudai.audit.cli:app"),

@@ -98,3 +98,14 @@ class EvaluationError(ZhudaiError, ArithmeticError):
 
 class MigrationError(ZhudaiError, RuntimeError):
     """A schema upgrade would leave the store inconsistent (it is rolled back)."""
+
+
+class ComplianceBlockedError(ZhudaiError, PermissionError):
+    """A collection rule forbids what was asked (e.g. purging records younger than the
+    retention period); ``rule`` is the rule's id."""
+
+    def __init__(self, rule: str, reason: str) -> None:
+        self.rule = rule
+        self.field = rule
+        self.problem = reason
+        super().__init__(f"{rule}: {reason}")

@@ -29,9 +29,11 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from zhudai.collections.cases import ENDED_STATES, CaseState
 from zhudai.loans.ledger import LoanStatus
 
 Money = Numeric(18, 2)
@@ -484,7 +486,12 @@ class LoanAction(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
+_LIVE_CASE = text(f"state NOT IN ({', '.join(repr(s.value) for s in sorted(ENDED_STATES))})")
+
+
 class CollectionCase(Base):
+    """A loan's collection case (``zhudai.collections.cases``): at most one live per loan."""
+
     __tablename__ = "collection_cases"
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     loan_id: Mapped[int] = mapped_column(ForeignKey("loans.id"), index=True)
@@ -493,6 +500,32 @@ class CollectionCase(Base):
     c_score: Mapped[float | None] = mapped_column(Float)
     assigned_to: Mapped[str | None] = mapped_column(String(40))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    state: Mapped[CaseState] = mapped_column(
+        _enum(CaseState), default=CaseState.OPEN, server_default=CaseState.OPEN.value, index=True
+    )
+    promise_due: Mapped[date | None] = mapped_column(Date)
+    __table_args__ = (
+        Index(
+            "uq_collection_cases_live_loan",
+            "loan_id",
+            unique=True,
+            sqlite_where=_LIVE_CASE,
+            postgresql_where=_LIVE_CASE,
+        ),
+    )
+
+
+class CollectionCaseMove(Base):
+    """One move of a case's state, in time order (the opening has no ``from_state``)."""
+
+    __tablename__ = "collection_case_moves"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("collection_cases.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    from_state: Mapped[CaseState | None] = mapped_column(_enum(CaseState))
+    to_state: Mapped[CaseState] = mapped_column(_enum(CaseState))
+    reason: Mapped[str] = mapped_column(String(200))
+    actor: Mapped[str] = mapped_column(String(80))
 
 
 class CollectionAction(Base):
@@ -507,6 +540,27 @@ class CollectionAction(Base):
     promise_to_pay: Mapped[bool] = mapped_column(Boolean, default=False)
     paid_within_7d: Mapped[bool] = mapped_column(Boolean, default=False)
     amount_recovered: Mapped[Decimal] = mapped_column(Money, default=0)
+
+
+class CollectionActionRecord(Base):
+    """A collection action the compliance guard judged, allowed or blocked, with its rule and
+    reason (``zhudai.collections.records``); kept at least the rules' retention years. The
+    phone is kept as a token (equality only) and masked."""
+
+    __tablename__ = "collection_action_records"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    action_id: Mapped[str] = mapped_column(String(64), index=True)
+    debtor_id: Mapped[str] = mapped_column(String(64), index=True)
+    phone_token: Mapped[str | None] = mapped_column(String(64))
+    phone_masked: Mapped[str | None] = mapped_column(String(24))
+    kind: Mapped[str] = mapped_column(String(16))
+    party: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    debtor_tz: Mapped[str] = mapped_column(String(64))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
+    allowed: Mapped[bool] = mapped_column(Boolean)
+    rule: Mapped[str | None] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(String(300))
 
 
 class CallRecord(Base):

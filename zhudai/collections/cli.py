@@ -1,0 +1,178 @@
+"""``zhudai collections``: the compliance guard as a command, for checks from outside."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+import typer
+
+if TYPE_CHECKING:
+    from zhudai.collections.guard import ComplianceGuard
+
+app = typer.Typer(
+    name="collections",
+    help="Collections: the compliance guard that judges actions before they happen.",
+    no_args_is_help=True,
+)
+
+
+#: Characters ``json.dumps(ensure_ascii=False)`` keeps raw that line splitters (``str.splitlines``,
+#: JavaScript) read as line ends; escaped, one answer stays one line.
+_LINE_BREAKS = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+
+
+def _one_line(answer: dict[str, Any]) -> str:
+    """``answer`` as one JSON line (Chinese text kept readable)."""
+    return json.dumps(answer, ensure_ascii=False).translate(_LINE_BREAKS)
+
+
+def guard_lines(lines: TextIO, out: TextIO, guard: ComplianceGuard) -> Counter[str]:
+    """Judge each JSON line of ``lines`` in order, one answer line each on ``out``: an allowed
+    action counts towards the day's limits, a blocked or invalid one does not. A line that is
+    not a valid action answers ``allowed: false, rule: "invalid_input"`` with the line number
+    and the field in ``reason``; the other lines still run."""
+    from zhudai.collections.guard import GuardDecision
+    from zhudai.collections.rules import RuleId
+    from zhudai.exceptions import InvalidInputError
+
+    counts: Counter[str] = Counter()
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        raw: Any = None
+        try:
+            try:
+                raw = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise InvalidInputError(
+                    "json", f"not valid JSON ({exc.msg} at column {exc.colno})"
+                ) from None
+            if not isinstance(raw, dict):
+                raise InvalidInputError("json", "must be a JSON object")
+            decision = guard.propose(raw)
+        except InvalidInputError as exc:
+            ident = raw.get("action_id") if isinstance(raw, dict) else None
+            decision = GuardDecision(
+                action_id=ident if isinstance(ident, str) else None,
+                allowed=False,
+                rule=RuleId.INVALID_INPUT,
+                reason=f"line {number}: {exc}",
+            )
+        counts[decision.rule.value if decision.rule else "allowed"] += 1
+        out.write(_one_line(decision.model_dump(mode="json")) + "\n")
+    return counts
+
+
+@app.command("guard")
+def guard_cmd(
+    file: Path = typer.Argument(
+        ...,
+        exists=True,
+        dir_okay=False,
+        help="JSON Lines: one proposed action per line, in time order.",
+    ),
+    rules: Path | None = typer.Option(
+        None, "--rules", help="YAML/JSON file changing the rules' limits (default: all on)."
+    ),
+    record: bool = typer.Option(
+        False, "--record", help="Also keep every judged action in the store's action records."
+    ),
+    url: str | None = typer.Option(None, "--url", help="SQLAlchemy URL of the store (--record)."),
+) -> None:
+    """Judge every proposed action of FILE against the collection rules; print one line each
+    ({action_id, allowed, rule, reason}), a summary on stderr; exit 1 if a line was invalid."""
+    import sys
+
+    from zhudai.collections.guard import ComplianceGuard
+    from zhudai.collections.rules import load_rules
+
+    guard_rules = load_rules(rules)
+    log = None
+    if record:
+        from zhudai.collections.record_store import StoreActionLog
+
+        log = StoreActionLog(url, guard_rules)
+    with file.open(encoding="utf-8-sig") as lines:  # a byte-order mark (Windows tools) is skipped
+        counts = guard_lines(lines, sys.stdout, ComplianceGuard(guard_rules, log=log))
+    summary = ", ".join(f"{k} {n}" for k, n in sorted(counts.items()))
+    typer.echo(f"judged {sum(counts.values())} actions: {summary or 'none'}", err=True)
+    if counts["invalid_input"]:
+        raise typer.Exit(code=1)
+
+
+def _case_json(case: Any) -> str:
+    from dataclasses import asdict
+
+    data = asdict(case)
+    return json.dumps(
+        {k: data[k] for k in ("case_id", "loan_id", "state", "promise_due", "history")},
+        ensure_ascii=False,
+        default=lambda v: v.isoformat(),
+    )
+
+
+@app.command("purge-records")
+def purge_records_cmd(
+    before: datetime = typer.Option(
+        ..., formats=["%Y-%m-%d"], help="Delete records of actions before this day (Asia/Shanghai)."
+    ),
+    rules: Path | None = typer.Option(None, "--rules", help="Rules file (its retention_years)."),
+    url: str | None = typer.Option(None, "--url", help="SQLAlchemy URL of the store."),
+) -> None:
+    """Delete old action records; refused if it would delete one younger than the retention
+    period (2 years by default)."""
+    from zhudai.collections.record_store import StoreActionLog
+    from zhudai.collections.rules import load_rules
+    from zhudai.times import from_local
+
+    deleted = StoreActionLog(url, load_rules(rules)).purge(from_local(before))
+    typer.echo(json.dumps({"deleted": deleted}))
+
+
+@app.command("process-cases")
+def process_cases_cmd(
+    day: datetime = typer.Option(..., formats=["%Y-%m-%d"], help="The day YYYY-MM-DD (closed)."),
+    url: str | None = typer.Option(None, "--url", help="SQLAlchemy URL of the store."),
+) -> None:
+    """Open, follow and end collection cases from the loan book after its close of DAY."""
+    from dataclasses import asdict
+
+    from zhudai.collections.case_book import CaseBook
+
+    report = CaseBook(url).process_cases(day.date())
+    typer.echo(json.dumps(asdict(report), default=str))
+
+
+@app.command("case")
+def case_cmd(
+    case_id: int = typer.Argument(..., help="The case's id."),
+    url: str | None = typer.Option(None, "--url", help="SQLAlchemy URL of the store."),
+) -> None:
+    """Print a case: its state, the promise in force, and every move."""
+    from zhudai.collections.case_book import CaseBook
+
+    typer.echo(_case_json(CaseBook(url).case(case_id)))
+
+
+@app.command("move")
+def move_cmd(
+    case_id: int = typer.Argument(..., help="The case's id."),
+    to: str = typer.Option(..., "--to", help="The new state, e.g. in_progress, promise_to_pay."),
+    reason: str = typer.Option(..., help="Why (kept in the case's history)."),
+    actor: str = typer.Option(..., help="Who moves it (a collector or agency id)."),
+    promise_due: datetime | None = typer.Option(
+        None, formats=["%Y-%m-%d"], help="The day a promise to pay is due."
+    ),
+    url: str | None = typer.Option(None, "--url", help="SQLAlchemy URL of the store."),
+) -> None:
+    """Move a case to another state (checked against the allowed moves); print the case."""
+    from zhudai.collections.case_book import CaseBook
+    from zhudai.times import utc_now
+
+    due = promise_due.date() if promise_due else None
+    case = CaseBook(url).move(case_id, to, utc_now(), reason, actor, promise_due=due)
+    typer.echo(_case_json(case))
