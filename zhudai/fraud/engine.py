@@ -53,6 +53,7 @@ _STREAMS: tuple[tuple[str, str, str], ...] = (
     ("id.card", "id_token", "card_token"),
     ("card.id", "card_token", "id_token"),
     ("geo.id", "geohash6", "id_token"),
+    ("emp.id", "employer_id", "id_token"),
 )
 _FAMILY_KEY = {family: key for family, key, _ in _STREAMS}
 _FAMILY_KEY.update({"rej.dev": "device_id", "rej.id": "id_token", "rej.ip": "ip"})
