@@ -74,6 +74,17 @@ def test_metrics_by_hand(tmp_path):
         "applications": 6,
         "fraud_applications": 3,
         "ring_members": 2,
+        "good_stopped_share": 0.3333,  # customer 4 of good customers 2, 4, 5
+        "by_type": {
+            # ring: 1 and 4 of 1, 2, 4; one false positive (5), all of it apportioned to rings
+            "ring": {
+                "applications": 3,
+                "stopped_share": 0.6667,
+                "recall": 0.6667,
+                "precision": 0.6667,
+            },
+            "none": {"applications": 3, "stopped_share": 0.3333},
+        },
     }
     later = metrics(results, tmp_path, ring_threshold=0.5, since=datetime(2024, 1, 4))
     assert (later["applications"], later["fraud_applications"], later["ring_members"]) == (3, 1, 1)

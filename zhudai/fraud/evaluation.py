@@ -253,7 +253,7 @@ def by_type(types: np.ndarray, is_fraud: np.ndarray, stopped: np.ndarray) -> dic
         entry: dict[str, Any] = {"applications": int(rows.sum()), "stopped_share": _round(share)}
         if is_fraud[rows].all():
             tp = float(np.sum(stopped[rows]))
-            apportioned = false_pos * rows.sum() / n_fraud
+            apportioned = false_pos * float(rows.sum()) / n_fraud
             entry["recall"] = _round(share)
             entry["precision"] = _round(tp / (tp + apportioned) if tp + apportioned else math.nan)
         out[name] = entry
