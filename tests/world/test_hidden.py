@@ -89,7 +89,11 @@ def test_each_hidden_type_is_drawn_at_its_share(worlds: dict[str, Path], level: 
     counts = dict(_persons(worlds[level]).group_by("fraud_type").len().iter_rows())
     for field, name in zip(HIDDEN_TYPE_FIELDS, KIND_NAMES, strict=True):
         expected = N * getattr(hidden, field).share
-        assert abs(counts.get(name, 0) - expected) <= max(2.0, 0.1 * expected), name
+        got = counts.get(name, 0)
+        if name == "device_resale":  # one owner per former ring device free in time
+            assert 0.6 * expected <= got <= expected, name
+        else:
+            assert abs(got - expected) <= max(2.0, 0.1 * expected), name
 
 
 def test_hidden_rings_use_clean_aged_devices_and_sims(worlds: dict[str, Path]) -> None:

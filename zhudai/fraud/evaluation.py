@@ -229,7 +229,7 @@ def _good_stopped_share(data: pl.DataFrame, is_fraud: np.ndarray, stopped: np.nd
         .agg(pl.col("fraud").any(), pl.col("stopped").any())
         .filter(~pl.col("fraud"))
     )
-    return float(people["stopped"].mean()) if people.height else float("nan")
+    return float(people["stopped"].to_numpy().mean()) if people.height else float("nan")
 
 
 def by_type(types: np.ndarray, is_fraud: np.ndarray, stopped: np.ndarray) -> dict[str, Any]:

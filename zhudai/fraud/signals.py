@@ -25,7 +25,8 @@ class FraudSignals(TypedDict):
     """All fraud signals of one application (numbers; booleans as 0/1 floats for models).
 
     Device: ``is_emulator``, ``is_rooted``, ``device_age_days`` (since the device was first
-    seen), ``sim_age_days``.
+    seen), ``sim_age_days``, ``device_handover_days`` (since another identity last applied
+    from the device, -1 if none has: a resold phone's hand-over takes months).
 
     Velocity (see :data:`VELOCITY_SIGNALS` for stream, window and aggregate of each):
     ``dev_*`` per device, ``ip_*`` per IP, ``ip24_*`` per IP /24, ``phone_*`` per phone token,
@@ -54,6 +55,7 @@ class FraudSignals(TypedDict):
     is_rooted: float
     device_age_days: float
     sim_age_days: float
+    device_handover_days: float
     dev_apps_1h: float
     dev_apps_24h: float
     dev_ids_24h: float

@@ -264,7 +264,8 @@ def disguise_devices(
 
 def _resell(plan: HiddenPlan, pop: Population, devices: Devices, cust_device: np.ndarray) -> None:
     """Hand each resale customer a real device of a visible ring after the ring stopped using
-    it (the ring's last first application plus the retry month, then 40-120 days)."""
+    it (the ring's last first application plus the retry month, then 40-120 days). One owner
+    per device: customers beyond the devices free in time stay ordinary customers."""
     owners = plan.members(Kind.DEVICE_RESALE)
     ring = np.flatnonzero((pop.role == Role.RING) & (plan.kind == Kind.NONE))
     if len(owners) == 0:
@@ -274,11 +275,10 @@ def _resell(plan: HiddenPlan, pop: Population, devices: Devices, cust_device: np
     farm = np.flatnonzero((last >= 0) & ~devices.emulator & (devices.owner_role == Role.RING))
     sold = plan.rng.uniform(40, 120, len(farm)) * US_PER_DAY
     at = last[farm] + 30 * US_PER_DAY + sold.astype(np.int64)
-    fits = at < plan.window[1]
-    if not fits.any():
-        plan.kind[owners] = Kind.NONE
-        return
-    pick = plan.rng.choice(np.flatnonzero(fits), len(owners))
+    free = plan.rng.permutation(np.flatnonzero(at < plan.window[1]))
+    plan.kind[owners[len(free) :]] = Kind.NONE
+    owners = owners[: len(free)]
+    pick = free[: len(owners)]
     cust_device[owners] = farm[pick]
     t = at[pick] - at[pick] % US_PER_DAY + pop.applied_at[owners] % US_PER_DAY  # own hour
     pop.applied_at[owners] = t - t % 1_000_000
