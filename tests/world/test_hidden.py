@@ -172,6 +172,31 @@ def test_coached_applicants_list_their_agent_and_declare_its_sweet_spot(
     assert (declared >= 8000).all() and (declared % 100 == 0).all()
 
 
+def test_mimicry_builds_a_normal_years_spending_shortly_before_applying(
+    worlds: dict[str, Path],
+) -> None:
+    world = worlds["realistic"]
+    kind = _persons(world).select("customer_id", "fraud_type")
+    first = (
+        pl.read_parquet(world / "applications.parquet")
+        .group_by("customer_id")
+        .agg(pl.col("applied_at").min())
+    )
+    orders = (
+        pl.read_parquet(world / "orders.parquet")
+        .join(first, on="customer_id")
+        .join(kind, on="customer_id")
+        .with_columns(lead=(pl.col("applied_at") - pl.col("ts")).dt.total_days())
+    )
+    mimic = orders.filter(pl.col("fraud_type") == "mimicry")
+    legit = orders.filter(pl.col("fraud_type") == "none")
+    window = 30 + 90 * HiddenFraud.preset("realistic").mimicry.difficulty
+    assert mimic.height > 100 and mimic["lead"].max() <= window + 7  # weekend shift
+    assert legit["lead"].max() > 300
+    per_person = mimic.group_by("customer_id").len()["len"].mean()
+    assert per_person > 0.5 * legit.group_by("customer_id").len()["len"].mean()
+
+
 def test_hidden_probing_and_theft_pass_device_checks(worlds: dict[str, Path]) -> None:
     apps = _apps(worlds["realistic"])
     for name in ("hidden_probing", "hidden_identity_theft"):

@@ -115,7 +115,7 @@ def generate_world(
         out / "applications.parquet",
     )
     counts["bureau"] = write_table(tables.bureau_frame(apps), out / "bureau.parquet")
-    counts.update(_spending(seed, pop, months, params, out))
+    counts.update(_spending(seed, pop, months, params, out, plan))
     ev = device_events(rng("events"), pop, apps, registered_at)
     counts["device_events"] = write_table(
         tables.device_events_frame(ev, device_ids), out / "device_events.parquet"
@@ -173,7 +173,12 @@ def _check_int(name: str, value: object, low: int, high: int) -> None:
 
 
 def _spending(
-    seed: int, pop: Population, months: int, params: WorldParams, out: Path
+    seed: int,
+    pop: Population,
+    months: int,
+    params: WorldParams,
+    out: Path,
+    plan: hidden.HiddenPlan,
 ) -> dict[str, int]:
     """Orders and card transactions, written block by block."""
     orders = BlockWriter(out / "orders.parquet")
@@ -181,6 +186,7 @@ def _spending(
     for b, lo in enumerate(range(0, pop.n, spending.BLOCK)):
         block = np.arange(lo, min(lo + spending.BLOCK, pop.n))
         traits = spending.Traits(pop, block, months, _Streams(seed)("tastes", b))
+        hidden.built_up(plan, traits)
         orders.write(
             spending.orders_block(
                 _Streams(seed)("orders", b), traits, params.orders_per_year, orders.rows + 1

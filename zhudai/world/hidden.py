@@ -7,7 +7,8 @@ fraud team can still read, each shown with probability ``1 - difficulty``:
 - ``hidden_ring``: a ring on clean, aged devices and aged SIMs, applying from home; what
   remains is a shell employer, contact lists naming each other and the organisers.
 - ``slow_ring``: a ring on a few clean farm devices, its members arriving over weeks.
-- ``mimicry``: a fraudster with genuine spending, on a newly bought phone, asking for much.
+- ``mimicry``: a fraudster with genuine-looking orders and card use, built up in the weeks
+  before applying, on a newly bought phone.
 - ``bought_identity``: real people's identities (their own clean history), used by a buyer
   who cycles a few of them over weeks from one device and IP.
 - ``identity_theft``: a thief on a clean, aged device, behind a proxy in the victim's city.
@@ -38,6 +39,7 @@ from zhudai.world.params import WorldParams
 from zhudai.world.population import FRAUD_TYPE_NAMES, Population, Role, _groups
 from zhudai.world.relations import Contacts
 from zhudai.world.sampling import sort_order
+from zhudai.world.spending import Traits
 from zhudai.world.timeutil import add_months_us
 
 
@@ -349,6 +351,16 @@ def relocate(plan: HiddenPlan, pop: Population, ctx: Context, apps: Applications
 def _place(apps: Applications, rows: np.ndarray, loc: np.ndarray) -> None:
     apps.lat[rows] = np.round(loc[:, 0], 6)
     apps.lon[rows] = np.round(loc[:, 1], 6)
+
+
+def built_up(plan: HiddenPlan, traits: Traits) -> None:
+    """Mimicry's spending: a normal year's orders and card use, packed into the last
+    ``30 + 90 x difficulty`` days before applying (the history was built for the loan)."""
+    mimic = plan.kind[traits.idx] == Kind.MIMICRY
+    if not mimic.any():
+        return
+    days = 30.0 + 90.0 * plan.types[Kind.MIMICRY].difficulty
+    traits.days = np.where(mimic, np.minimum(days, traits.days), traits.days)
 
 
 def registrations(plan: HiddenPlan, pop: Population, registered_at: np.ndarray) -> np.ndarray:
