@@ -36,7 +36,13 @@ from zhudai.world.applications import _CITY_LAT, _CITY_LON, Applications, Contex
 from zhudai.world.difficulty import HIDDEN_TYPE_FIELDS, HiddenType
 from zhudai.world.geo import random_ips
 from zhudai.world.params import WorldParams
-from zhudai.world.population import FRAUD_TYPE_NAMES, Population, Role, _groups
+from zhudai.world.population import (
+    FRAUD_TYPE_NAMES,
+    Population,
+    Role,
+    _group_cumsum_start,
+    _groups,
+)
 from zhudai.world.relations import Contacts
 from zhudai.world.sampling import sort_order
 from zhudai.world.spending import Traits
@@ -137,10 +143,8 @@ def _spread(
     order = np.argsort(groups, kind="stable")
     g = groups[order]
     cum = np.cumsum(gap_us[order])
-    first = np.r_[0, np.flatnonzero(np.diff(g)) + 1]
-    base = np.repeat(np.r_[0, cum][first], np.diff(np.r_[first, len(g)]))
     t = np.empty(len(members), np.int64)
-    t[order] = begin[g] + cum - base
+    t[order] = begin[g] + cum - _group_cumsum_start(cum, g)
     t = np.clip(t, start, end - 1)
     return t - t % 1_000_000
 
@@ -368,9 +372,8 @@ def registrations(plan: HiddenPlan, pop: Population, registered_at: np.ndarray) 
     if not plan.active:
         return registered_at
     m = np.flatnonzero(np.isin(plan.kind, [*_RING_KINDS, Kind.PROBING, Kind.IDENTITY_THEFT]))
-    m = m[
-        plan.rng.random(len(m)) < np.array([plan.types[Kind(k)].difficulty for k in plan.kind[m]])
-    ]
+    difficulty = np.array([0.0, *(t.difficulty for t in plan.types.values())])
+    m = m[plan.rng.random(len(m)) < difficulty[plan.kind[m]]]
     lead = plan.rng.exponential(_LEGIT_REGISTER_LEAD_DAYS, len(m)) * US_PER_DAY
     out = registered_at.copy()
     t = pop.applied_at[m] - lead.astype(np.int64)
