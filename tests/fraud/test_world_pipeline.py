@@ -86,6 +86,7 @@ def test_metrics_by_hand(tmp_path):
             },
             "none": {"applications": 3, "stopped_share": 0.3333},
         },
+        "weak_types": [],  # rings are stopped at 0.6667 >= WEAK_RECALL
     }
     later = metrics(results, tmp_path, ring_threshold=0.5, since=datetime(2024, 1, 4))
     assert (later["applications"], later["fraud_applications"], later["ring_members"]) == (3, 1, 1)
@@ -230,6 +231,10 @@ def test_cli_evaluate_contract_prints_metrics_as_last_line():
             assert entry["recall"] == entry["stopped_share"]
             assert entry["precision"] is None or 0 <= entry["precision"] <= 1, name
     assert "recall" not in out["by_type"]["none"]
+    assert out["weak_types"] == sorted(
+        (n for n, e in out["by_type"].items() if e.get("recall") is not None and e["recall"] < 0.5),
+        key=lambda n: (out["by_type"][n]["recall"], n),
+    )
     assert out["train_seed"] != out["seed"]
 
 

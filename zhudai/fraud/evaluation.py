@@ -31,6 +31,8 @@ TRAIN_SEED_OFFSET = 1_000_003
 # The fraud model's review band reaches down to where, on held-out scores, at least this share
 # of the applications at or above the cut-off are fraud.
 REVIEW_PRECISION = 0.5
+# A fraud type the layer stops less than this share of is named weak in the evaluation.
+WEAK_RECALL = 0.5
 
 
 def read_truth(world_dir: str | Path) -> pl.DataFrame:
@@ -182,9 +184,10 @@ def metrics(
         results = results.filter(pl.col("applied_at") >= since)
     data = results.join(read_truth(world_dir), on="application_id", how="left")
     is_fraud = data["is_fraud"].fill_null(False).to_numpy()
+    stopped = data["is_fraud_pred"].to_numpy()
+    types = by_type(data["fraud_type"].fill_null("none").to_numpy(), is_fraud, stopped)
     fraud_recall, fraud_precision = _recall_precision(is_fraud, data["is_fraud_pred"].to_numpy())
     ring_pred = (data[ring_column] >= ring_threshold).to_numpy()
-    stopped = data["is_fraud_pred"].to_numpy()
     in_ring = data["ring_id"].is_not_null().to_numpy()
     ring_app_recall, ring_app_precision = _recall_precision(in_ring, ring_pred)
     members = (
@@ -205,7 +208,8 @@ def metrics(
         "fraud_recall": _round(fraud_recall),
         "fraud_precision": _round(fraud_precision),
         "good_stopped_share": _round(_good_stopped_share(data, is_fraud, stopped)),
-        "by_type": by_type(data["fraud_type"].fill_null("none").to_numpy(), is_fraud, stopped),
+        "by_type": types,
+        "weak_types": weak_types(types),
         "probing_attempts_to_catch": None if not math.isfinite(median) else median,
         "probing_devices": len(attempts),
         "probing_rule_attempts_to_catch": None if not math.isfinite(rule_median) else rule_median,
@@ -258,6 +262,14 @@ def by_type(types: np.ndarray, is_fraud: np.ndarray, stopped: np.ndarray) -> dic
             entry["precision"] = _round(tp / (tp + apportioned) if tp + apportioned else math.nan)
         out[name] = entry
     return out
+
+
+def weak_types(types: dict[str, Any]) -> list[str]:
+    """Fraud types of :func:`by_type` stopped less than :data:`WEAK_RECALL`, weakest first."""
+    weak = [
+        (e["recall"], n) for n, e in types.items() if "recall" in e and e["recall"] < WEAK_RECALL
+    ]
+    return [name for _, name in sorted(weak)]
 
 
 def _round(x: float) -> float | None:
