@@ -32,12 +32,22 @@ from enum import IntEnum
 import numpy as np
 
 from zhudai.times import US_PER_DAY, US_PER_MINUTE, day_micros
-from zhudai.world.applications import _CITY_LAT, _CITY_LON, Applications, Context, Devices
+from zhudai.world.applications import (
+    _CITY_LAT,
+    _CITY_LON,
+    LEGIT_DEVICE_LEAD_DAYS,
+    LEGIT_SIM_DAYS,
+    Applications,
+    Context,
+    Devices,
+)
 from zhudai.world.difficulty import HIDDEN_TYPE_FIELDS, HiddenType
+from zhudai.world.events import LEGIT_REGISTER_LEAD_DAYS
 from zhudai.world.geo import random_ips
 from zhudai.world.params import WorldParams
 from zhudai.world.population import (
     FRAUD_TYPE_NAMES,
+    SHELL_EMPLOYER_SHARE,
     Population,
     Role,
     _group_cumsum_start,
@@ -69,13 +79,9 @@ KIND_NAMES: tuple[str, ...] = tuple(
 )
 GOOD_KINDS = (Kind.NONE, Kind.DEVICE_RESALE)
 _RING_KINDS = (Kind.HIDDEN_RING, Kind.SLOW_RING)
-_SHELL_EMPLOYER_P = 0.7  # as the base world's rings
 _IDS_PER_BUYER = 3.0
 _CLIENTS_PER_AGENT = 8.0
 _IDS_PER_HIDDEN_PROBE = 4.0
-_LEGIT_SIM_DAYS = (np.log(900.0), 0.9)  # log-normal of legitimate SIM ages (applications.py)
-_LEGIT_DEVICE_LEAD_DAYS = 400.0  # mean lead of a legitimate device (tables.device_first_seen)
-_LEGIT_REGISTER_LEAD_DAYS = 90.0  # mean lead of a legitimate registration (events.py)
 
 
 @dataclass
@@ -163,7 +169,9 @@ def _make_rings(plan: HiddenPlan, pop: Population, kind: Kind, size_mean: float)
     first[g[::-1]] = m[::-1]
     pop.city[m] = pop.city[first[g]]  # a ring recruits in one city
     shell = pop.employer_id.max() + 1 + g
-    pop.employer_id[m] = np.where(rng.random(len(m)) < _SHELL_EMPLOYER_P, shell, pop.employer_id[m])
+    pop.employer_id[m] = np.where(
+        rng.random(len(m)) < SHELL_EMPLOYER_SHARE, shell, pop.employer_id[m]
+    )
     shared_address = ~plan.hides(kind, len(m))
     ring_address = pop.address_id.max() + 1 + g
     pop.address_id[m] = np.where(shared_address, ring_address, pop.address_id[m])
@@ -300,7 +308,7 @@ def disguise_context(plan: HiddenPlan, pop: Population, ctx: Context) -> None:
         m = plan.members(kind)
         aged_sim.append(m[plan.hides(kind, len(m))])
     sims = np.concatenate(aged_sim)
-    ctx.sim_age[sims] = np.exp(rng.normal(*_LEGIT_SIM_DAYS, len(sims))).astype(np.int64) + 1
+    ctx.sim_age[sims] = np.exp(rng.normal(*LEGIT_SIM_DAYS, len(sims))).astype(np.int64) + 1
     for kind in _RING_KINDS:  # members who apply from home instead of the ring's spot
         m = plan.members(kind)
         m = m[plan.hides(kind, len(m))]
@@ -374,7 +382,7 @@ def registrations(plan: HiddenPlan, pop: Population, registered_at: np.ndarray) 
     m = np.flatnonzero(np.isin(plan.kind, [*_RING_KINDS, Kind.PROBING, Kind.IDENTITY_THEFT]))
     difficulty = np.array([0.0, *(t.difficulty for t in plan.types.values())])
     m = m[plan.rng.random(len(m)) < difficulty[plan.kind[m]]]
-    lead = plan.rng.exponential(_LEGIT_REGISTER_LEAD_DAYS, len(m)) * US_PER_DAY
+    lead = plan.rng.exponential(LEGIT_REGISTER_LEAD_DAYS, len(m)) * US_PER_DAY
     out = registered_at.copy()
     t = pop.applied_at[m] - lead.astype(np.int64)
     out[m] = t - t % 1_000_000
@@ -389,7 +397,7 @@ def first_seen(plan: HiddenPlan, apps: Applications, seen: np.ndarray) -> np.nda
     np.minimum.at(first, apps.device, apps.applied_at)
     out = seen.copy()
     for devs, lead in (
-        (plan.aged_devices, plan.rng.exponential(_LEGIT_DEVICE_LEAD_DAYS, len(plan.aged_devices))),
+        (plan.aged_devices, plan.rng.exponential(LEGIT_DEVICE_LEAD_DAYS, len(plan.aged_devices))),
         (plan.new_devices, plan.rng.uniform(0.5, 20.0, len(plan.new_devices))),
     ):
         devs_used = first[devs] < np.iinfo(np.int64).max

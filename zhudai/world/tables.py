@@ -12,7 +12,12 @@ import polars as pl
 
 from zhudai.geohash import geohash
 from zhudai.times import US_PER_DAY
-from zhudai.world.applications import REJECT_REASONS, Applications, Devices
+from zhudai.world.applications import (
+    LEGIT_DEVICE_LEAD_DAYS,
+    REJECT_REASONS,
+    Applications,
+    Devices,
+)
 from zhudai.world.catalog import CITIES, OCCUPATIONS, PRODUCT_CODES
 from zhudai.world.events import EVENT_TYPES
 from zhudai.world.geo import ip_city, ip_strings
@@ -86,7 +91,7 @@ def device_first_seen(
     np.minimum.at(first, apps.device, apps.applied_at)
     lead_days = np.where(
         owner_role == Role.LEGIT,
-        rng.exponential(400.0, n_devices),
+        rng.exponential(LEGIT_DEVICE_LEAD_DAYS, n_devices),
         rng.uniform(0.01, 10.0, n_devices),
     )
     lead_days = np.where(owner_role == Role.PROBING, rng.uniform(0.01, 1.0, n_devices), lead_days)
