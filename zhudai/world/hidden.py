@@ -4,8 +4,9 @@ The base world's fraud gives itself away (emulators, new SIMs, a ring's shared s
 legitimate-looking customers are turned into fraud that keeps only the tells a careful
 fraud team can still read, each shown with probability ``1 - difficulty``:
 
-- ``hidden_ring``: a ring on clean, aged devices and aged SIMs, applying from home; what
-  remains is a shell employer, contact lists naming each other and the organisers.
+- ``hidden_ring``: a ring on clean, aged devices and aged SIMs, mostly applying from home;
+  what always remains is a shell employer and contact lists naming each other and the
+  organisers.
 - ``slow_ring``: a ring on a few clean farm devices, its members arriving over weeks.
 - ``mimicry``: a fraudster with genuine-looking orders and card use, built up in the weeks
   before applying, on a newly bought phone.
