@@ -203,3 +203,23 @@ def test_an_unknown_sim_age_is_explained_as_unknown_not_as_a_negative_age() -> N
     known = engine.rescore(unknown, {"sim_age_days": 12.0})
     [hit] = [h for h in known.hits if h.rule == "new_sim"]
     assert hit.explanation == "SIM card active for 12 days"
+
+
+def test_thirty_day_and_employer_velocity(application):
+    """A buyer's device and a shell employer seen over weeks: the 7-day windows forget the
+    first identity, the 30-day ones do not; no declared employer counts nothing."""
+    engine = FraudEngine(store=InMemoryVelocityStore())
+    day = 24 * 60
+    seen = [
+        engine.check(
+            application(minutes=i * 10 * day, person=200 + i, device_id="buyer-1", employer_id=77)
+        ).signals
+        for i in range(3)
+    ]
+    assert [s["dev_ids_7d"] for s in seen] == [1, 1, 1]
+    assert [s["dev_ids_30d"] for s in seen] == [1, 2, 3]
+    assert [s["emp_ids_30d"] for s in seen] == [1, 2, 3]
+    assert [s["emp_ids_7d"] for s in seen] == [1, 1, 1]
+    assert engine.check(application(minutes=31 * day, person=300)).signals["emp_ids_30d"] == 0
+    late = engine.check(application(minutes=41 * day, person=301, device_id="buyer-1")).signals
+    assert late["dev_ids_30d"] == 2  # 200 left the window (day 0); 201 (day 10) did too

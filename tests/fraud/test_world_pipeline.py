@@ -14,6 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 import zhudai.fraud
+from zhudai.exceptions import InvalidInputError
 from zhudai.fraud.cli import app
 from zhudai.fraud.engine import FraudEngine, FraudThresholds
 from zhudai.fraud.evaluation import attempts_to_catch, metrics, train_fraud_model
@@ -74,6 +75,18 @@ def test_metrics_by_hand(tmp_path):
         "applications": 6,
         "fraud_applications": 3,
         "ring_members": 2,
+        "good_stopped_share": 0.3333,  # customer 4 of good customers 2, 4, 5
+        "by_type": {
+            # ring: 1 and 4 of 1, 2, 4; one false positive (5), all of it apportioned to rings
+            "ring": {
+                "applications": 3,
+                "stopped_share": 0.6667,
+                "recall": 0.6667,
+                "precision": 0.6667,
+            },
+            "none": {"applications": 3, "stopped_share": 0.3333},
+        },
+        "weak_types": [],  # rings are stopped at 0.6667 >= WEAK_RECALL
     }
     later = metrics(results, tmp_path, ring_threshold=0.5, since=datetime(2024, 1, 4))
     assert (later["applications"], later["fraud_applications"], later["ring_members"]) == (3, 1, 1)
@@ -199,20 +212,36 @@ def test_cluster_growth_flags_new_fast_and_suspicious_clusters():
 
 
 def test_cli_evaluate_contract_prints_metrics_as_last_line():
+    """Default difficulty (realistic): the last line holds the headline figures, each a share,
+    and recall and precision per fraud type, hidden types included."""
     done = CliRunner().invoke(
         app, ["evaluate", "--seed", "3", "--customers", "600", "--months", "1"]
     )
     assert done.exit_code == 0, done.output
     out = json.loads(done.output.strip().splitlines()[-1])
-    for key in (
-        "ring_recall",
-        "ring_precision",
-        "fraud_recall",
-        "fraud_precision",
-        "probing_attempts_to_catch",
-    ):
-        assert key in out
+    assert out["difficulty"] == "realistic"
+    assert "probing_attempts_to_catch" in out
+    for key in ("ring_recall", "ring_precision", "fraud_recall", "fraud_precision"):
+        assert 0 <= out[key] <= 1, key
+    assert 0 <= out["good_stopped_share"] <= 1
+    assert {"ring", "hidden_ring", "slow_ring", "coached"} <= set(out["by_type"])
+    for name, entry in out["by_type"].items():
+        assert 0 <= entry["stopped_share"] <= 1, name
+        if name not in ("none", "device_resale"):
+            assert entry["recall"] == entry["stopped_share"]
+            assert entry["precision"] is None or 0 <= entry["precision"] <= 1, name
+    assert "recall" not in out["by_type"]["none"]
+    assert out["weak_types"] == sorted(
+        (n for n, e in out["by_type"].items() if e.get("recall") is not None and e["recall"] < 0.5),
+        key=lambda n: (out["by_type"][n]["recall"], n),
+    )
     assert out["train_seed"] != out["seed"]
+
+
+def test_cli_evaluate_refuses_an_unknown_difficulty():
+    done = CliRunner().invoke(app, ["evaluate", "--seed", "3", "--difficulty", "brutal"])
+    assert isinstance(done.exception, InvalidInputError)
+    assert "--difficulty" in str(done.exception) and "easy, realistic, hard" in str(done.exception)
 
 
 def test_thin_days_raise_no_rate_alert():

@@ -29,6 +29,9 @@ def evaluate(
     train_seed: int | None = typer.Option(
         None, help="Seed of the training world (default: seed + 1000003; never the evaluated one)."
     ),
+    difficulty: str = typer.Option(
+        "realistic", help="How well the worlds' fraud hides: easy, realistic or hard."
+    ),
 ) -> None:
     """Generate a world, run the whole fraud layer live over it, print metrics as JSON (last line)."""
     from zhudai.fraud.evaluation import evaluate_seed
@@ -40,6 +43,7 @@ def evaluate(
         months=months,
         train_seed=train_seed,
         ring_scorer_factory=default_ring_scorer_factory(),
+        difficulty=difficulty,
         log=_log,
     )
     typer.echo(json.dumps(result, ensure_ascii=False))

@@ -6,7 +6,8 @@ geo, travel, list, probing, ring and model signals, and applies the rules. After
 ``record_outcome(application, rejected)`` feeds rejections back (they drive the
 "rejections then retries" signals). Applications must carry the observable columns of the
 world's ``applications`` table (``docs/world-tables.md``); ``contact_phone_tokens`` (the
-applicant's contact list) and ``ip_city`` are optional.
+applicant's contact list), ``employer_id`` (the declared employer) and ``ip_city`` are
+optional.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import numpy as np
 
 from zhudai.exceptions import InvalidInputError
 from zhudai.fraud.geo import Gazetteer, IpRegionDatabase, TravelTracker
+from zhudai.fraud.handover import NEVER, DeviceHandovers
 from zhudai.fraud.lists import FraudLists, KeyType, ListHit, ListKind
 from zhudai.fraud.model import FraudModel
 from zhudai.fraud.probing import ProbingDetector
@@ -53,6 +55,7 @@ _STREAMS: tuple[tuple[str, str, str], ...] = (
     ("id.card", "id_token", "card_token"),
     ("card.id", "card_token", "id_token"),
     ("geo.id", "geohash6", "id_token"),
+    ("emp.id", "employer_id", "id_token"),
 )
 _FAMILY_KEY = {family: key for family, key, _ in _STREAMS}
 _FAMILY_KEY.update({"rej.dev": "device_id", "rej.id": "id_token", "rej.ip": "ip"})
@@ -290,6 +293,7 @@ class FraudEngine:
         self.clock = clock
         self.probing = ProbingDetector(self.thresholds.probing)
         self.travel = TravelTracker()
+        self.handovers = DeviceHandovers()
         # The state an application is recorded in (velocity, probing, travel, the graph) is
         # changed by one check or feedback at a time: the API decides in a thread pool.
         self._state = threading.RLock()
@@ -423,6 +427,10 @@ class FraudEngine:
         )
         sim = app.get("sim_age_days")
         s["sim_age_days"] = -1.0 if sim is None else float(sim)
+        device, person = _key(app, "device_id"), _key(app, "id_token")
+        s["device_handover_days"] = (
+            self.handovers.days_since_other(device, person, ts) if device and person else NEVER
+        )
 
     def _geo_signals(self, app: Mapping[str, Any], ts: float, s: dict[str, float]) -> None:
         lat, lon = app.get("gps_lat"), app.get("gps_lon")

@@ -31,6 +31,8 @@ TRAIN_SEED_OFFSET = 1_000_003
 # The fraud model's review band reaches down to where, on held-out scores, at least this share
 # of the applications at or above the cut-off are fraud.
 REVIEW_PRECISION = 0.5
+# A fraud type the layer stops less than this share of is named weak in the evaluation.
+WEAK_RECALL = 0.5
 
 
 def read_truth(world_dir: str | Path) -> pl.DataFrame:
@@ -182,6 +184,8 @@ def metrics(
         results = results.filter(pl.col("applied_at") >= since)
     data = results.join(read_truth(world_dir), on="application_id", how="left")
     is_fraud = data["is_fraud"].fill_null(False).to_numpy()
+    stopped = data["is_fraud_pred"].to_numpy()
+    types = by_type(data["fraud_type"].fill_null("none").to_numpy(), is_fraud, stopped)
     fraud_recall, fraud_precision = _recall_precision(is_fraud, data["is_fraud_pred"].to_numpy())
     ring_pred = (data[ring_column] >= ring_threshold).to_numpy()
     in_ring = data["ring_id"].is_not_null().to_numpy()
@@ -203,6 +207,9 @@ def metrics(
         "ring_precision": _round(ring_precision),
         "fraud_recall": _round(fraud_recall),
         "fraud_precision": _round(fraud_precision),
+        "good_stopped_share": _round(_good_stopped_share(data, is_fraud, stopped)),
+        "by_type": types,
+        "weak_types": weak_types(types),
         "probing_attempts_to_catch": None if not math.isfinite(median) else median,
         "probing_devices": len(attempts),
         "probing_rule_attempts_to_catch": None if not math.isfinite(rule_median) else rule_median,
@@ -217,6 +224,54 @@ def metrics(
     }
 
 
+def _good_stopped_share(data: pl.DataFrame, is_fraud: np.ndarray, stopped: np.ndarray) -> float:
+    """Share of good applicants (no fraudulent application) with an application stopped."""
+    people = (
+        data.select("customer_id")
+        .with_columns(pl.Series("fraud", is_fraud), pl.Series("stopped", stopped))
+        .group_by("customer_id")
+        .agg(pl.col("fraud").any(), pl.col("stopped").any())
+        .filter(~pl.col("fraud"))
+    )
+    return float(people["stopped"].to_numpy().mean()) if people.height else float("nan")
+
+
+def by_type(types: np.ndarray, is_fraud: np.ndarray, stopped: np.ndarray) -> dict[str, Any]:
+    """Per truth type: applications, the share stopped and, for fraud types, ``recall``
+    (= that share) and ``precision``: the type's stopped applications over those plus the
+    false positives in proportion to the type's share of fraud applications (the precision
+    the layer would show on this type alone at its share of fraud).
+
+    Examples
+    --------
+    >>> t = np.array(["ring", "ring", "none", "none"])
+    >>> by_type(t, t != "none", np.array([True, False, True, False]))["ring"]
+    {'applications': 2, 'stopped_share': 0.5, 'recall': 0.5, 'precision': 0.5}
+    """
+    false_pos = float(np.sum(stopped & ~is_fraud))
+    n_fraud = float(is_fraud.sum())
+    out: dict[str, Any] = {}
+    for name in sorted(set(types.tolist())):
+        rows = types == name
+        share = float(stopped[rows].mean())
+        entry: dict[str, Any] = {"applications": int(rows.sum()), "stopped_share": _round(share)}
+        if is_fraud[rows].all():
+            tp = float(np.sum(stopped[rows]))
+            apportioned = false_pos * float(rows.sum()) / n_fraud
+            entry["recall"] = _round(share)
+            entry["precision"] = _round(tp / (tp + apportioned) if tp + apportioned else math.nan)
+        out[name] = entry
+    return out
+
+
+def weak_types(types: dict[str, Any]) -> list[str]:
+    """Fraud types of :func:`by_type` stopped less than :data:`WEAK_RECALL`, weakest first."""
+    weak = [
+        (e["recall"], n) for n, e in types.items() if "recall" in e and e["recall"] < WEAK_RECALL
+    ]
+    return [name for _, name in sorted(weak)]
+
+
 def _round(x: float) -> float | None:
     return None if not math.isfinite(x) else round(x, 4)
 
@@ -229,14 +284,19 @@ def evaluate_seed(
     train_seed: int | None = None,
     workdir: str | Path | None = None,
     ring_scorer_factory: RingScoreModelFactory | None = None,
+    difficulty: str = "easy",
     log: Callable[[str], None] = lambda _: None,
 ) -> dict[str, Any]:
     """Generate a training world and the evaluated world, train, replay live, and score.
 
     The model is trained on a world of another seed (``train_seed``, default
-    ``seed + TRAIN_SEED_OFFSET``), never on the evaluated applications.
+    ``seed + TRAIN_SEED_OFFSET``), never on the evaluated applications; both worlds hide
+    their fraud at ``difficulty`` (``easy``, ``realistic``, ``hard``).
     """
-    from zhudai.world import generate_world
+    from zhudai.world import WorldParams, generate_world
+    from zhudai.world.difficulty import parse_difficulty
+
+    params = WorldParams.at_difficulty(parse_difficulty(difficulty))
 
     train_seed = seed + TRAIN_SEED_OFFSET if train_seed is None else train_seed
     if train_seed == seed:
@@ -244,12 +304,14 @@ def evaluate_seed(
     with tempfile.TemporaryDirectory(dir=workdir) as tmp:
         log(f"generating training world (seed {train_seed}, {customers} customers)")
         train_dir = generate_world(
-            customers, train_seed, months=months, out_dir=Path(tmp) / "train"
+            customers, train_seed, months=months, out_dir=Path(tmp) / "train", params=params
         )
         log("training the fraud model on the training world")
         model = train_fraud_model(train_dir, ring_scorer_factory)
         log(f"generating evaluated world (seed {seed})")
-        world = generate_world(customers, seed, months=months, out_dir=Path(tmp) / "eval")
+        world = generate_world(
+            customers, seed, months=months, out_dir=Path(tmp) / "eval", params=params
+        )
         thresholds = thresholds_for(model)
         engine = FraudEngine(
             store=InMemoryVelocityStore(),
@@ -261,6 +323,7 @@ def evaluate_seed(
         results = replay(engine, load_applications(world))
         out = metrics(results, world, thresholds.ring_member_score)
     out.update({"seed": seed, "train_seed": train_seed, "customers": customers})
+    out["difficulty"] = str(parse_difficulty(difficulty))
     out["fraud_threshold"] = round(model.threshold_, 4)
     out["fraud_review_threshold"] = round(model.review_threshold_, 4)
     out["ring_threshold"] = round(model.ring_threshold_, 4)

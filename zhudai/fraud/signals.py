@@ -25,11 +25,13 @@ class FraudSignals(TypedDict):
     """All fraud signals of one application (numbers; booleans as 0/1 floats for models).
 
     Device: ``is_emulator``, ``is_rooted``, ``device_age_days`` (since the device was first
-    seen), ``sim_age_days``.
+    seen), ``sim_age_days``, ``device_handover_days`` (since another identity last applied
+    from the device, -1 if none has: a resold phone's hand-over takes months).
 
     Velocity (see :data:`VELOCITY_SIGNALS` for stream, window and aggregate of each):
     ``dev_*`` per device, ``ip_*`` per IP, ``ip24_*`` per IP /24, ``phone_*`` per phone token,
     ``id_*`` per ID token, ``card_*`` per bank-card token, ``geo_*`` per 6-character geohash,
+    ``emp_*`` per declared employer (a ring's shell company fills up within days),
     ``contact_ids_30d`` the most applicants naming one of this applicant's contact phones.
 
     Geo: ``gps_ip_km`` (GPS to the IP city's centroid), ``gps_declared_km`` (GPS to the declared
@@ -53,15 +55,18 @@ class FraudSignals(TypedDict):
     is_rooted: float
     device_age_days: float
     sim_age_days: float
+    device_handover_days: float
     dev_apps_1h: float
     dev_apps_24h: float
     dev_ids_24h: float
     dev_ids_7d: float
+    dev_ids_30d: float
     dev_phones_7d: float
     dev_cards_7d: float
     dev_rejects_24h: float
     ip_apps_1h: float
     ip_ids_24h: float
+    ip_ids_30d: float
     ip_rejects_24h: float
     ip24_apps_1h: float
     ip24_ids_24h: float
@@ -78,6 +83,9 @@ class FraudSignals(TypedDict):
     card_ids_30d: float
     geo_apps_1h: float
     geo_ids_24h: float
+    geo_ids_30d: float
+    emp_ids_7d: float
+    emp_ids_30d: float
     contact_ids_30d: float
     gps_ip_km: float
     gps_declared_km: float
@@ -124,11 +132,13 @@ VELOCITY_SIGNALS: tuple[tuple[str, str, float, Agg], ...] = (
     ("dev_apps_24h", "dev.id", DAY, Agg.COUNT),
     ("dev_ids_24h", "dev.id", DAY, Agg.DISTINCT),
     ("dev_ids_7d", "dev.id", 7 * DAY, Agg.DISTINCT),
+    ("dev_ids_30d", "dev.id", 30 * DAY, Agg.DISTINCT),
     ("dev_phones_7d", "dev.phone", 7 * DAY, Agg.DISTINCT),
     ("dev_cards_7d", "dev.card", 7 * DAY, Agg.DISTINCT),
     ("dev_rejects_24h", "rej.dev", DAY, Agg.COUNT),
     ("ip_apps_1h", "ip.id", HOUR, Agg.COUNT),
     ("ip_ids_24h", "ip.id", DAY, Agg.DISTINCT),
+    ("ip_ids_30d", "ip.id", 30 * DAY, Agg.DISTINCT),
     ("ip_rejects_24h", "rej.ip", DAY, Agg.COUNT),
     ("ip24_apps_1h", "ip24.id", HOUR, Agg.COUNT),
     ("ip24_ids_24h", "ip24.id", DAY, Agg.DISTINCT),
@@ -145,6 +155,9 @@ VELOCITY_SIGNALS: tuple[tuple[str, str, float, Agg], ...] = (
     ("card_ids_30d", "card.id", 30 * DAY, Agg.DISTINCT),
     ("geo_apps_1h", "geo.id", HOUR, Agg.COUNT),
     ("geo_ids_24h", "geo.id", DAY, Agg.DISTINCT),
+    ("geo_ids_30d", "geo.id", 30 * DAY, Agg.DISTINCT),
+    ("emp_ids_7d", "emp.id", 7 * DAY, Agg.DISTINCT),
+    ("emp_ids_30d", "emp.id", 30 * DAY, Agg.DISTINCT),
 )
 
 # (signal, applicant feature of zhudai.graph's GraphIndex); 0 when no graph is wired in.

@@ -32,6 +32,8 @@ REJECT_REASONS = (
 _CITY_LAT = np.array([c[3] for c in CITIES])
 _CITY_LON = np.array([c[4] for c in CITIES])
 _PRODUCT_MIX = np.array([c[5] for c in CHANNELS])
+LEGIT_SIM_DAYS = (np.log(900), 0.9)  # log-normal (mean log, sd log) of legitimate SIM ages
+LEGIT_DEVICE_LEAD_DAYS = 400.0  # mean days the platform saw a legitimate device before
 
 
 @dataclass
@@ -178,7 +180,7 @@ def build_context(rng: np.random.Generator, pop: Population, device: np.ndarray)
 
     lo = np.array([0, 40, 1, 1])[pop.role]
     hi = np.array([0, 400, 45, 20])[pop.role]
-    legit_age = np.exp(rng.normal(np.log(900), 0.9, n))
+    legit_age = np.exp(rng.normal(*LEGIT_SIM_DAYS, n))
     sim_age = (
         np.where(pop.role == Role.LEGIT, legit_age, rng.uniform(lo, hi + 1e-9)).astype(np.int64) + 1
     )

@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from zhudai.exceptions import InvalidInputError
+from zhudai.world.difficulty import Difficulty, parse_difficulty
 
 app = typer.Typer(help="The synthetic lending world.", no_args_is_help=True)
 
@@ -34,9 +35,15 @@ def generate(
         "--out",
         help="Write one Parquet file per table to this folder [default: <home>/worlds/world-N-S].",
     ),
+    difficulty: str = typer.Option(
+        Difficulty.REALISTIC.value,
+        "--difficulty",
+        help="How well fraud hides: easy (the base world), realistic or hard.",
+    ),
 ) -> None:
     """Generate a world of N customers (to --out DIR, or into the store with --db URL)."""
     from zhudai.world.generator import default_world_dir, generate_world
+    from zhudai.world.params import WorldParams
 
     if out is not None and db is not None:
         raise InvalidInputError("--out/--db", "give either --out DIR or --db URL, not both")
@@ -46,16 +53,21 @@ def generate(
         raise InvalidInputError("--seed", f"must be a non-negative integer; got {seed}")
     if not 1 <= months <= 60:
         raise InvalidInputError("--months", f"must be between 1 and 60; got {months}")
+    params = WorldParams.at_difficulty(parse_difficulty(difficulty))
     if db is None:
         folder = generate_world(
-            customers, seed, months, out_dir=out or default_world_dir(customers, seed)
+            customers,
+            seed,
+            months,
+            out_dir=out or default_world_dir(customers, seed),
+            params=params,
         )
         typer.echo(f"world of {customers:,} customers (seed {seed}) written to {folder}")
         return
     from zhudai.store.world_loader import load_world_dir
 
     with tempfile.TemporaryDirectory(prefix="zhudai-world-") as tmp:
-        folder = generate_world(customers, seed, months, out_dir=Path(tmp) / "world")
+        folder = generate_world(customers, seed, months, out_dir=Path(tmp) / "world", params=params)
         counts = load_world_dir(folder, db)
     typer.echo(f"world of {customers:,} customers (seed {seed}) loaded into the store:")
     for table, rows in counts.items():

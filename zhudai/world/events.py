@@ -15,6 +15,7 @@ from zhudai.world.population import Population, Role
 from zhudai.world.sampling import sort_order
 
 EVENT_TYPES = ("login", "register", "apply", "change_phone", "bind_card")
+LEGIT_REGISTER_LEAD_DAYS = 90.0  # mean days a legitimate customer registers before applying
 
 
 def registration_times(rng: np.random.Generator, pop: Population) -> np.ndarray:
@@ -23,7 +24,7 @@ def registration_times(rng: np.random.Generator, pop: Population) -> np.ndarray:
     lead = np.select(
         [pop.role == Role.LEGIT, pop.role == Role.RING, pop.role == Role.PROBING],
         [
-            rng.exponential(90.0, n) * US_PER_DAY,
+            rng.exponential(LEGIT_REGISTER_LEAD_DAYS, n) * US_PER_DAY,
             rng.uniform(1.0, 240.0, n) * US_PER_HOUR,
             rng.uniform(1.0, 30.0, n) * US_PER_MINUTE,
         ],

@@ -17,7 +17,7 @@ import polars as pl
 from zhudai.exceptions import InvalidInputError
 from zhudai.features.report import LABELS_FILE
 from zhudai.settings import Settings, get_settings
-from zhudai.world import spending, tables
+from zhudai.world import hidden, spending, tables
 from zhudai.world.applications import build_applications, build_context, build_devices
 from zhudai.world.book_tables import write_book_tables
 from zhudai.world.catalog import channels_table, funders_table, products_table
@@ -80,10 +80,14 @@ def generate_world(
     obs_us = add_months_us(params.start, params.application_months + params.outcome_months)
 
     pop = build_population(rng("people"), n_customers, params)
+    plan = hidden.plan_hidden(rng("hidden"), pop, params)
     devices, cust_device = build_devices(rng("devices"), pop)
+    devices = hidden.disguise_devices(plan, pop, devices, cust_device)
     ctx = build_context(rng("context"), pop, cust_device)
+    hidden.disguise_context(plan, pop, ctx)
     apps = build_applications(rng("applications"), pop, ctx, devices, params)
-    registered_at = registration_times(rng("register"), pop)
+    hidden.relocate(plan, pop, ctx, apps)
+    registered_at = hidden.registrations(plan, pop, registration_times(rng("register"), pop))
     book = book_loans(rng("loans"), pop, apps, obs_us)
 
     n_app_extra = int(max(apps.phone.max() + 1 - n_customers, 0))
@@ -91,7 +95,9 @@ def generate_world(
         n_customers, n_app_extra, pop.n_rings, pop.n_probe_ops, max(10, n_customers // 50)
     )
     contacts = build_contacts(rng("contacts"), pop, params, space)
-    ident = protected_identities(rng("identity"), pop, space.random + contacts.n_random)
+    contacts = hidden.agent_contacts(plan, contacts, space.random + contacts.n_random)
+    n_phones = space.random + contacts.n_random + plan.n_agents
+    ident = protected_identities(rng("identity"), pop, n_phones)
 
     counts: dict[str, int] = {}
     counts["channels"] = write_table(channels_table(), out / "channels.parquet")
@@ -101,13 +107,15 @@ def generate_world(
         tables.customers_frame(pop, ident, registered_at), out / "customers.parquet"
     )
     device_ids = tables.device_ids(rng("device-ids"), len(devices.model))
-    first_seen = tables.device_first_seen(rng("first-seen"), apps, devices.owner_role)
+    first_seen = hidden.first_seen(
+        plan, apps, tables.device_first_seen(rng("first-seen"), apps, devices.owner_role)
+    )
     counts["applications"] = write_table(
         tables.applications_frame(pop, apps, devices, device_ids, first_seen, ident),
         out / "applications.parquet",
     )
     counts["bureau"] = write_table(tables.bureau_frame(apps), out / "bureau.parquet")
-    counts.update(_spending(seed, pop, months, params, out))
+    counts.update(_spending(seed, pop, months, params, out, plan))
     ev = device_events(rng("events"), pop, apps, registered_at)
     counts["device_events"] = write_table(
         tables.device_events_frame(ev, device_ids), out / "device_events.parquet"
@@ -124,11 +132,13 @@ def generate_world(
             rng("repayments"), rng("transcripts"), apps, book, ident, obs_us, params, out
         )
     )
+    types = hidden.fraud_types(plan, pop)
     counts["truth/persons"] = write_table(
-        tables.truth_persons_frame(pop), out / "truth" / "persons.parquet"
+        tables.truth_persons_frame(pop, types), out / "truth" / "persons.parquet"
     )
     counts["truth/applications"] = write_table(
-        tables.truth_applications_frame(pop, apps, devices), out / "truth" / "applications.parquet"
+        tables.truth_applications_frame(pop, apps, devices, types),
+        out / "truth" / "applications.parquet",
     )
 
     manifest = {
@@ -163,7 +173,12 @@ def _check_int(name: str, value: object, low: int, high: int) -> None:
 
 
 def _spending(
-    seed: int, pop: Population, months: int, params: WorldParams, out: Path
+    seed: int,
+    pop: Population,
+    months: int,
+    params: WorldParams,
+    out: Path,
+    plan: hidden.HiddenPlan,
 ) -> dict[str, int]:
     """Orders and card transactions, written block by block."""
     orders = BlockWriter(out / "orders.parquet")
@@ -171,6 +186,7 @@ def _spending(
     for b, lo in enumerate(range(0, pop.n, spending.BLOCK)):
         block = np.arange(lo, min(lo + spending.BLOCK, pop.n))
         traits = spending.Traits(pop, block, months, _Streams(seed)("tastes", b))
+        hidden.built_up(plan, traits)
         orders.write(
             spending.orders_block(
                 _Streams(seed)("orders", b), traits, params.orders_per_year, orders.rows + 1

@@ -10,6 +10,8 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from zhudai.world.difficulty import Difficulty, HiddenFraud
+
 
 class WorldParams(BaseModel):
     """User-changeable parameters of :func:`zhudai.world.generate_world`.
@@ -64,3 +66,18 @@ class WorldParams(BaseModel):
     retry_share: float = Field(
         0.25, ge=0, le=1, description="Rejected legitimate applicants who apply again."
     )
+    hidden: HiddenFraud = Field(
+        default_factory=HiddenFraud,
+        description="Fraud that hides (zhudai.world.hidden); none by default (easy).",
+    )
+
+    @classmethod
+    def at_difficulty(cls, level: Difficulty | str, **changes: object) -> WorldParams:
+        """The parameters with the hidden fraud of a named difficulty.
+
+        Examples
+        --------
+        >>> WorldParams.at_difficulty("easy") == WorldParams()
+        True
+        """
+        return cls(hidden=HiddenFraud.preset(level), **changes)  # type: ignore[arg-type]

@@ -33,6 +33,7 @@ class Role(IntEnum):
 
 
 FRAUD_TYPE_NAMES = ("none", "ring", "probing", "identity_theft")
+SHELL_EMPLOYER_SHARE = 0.7  # ring members who declare their ring's shell company
 
 
 @dataclass
@@ -224,7 +225,7 @@ def _employers(
     in_ring = ring_id >= 0
     shell = n_firms + 1 + ring_id
     return (
-        np.where(in_ring & (rng.random(n) < 0.7), shell, employer).astype(np.int64)
+        np.where(in_ring & (rng.random(n) < SHELL_EMPLOYER_SHARE), shell, employer).astype(np.int64)
         if n_rings
         else employer
     )

@@ -51,7 +51,9 @@ class Traits:
         self, pop: Population, idx: np.ndarray, months: int, rng: np.random.Generator
     ) -> None:
         self.idx = idx
-        self.days = months * _DAYS_PER_MONTH
+        # days of history before the application: one number, or one per customer of the
+        # block when some built theirs up shortly before applying (zhudai.world.hidden)
+        self.days: float | np.ndarray = months * _DAYS_PER_MONTH
         self.years = months / 12.0
         self.applied_at = pop.applied_at[idx]
         self.income_z = pop.income_z[idx]
@@ -77,7 +79,8 @@ class Traits:
 def _times(rng: np.random.Generator, t: Traits, who: np.ndarray) -> np.ndarray:
     """Timestamps before each person's application: weekend preference and night share."""
     m = len(who)
-    day = t.applied_at[who] // US_PER_DAY - 1 - (rng.random(m) * t.days).astype(np.int64)
+    days = t.days[who] if isinstance(t.days, np.ndarray) else t.days
+    day = t.applied_at[who] // US_PER_DAY - 1 - (rng.random(m) * days).astype(np.int64)
     wd = (day + 3) % 7
     to_weekend = rng.random(m) < t.p_weekend[who]
     weekend_day = day - (wd - 5) % 7 + rng.integers(0, 2, m)

@@ -12,12 +12,18 @@ import polars as pl
 
 from zhudai.geohash import geohash
 from zhudai.times import US_PER_DAY
-from zhudai.world.applications import REJECT_REASONS, Applications, Devices
+from zhudai.world.applications import (
+    LEGIT_DEVICE_LEAD_DAYS,
+    REJECT_REASONS,
+    Applications,
+    Devices,
+)
 from zhudai.world.catalog import CITIES, OCCUPATIONS, PRODUCT_CODES
 from zhudai.world.events import EVENT_TYPES
 from zhudai.world.geo import ip_city, ip_strings
+from zhudai.world.hidden import FraudTypes
 from zhudai.world.identity import ProtectedIdentities
-from zhudai.world.population import FRAUD_TYPE_NAMES, Population, Role
+from zhudai.world.population import Population, Role
 from zhudai.world.relations import RELATIONS, Contacts
 from zhudai.world.timeutil import as_datetime
 from zhudai.world.writer import label_column
@@ -85,7 +91,7 @@ def device_first_seen(
     np.minimum.at(first, apps.device, apps.applied_at)
     lead_days = np.where(
         owner_role == Role.LEGIT,
-        rng.exponential(400.0, n_devices),
+        rng.exponential(LEGIT_DEVICE_LEAD_DAYS, n_devices),
         rng.uniform(0.01, 10.0, n_devices),
     )
     lead_days = np.where(owner_role == Role.PROBING, rng.uniform(0.01, 1.0, n_devices), lead_days)
@@ -173,7 +179,7 @@ def contacts_frame(contacts: Contacts, ident: ProtectedIdentities, n: int) -> pl
     )
 
 
-def truth_persons_frame(pop: Population) -> pl.DataFrame:
+def truth_persons_frame(pop: Population, types: FraudTypes) -> pl.DataFrame:
     return pl.DataFrame(
         {
             "customer_id": np.arange(1, pop.n + 1, dtype=np.int64),
@@ -183,19 +189,20 @@ def truth_persons_frame(pop: Population) -> pl.DataFrame:
             "impulsivity": pop.impulsivity,
             "fraud_intent": pop.fraud_intent,
             "ring_id": pl.Series(pop.ring_id + 1).set(pl.Series(pop.ring_id < 0), None),
-            "fraud_type": label_column(FRAUD_TYPE_NAMES, pop.role),
+            "fraud_type": label_column(types.names, types.code),
         }
     )
 
 
-def truth_applications_frame(pop: Population, apps: Applications, devices: Devices) -> pl.DataFrame:
-    role = pop.role[apps.cust]
+def truth_applications_frame(
+    pop: Population, apps: Applications, devices: Devices, types: FraudTypes
+) -> pl.DataFrame:
     ring = pop.ring_id[apps.cust]
     return pl.DataFrame(
         {
             "application_id": np.arange(1, apps.n + 1, dtype=np.int64),
-            "is_fraud": role != Role.LEGIT,
-            "fraud_type": label_column(FRAUD_TYPE_NAMES, role),
+            "is_fraud": types.is_fraud[apps.cust],
+            "fraud_type": label_column(types.names, types.code[apps.cust]),
             "ring_id": pl.Series(ring + 1).set(pl.Series(ring < 0), None),
             "probing_device": devices.owner_role[apps.device] == Role.PROBING,
             "true_pd": apps.true_pd,
