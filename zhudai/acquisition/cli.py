@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 
 import typer
 
@@ -67,7 +68,6 @@ def report(
     expected loss, profit and ROI by channel, product or funder, and a budget recommendation;
     prints the tables and, last, one JSON line {as_of, tables, budget}."""
     from dataclasses import asdict
-    from datetime import date
     from pathlib import Path
 
     from zhudai.acquisition.channel_economics import (
@@ -81,15 +81,9 @@ def report(
     groups = GROUPS if by == "all" else (by,)
     if by != "all" and by not in GROUPS:
         raise InvalidInputError("by", f"must be one of channel, product, funder, all; got {by!r}")
-    if as_of is None:
-        day = book_as_of()
-        if day is None:
-            raise InvalidInputError("as_of", "the loan book has no daily close yet; give --as-of")
-    else:
-        try:
-            day = date.fromisoformat(as_of)
-        except ValueError:
-            raise InvalidInputError("as_of", f"must be a date YYYY-MM-DD; got {as_of!r}") from None
+    day = book_as_of() if as_of is None else _day(as_of)
+    if day is None:
+        raise InvalidInputError("as_of", "the loan book has no daily close yet; give --as-of")
     tables = {g: economics(g, as_of=day) for g in groups}
     channel = tables.get("channel")
     moves = budget_recommendation(channel, shift) if channel is not None else []
@@ -108,3 +102,33 @@ def report(
             ensure_ascii=False,
         )
     )
+
+
+@app.command("cross-sell")
+def cross_sell(
+    world: str = typer.Option(..., help="The generated world whose people answer the offers."),
+    as_of: str | None = typer.Option(
+        None, "--as-of", help="Day of the offers YYYY-MM-DD (default: the book's last close)."
+    ),
+) -> None:
+    """Offer cash installment to the store's good air-ticket installment customers and measure
+    take-up and risk against the directly acquired cash loans; prints, last, one JSON line."""
+    from pathlib import Path
+
+    from zhudai.acquisition.channel_economics import book_as_of
+    from zhudai.acquisition.evaluation import evaluate_cross_sell
+    from zhudai.exceptions import MissingFileError
+
+    if not (Path(world) / "world.json").is_file():
+        raise MissingFileError("world", world)
+    day = book_as_of() if as_of is None else _day(as_of)
+    if day is None:
+        raise InvalidInputError("as_of", "the loan book has no daily close yet; give --as-of")
+    typer.echo(json.dumps(evaluate_cross_sell(world, day), sort_keys=True))
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInputError("as_of", f"must be a date YYYY-MM-DD; got {text!r}") from None

@@ -12,7 +12,7 @@ from zhudai.acquisition.channel_economics import (
     budget_recommendation,
     economics,
 )
-from zhudai.acquisition.evaluation import evaluate_day
+from zhudai.acquisition.evaluation import evaluate_cross_sell, evaluate_day
 from zhudai.acquisition.report import write_report
 
 
@@ -45,4 +45,15 @@ def run_stage(ctx: Any) -> list[str]:
             f"  refused after push {day_result.push_rejection:.1%}"
             f"  violations {len(day_result.violations)}"
         )
+    x = evaluate_cross_sell(world, day, url)
+    ctx.artifacts["cross_sell"] = x
+    lines.append(
+        f"cash-installment offers to good air-ticket customers: {x['offers']:,} offered,"
+        f" take-up {_pct(x['take_up_rate'])}, true PD of takers {_pct(x['cross_sell_true_pd'])}"
+        f" vs directly acquired cash loans {_pct(x['direct_cash_true_pd'])}"
+    )
     return lines
+
+
+def _pct(v: float | None) -> str:
+    return "n/a" if v is None else f"{v:.1%}"

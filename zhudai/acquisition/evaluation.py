@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import tempfile
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import polars as pl
 from sklearn.linear_model import LogisticRegression
+from sqlalchemy import select
 
 from zhudai.acquisition.acceptance import AcceptanceModel, FunderDecision
 from zhudai.acquisition.allocation import (
@@ -30,11 +32,16 @@ from zhudai.acquisition.allocation import (
     random_allocate,
     violations,
 )
+from zhudai.acquisition.cross_sell import OFFERED_PRODUCT, cash_offer_list
 from zhudai.acquisition.economics import accepted_value
 from zhudai.acquisition.terms import Candidate, Market, load_market
 from zhudai.features.report import LABELS_FILE
+from zhudai.loans.labels import book_labels
+from zhudai.store.db import get_engine
+from zhudai.store.models import Loan
 from zhudai.world import generate_world
 from zhudai.world.banks import SimulatedBanks
+from zhudai.world.cross_sell import CashOfferResponses
 
 #: Grades by the facilitator's PD (upper bounds), the language banks' appetites use.
 GRADE_BANDS: tuple[tuple[str, float], ...] = (("A", 0.03), ("B", 0.06), ("C", 0.10), ("D", 1.01))
@@ -205,3 +212,50 @@ def simulate(customers: int, seed: int, tightness: float = DEFAULT_TIGHTNESS) ->
 def _shares(amounts: dict[str, float]) -> dict[str, float]:
     total = sum(amounts.values())
     return {k: round(v / total, 4) if total else 0.0 for k, v in amounts.items()}
+
+
+def evaluate_cross_sell(
+    world_dir: str | Path, as_of: date, url: str | None = None
+) -> dict[str, Any]:
+    """Offer cash installment to the store's qualifying air-ticket customers on ``as_of`` and
+    let the world's people answer: take-up, and the risk of those who took it (the world's true
+    PD and a drawn outcome) next to the book's directly acquired cash-installment loans."""
+    offers = cash_offer_list(as_of, url)
+    responses = CashOfferResponses.of_world(world_dir).respond(
+        offers["customer_id"].to_list(), [as_of] * offers.height
+    )
+    took = responses.filter(pl.col("took_up"))
+    truth = pl.read_parquet(
+        Path(world_dir) / "truth" / "applications.parquet", columns=["application_id", "true_pd"]
+    )
+    apps = pl.read_parquet(
+        Path(world_dir) / "applications.parquet",
+        columns=["application_id", "product_code", "status"],
+    )
+    direct = apps.filter(
+        (pl.col("product_code") == OFFERED_PRODUCT) & (pl.col("status") == "approved")
+    ).join(truth, on="application_id")
+    labels = book_labels(as_of, url)
+    with get_engine(url).connect() as conn:
+        cash_apps = {
+            a
+            for (a,) in conn.execute(
+                select(Loan.application_id).where(Loan.product_code == OFFERED_PRODUCT)
+            )
+        }
+    booked = labels.filter(pl.col("application_id").is_in(list(cash_apps)))
+    return {
+        "offers": offers.height,
+        "take_up_rate": _mean(responses["took_up"].cast(pl.Float64)),
+        "cross_sell_true_pd": _mean(took["true_pd"]),
+        "cross_sell_bad_rate": _mean(took["bad"].cast(pl.Float64)),
+        "offered_true_pd": _mean(responses["true_pd"]),
+        "direct_cash_true_pd": _mean(direct["true_pd"]),
+        "direct_cash_bad_rate": _mean(booked["bad"].cast(pl.Float64)),
+    }
+
+
+def _mean(values: pl.Series) -> float | None:
+    """The mean rounded for the report; ``None`` over nothing (absent, not zero)."""
+    m = values.mean()
+    return None if m is None else round(float(m), 4)  # type: ignore[arg-type]

@@ -159,6 +159,17 @@ def generate_world(
     return out
 
 
+def population_of(world_dir: str | Path) -> tuple[Population, WorldParams, int]:
+    """The people of a generated world, rebuilt from its manifest with the same streams (for
+    simulations that ask them something new, e.g. a cross-sell offer), its params and seed."""
+    manifest = json.loads((Path(world_dir) / MANIFEST).read_text())
+    params = WorldParams.model_validate(manifest["params"])
+    rng = _Streams(int(manifest["seed"]))
+    pop = build_population(rng("people"), int(manifest["customers"]), params)
+    hidden.plan_hidden(rng("hidden"), pop, params)
+    return pop, params, int(manifest["seed"])
+
+
 def observation_date(world_dir: str | Path) -> date:
     """The last day observed in a generated world (from its manifest)."""
     manifest = json.loads((Path(world_dir) / MANIFEST).read_text())
