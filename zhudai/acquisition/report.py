@@ -11,23 +11,7 @@ import plotly.graph_objects as go
 import polars as pl
 
 from zhudai.acquisition.channel_economics import GROUPS, BudgetMove
-
-_CSS = """
-body{font-family:system-ui,sans-serif;margin:2em;color:#222;max-width:1200px}
-table{border-collapse:collapse;margin:0.5em 0 1.5em;font-size:12px}
-td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}
-th{background:#f0f3f7}h2{border-bottom:2px solid #4a78b0;padding-bottom:4px}
-.note{color:#555;font-size:13px}
-"""
-
-
-def _table(frame: pl.DataFrame) -> str:
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in frame.columns)
-    rows = []
-    for row in frame.iter_rows():
-        cells = ("" if v is None else f"{v:,.4f}" if isinstance(v, float) else str(v) for v in row)
-        rows.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
-    return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
+from zhudai.html_report import PAGE_CSS, html_table
 
 
 def _figure(frame: pl.DataFrame, by: str) -> go.Figure:
@@ -45,7 +29,7 @@ def write_report(
     """Write the page for ``tables`` (by grouping name) and the budget ``moves``."""
     parts = [
         "<!doctype html><html><head><meta charset='utf-8'>",
-        f"<title>zhudai channel economics</title><style>{_CSS}</style></head><body>",
+        f"<title>zhudai channel economics</title><style>{PAGE_CSS}</style></head><body>",
         f"<h1>Channel economics as of {as_of.isoformat()}</h1>",
         "<p class='note'>Acquisition cost by each channel's cost model; revenue is the service "
         "fee (APR less the funder's price on the average balance); expected loss is the "
@@ -61,7 +45,7 @@ def write_report(
         fig = _figure(tables[by], by)
         parts.append(fig.to_html(full_html=False, include_plotlyjs=first))
         first = False
-        parts.append(_table(tables[by]))
+        parts.append(html_table(tables[by]))
     if moves:
         parts.append("<h2>Budget recommendation</h2>")
         parts.append(
@@ -70,7 +54,7 @@ def write_report(
             "the channel's average ROI (an upper bound where returns diminish).</p>"
         )
         parts.append(
-            _table(
+            html_table(
                 pl.DataFrame(
                     [m.__dict__ for m in moves],
                     schema={

@@ -20,16 +20,6 @@ app = typer.Typer(
 )
 
 
-#: Characters ``json.dumps(ensure_ascii=False)`` keeps raw that line splitters (``str.splitlines``,
-#: JavaScript) read as line ends; escaped, one answer stays one line.
-_LINE_BREAKS = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
-
-
-def _one_line(answer: dict[str, Any]) -> str:
-    """``answer`` as one JSON line (Chinese text kept readable)."""
-    return json.dumps(answer, ensure_ascii=False).translate(_LINE_BREAKS)
-
-
 def guard_lines(lines: TextIO, out: TextIO, guard: ComplianceGuard) -> Counter[str]:
     """Judge each JSON line of ``lines`` in order, one answer line each on ``out``: an allowed
     action counts towards the day's limits, a blocked or invalid one does not. A line that is
@@ -38,6 +28,7 @@ def guard_lines(lines: TextIO, out: TextIO, guard: ComplianceGuard) -> Counter[s
     from zhudai.collections.guard import GuardDecision
     from zhudai.collections.rules import RuleId
     from zhudai.exceptions import InvalidInputError
+    from zhudai.json_lines import one_line, read_object
 
     counts: Counter[str] = Counter()
     for number, line in enumerate(lines, start=1):
@@ -45,14 +36,7 @@ def guard_lines(lines: TextIO, out: TextIO, guard: ComplianceGuard) -> Counter[s
             continue
         raw: Any = None
         try:
-            try:
-                raw = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InvalidInputError(
-                    "json", f"not valid JSON ({exc.msg} at column {exc.colno})"
-                ) from None
-            if not isinstance(raw, dict):
-                raise InvalidInputError("json", "must be a JSON object")
+            raw = read_object(line)
             decision = guard.propose(raw)
         except InvalidInputError as exc:
             ident = raw.get("action_id") if isinstance(raw, dict) else None
@@ -63,7 +47,7 @@ def guard_lines(lines: TextIO, out: TextIO, guard: ComplianceGuard) -> Counter[s
                 reason=f"line {number}: {exc}",
             )
         counts[decision.rule.value if decision.rule else "allowed"] += 1
-        out.write(_one_line(decision.model_dump(mode="json")) + "\n")
+        out.write(one_line(decision.model_dump(mode="json")) + "\n")
     return counts
 
 

@@ -45,10 +45,17 @@ def read_truth(world_dir: str | Path) -> pl.DataFrame:
     )
 
 
+def _cuts(p: np.ndarray) -> np.ndarray:
+    """Candidate cut-offs: the scores floored to 3 decimals, so each cut is at or below the
+    scores it was chosen for (rounded, a score of 0.9996 made the cut 1.000, which flagged
+    nobody, and the search fell back to 0: everyone)."""
+    return np.unique(np.floor(p * 1000) / 1000)
+
+
 def _best_threshold(y: np.ndarray, p: np.ndarray) -> float:
     """Cut-off with the best F1 on held-out scores (ties: the higher cut-off)."""
     best, best_f1 = 0.5, -1.0
-    for cut in np.unique(np.round(p, 3)):
+    for cut in _cuts(p):
         pred = p >= cut
         tp = float(np.sum(pred & (y == 1)))
         f1 = 2 * tp / max(float(pred.sum()) + float(y.sum()), 1.0)
@@ -63,7 +70,7 @@ def _review_threshold(
     """Lowest cut-off at or below ``block`` whose held-out precision (share of fraud among
     scores at or above it) is still ``precision``; ``block`` itself if none is lower."""
     best = block
-    for cut in np.unique(np.round(p, 3)):
+    for cut in _cuts(p):
         if cut >= best:
             break
         pred = p >= cut

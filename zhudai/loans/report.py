@@ -16,6 +16,7 @@ from pathlib import Path
 import plotly.graph_objects as go
 import polars as pl
 
+from zhudai.html_report import PAGE_CSS, html_table
 from zhudai.loans.analytics import (
     BUCKETS,
     FPD_DAYS,
@@ -26,14 +27,6 @@ from zhudai.loans.analytics import (
     matrix_wide,
     vintage_curves,
 )
-
-_CSS = """
-body{font-family:system-ui,sans-serif;margin:2em;color:#222;max-width:1200px}
-table{border-collapse:collapse;margin:0.5em 0 1.5em;font-size:12px}
-td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}
-th{background:#f0f3f7}h2{border-bottom:2px solid #4a78b0;padding-bottom:4px}
-.note{color:#555;font-size:13px}
-"""
 
 #: The vintage charts: (column, title).
 VINTAGE_CHARTS = (
@@ -60,23 +53,6 @@ TABLES = (
 )
 
 _PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
-
-
-def _table(frame: pl.DataFrame, limit: int = 200) -> str:
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in frame.columns)
-    rows = []
-    for row in frame.head(limit).iter_rows():
-        cells = []
-        for v in row:
-            text = "" if v is None else f"{v:.4f}" if isinstance(v, float) else str(v)
-            cells.append(f"<td>{html.escape(text)}</td>")
-        rows.append(f"<tr>{''.join(cells)}</tr>")
-    more = (
-        f"<p class='note'>first {limit} of {frame.height} rows; all in the CSV</p>"
-        if frame.height > limit
-        else ""
-    )
-    return f"<table><tr>{head}</tr>{''.join(rows)}</table>{more}"
 
 
 def _vintage_figure(result: PortfolioAnalytics, metric: str, title: str) -> go.Figure:
@@ -205,7 +181,7 @@ def write_html(result: PortfolioAnalytics, path: Path, title: str = "zhudai port
             "vintage",
             f"Vintage: DPD{t}+ by booking month and MOB",
             [_vintage_figure(result, m, title) for m, title in VINTAGE_CHARTS],
-            _table(result.vintage),
+            html_table(result.vintage),
         ),
         (
             "roll",
@@ -214,11 +190,16 @@ def write_html(result: PortfolioAnalytics, path: Path, title: str = "zhudai port
                 _roll_figure(result, "share", "Roll-rate matrix by count (row shares)"),
                 _roll_figure(result, "balance_share", "Roll-rate matrix by balance (row shares)"),
             ],
-            _table(matrix_wide(result.roll_rates, "loans"))
+            html_table(matrix_wide(result.roll_rates, "loans"))
             if result.roll_rates.height
             else "<p>no loan on book at two month-ends yet</p>",
         ),
-        ("flow", "Flow rates", [_flow_figure(result)], _chain(result) + _table(result.flow_rates)),
+        (
+            "flow",
+            "Flow rates",
+            [_flow_figure(result)],
+            _chain(result) + html_table(result.flow_rates),
+        ),
         (
             "fpd",
             "First payment default: FPD7 and FPD30",
@@ -226,16 +207,16 @@ def write_html(result: PortfolioAnalytics, path: Path, title: str = "zhudai port
                 _fpd_figure(result.fpd_by_channel, "channel"),
                 _fpd_figure(result.fpd_by_product, "product"),
             ],
-            _table(result.fpd_total)
-            + _table(result.fpd_by_channel)
-            + _table(result.fpd_by_product)
-            + _table(result.fpd_by_channel_product),
+            html_table(result.fpd_total)
+            + html_table(result.fpd_by_channel)
+            + html_table(result.fpd_by_product)
+            + html_table(result.fpd_by_channel_product),
         ),
     ]
     mismatches = result.bucket_mismatches.height
     parts = [
         "<!doctype html><html><head><meta charset='utf-8'>",
-        f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>",
+        f"<title>{html.escape(title)}</title><style>{PAGE_CSS}</style></head><body>",
         f"<h1>{html.escape(title)} as of {result.as_of.isoformat()}</h1>",
         f"<p>{result.loans:,} loans booked by then, principal {result.principal:,.2f}. "
         "Days past due from the installments' due and paid dates (every loan has them); "
