@@ -10,6 +10,8 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from zhudai.world.shock_params import ChannelShift, MacroShock
+
 
 class WorldParams(BaseModel):
     """User-changeable parameters of :func:`zhudai.world.generate_world`.
@@ -63,4 +65,10 @@ class WorldParams(BaseModel):
     )
     retry_share: float = Field(
         0.25, ge=0, le=1, description="Rejected legitimate applicants who apply again."
+    )
+    macro_shock: MacroShock | None = Field(
+        None, description="A month of economic stress (zhudai.world.shocks); off by default."
+    )
+    channel_shift: ChannelShift | None = Field(
+        None, description="A channel-mix shift from a date (zhudai.world.shocks); off by default."
     )
