@@ -19,7 +19,7 @@ from zhudai.fraud.engine import FraudEngine, FraudThresholds
 from zhudai.fraud.evaluation import attempts_to_catch, metrics, train_fraud_model
 from zhudai.fraud.replay import RULE_NAMES, load_applications, rejudge, replay
 from zhudai.fraud.signals import SIGNAL_NAMES
-from zhudai.fraud.trends import TrendSettings, baseline_alerts, build_trends, write_html
+from zhudai.fraud.trends import TrendSettings, build_trends, write_html
 
 
 @pytest.fixture(scope="module")
@@ -110,16 +110,6 @@ def test_trained_model_scores_live_and_rejudging_equals_a_live_replay(small_worl
     )
     for col in ["is_fraud_pred", "hits", *(f"hit_{r}" for r in RULE_NAMES)]:
         assert again[col].to_list() == live[col].to_list(), col
-
-
-def test_baseline_alerts_fire_on_a_spike_only():
-    days = pl.date_range(pl.date(2024, 1, 1), pl.date(2024, 1, 30), "1d", eager=True)
-    values = [0.01 + 0.001 * (i % 3) for i in range(30)]
-    values[25] = 0.2
-    daily = pl.DataFrame({"day": days, "hit_x": values})
-    alerts = baseline_alerts(daily, ["hit_x"], TrendSettings(), min_sigma=0.005)
-    assert alerts["day"].to_list() == [days[25]]
-    assert alerts["direction"].to_list() == ["up"]
 
 
 def test_trends_report_is_offline_html(results, tmp_path):
@@ -216,12 +206,13 @@ def test_cli_evaluate_contract_prints_metrics_as_last_line():
 
 
 def test_thin_days_raise_no_rate_alert():
-    """Two applications that both hit a rule make a 100% day, which is not evidence."""
+    """Two applications that both hit a rule make a 100% day, which is not evidence; a day on
+    which every one of a hundred applications hits is."""
     start = datetime(2024, 1, 1, 12)
     rows = []
-    for day in range(30):
-        n = 2 if day == 25 else 100
-        hits = n if day == 25 else day % 3  # a steady ~1-2% except the thin day
+    for day in range(42):
+        n = 2 if day == 30 else 100
+        hits = n if day == 30 else day % 3  # a steady ~1-2% except the thin day
         rows += [
             {
                 "applied_at": start + timedelta(days=day, minutes=i),
@@ -235,6 +226,10 @@ def test_thin_days_raise_no_rate_alert():
         ]
     report = build_trends(pl.DataFrame(rows))
     assert report.alerts.filter(pl.col("metric") == "hit_x").height == 0
-    spiky = [r | {"hit_x": True} if r["applied_at"].day == 20 else r for r in rows]
+    spiky = [
+        r | {"hit_x": True} if r["applied_at"].day == 5 and r["applied_at"].month == 2 else r
+        for r in rows
+    ]
     alerts = build_trends(pl.DataFrame(spiky)).alerts.filter(pl.col("metric") == "hit_x")
-    assert alerts["day"].to_list() == [date(2024, 1, 20)]
+    assert alerts["day"].to_list() == [date(2024, 2, 5)]
+    assert alerts["kind"].to_list() == ["rule"] and alerts["direction"].to_list() == ["up"]

@@ -1,0 +1,129 @@
+"""Weekly PSI of a score and CSI of each input against a baseline distribution.
+
+PSI is the scorecard's formula (:func:`zhudai.scorecard.metrics.psi_from_counts`) over bins at
+the baseline's deciles (text inputs: one bin per value), with half an observation added to
+every bin: a week of a hundred rows that happens to miss a 5% bin is not an infinite shift.
+The baseline is the model's development sample when one is given, else the first
+``BASELINE_WEEKS`` weeks of the data. A week alerts when its index is ``PSI_SHIFTED`` or more
+(0.1-0.25 is "watch" and only shown) *and* above what sampling alone gives at that size: with
+``b`` bins, ``n`` rows and a baseline of ``N``, PSI is about ``chi2(b - 1) * (1/n + 1/N)``, so
+the noise floor is its ``1 - NOISE_ALPHA`` quantile. Weeks under ``MIN_WEEK_ROWS`` get no index.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import numpy as np
+import polars as pl
+from scipy.stats import chi2
+
+from zhudai.monitoring.seasonal import ALERT_SCHEMA, incidents
+from zhudai.scorecard.metrics import psi_from_counts
+
+PSI_WATCH = 0.10  # below: stable
+PSI_SHIFTED = 0.25  # from here: shifted, an alert
+MIN_WEEK_ROWS = 50  # rows a week needs for its PSI
+BASELINE_WEEKS = 4  # weeks of data used as the baseline when no development sample is given
+N_BINS = 10  # decile bins of a numeric value
+SMOOTHING = 0.5  # observations added to every bin
+NOISE_ALPHA = 1e-4  # a week alerts only above this upper quantile of the sampling noise
+
+
+def binned_counts(expected: pl.Series, actual: pl.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Counts of both samples in the baseline's decile bins (numbers) or values (text)."""
+    e, a = expected.drop_nulls(), actual.drop_nulls()
+    if e.dtype.is_numeric() and a.dtype.is_numeric():
+        ev, av = e.cast(pl.Float64).to_numpy(), a.cast(pl.Float64).to_numpy()
+        edges = np.unique(np.quantile(ev, np.linspace(0, 1, N_BINS + 1)[1:-1]))
+        size = len(edges) + 1
+        return (
+            np.bincount(np.searchsorted(edges, ev, side="right"), minlength=size),
+            np.bincount(np.searchsorted(edges, av, side="right"), minlength=size),
+        )
+    levels = {v: i for i, v in enumerate(sorted(set(e.cast(pl.Utf8)) | set(a.cast(pl.Utf8))))}
+    return (
+        np.bincount([levels[v] for v in e.cast(pl.Utf8)], minlength=len(levels)),
+        np.bincount([levels[v] for v in a.cast(pl.Utf8)], minlength=len(levels)),
+    )
+
+
+def stability_index(expected: pl.Series, actual: pl.Series) -> float:
+    """Smoothed PSI of ``actual`` against ``expected``.
+
+    Examples
+    --------
+    Counts 2, 2 against 1, 3, smoothed to 2.5, 2.5 and 1.5, 3.5:
+    ``(0.3 - 0.5) ln(0.3 / 0.5) + (0.7 - 0.5) ln(0.7 / 0.5)``
+
+    >>> e, a = pl.Series(["a", "a", "b", "b"]), pl.Series(["a", "b", "b", "b"])
+    >>> round(stability_index(e, a), 5)
+    0.16946
+    """
+    ec, ac = binned_counts(expected, actual)
+    return psi_from_counts(ec + SMOOTHING, ac + SMOOTHING)
+
+
+def noise_floor(bins: int, rows: int, baseline_rows: int) -> float:
+    """The PSI that sampling alone exceeds with probability ``NOISE_ALPHA``.
+
+    Examples
+    --------
+    >>> round(noise_floor(10, 100, 400), 4)
+    0.4215
+    """
+    return float(chi2.ppf(1 - NOISE_ALPHA, max(bins - 1, 1)) * (1 / rows + 1 / baseline_rows))
+
+
+def weekly_stability(
+    frame: pl.DataFrame, columns: list[str], baseline: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """One row per week (Monday) and column: rows, PSI against the baseline, its noise floor.
+
+    ``frame`` needs ``decided_at`` and ``columns``; ``baseline`` (same columns) defaults to the
+    first ``BASELINE_WEEKS`` weeks of ``frame``, whose own PSI is still shown.
+    """
+    weeks = frame.with_columns(pl.col("decided_at").dt.truncate("1w").dt.date().alias("week"))
+    if baseline is None:
+        first = weeks["week"].min()
+        baseline = weeks.filter(pl.col("week") < first + timedelta(weeks=BASELINE_WEEKS))
+    out = []
+    for (week,), part in weeks.group_by("week", maintain_order=True):
+        for col in columns:
+            x, base = part[col].drop_nulls(), baseline[col].drop_nulls()
+            value = floor = None
+            if x.len() >= MIN_WEEK_ROWS and base.len():
+                ec, ac = binned_counts(base, x)
+                value = psi_from_counts(ec + SMOOTHING, ac + SMOOTHING)
+                floor = noise_floor(len(ec), x.len(), base.len())
+            out.append({"week": week, "column": col, "rows": x.len(), "psi": value, "noise": floor})
+    schema = {
+        "week": pl.Date,
+        "column": pl.Utf8,
+        "rows": pl.Int64,
+        "psi": pl.Float64,
+        "noise": pl.Float64,
+    }
+    return pl.DataFrame(out, schema=schema).sort("week", "column")
+
+
+def stability_alerts(weekly: pl.DataFrame, kind: str = "stability") -> pl.DataFrame:
+    """An alert per run of weeks in which a column's PSI is at least ``PSI_SHIFTED`` and its noise
+    floor (``expected`` in the alert), dated on the Sunday that closes the run's first week
+    (when the week's index can first be computed)."""
+    found = []
+    for (col,), part in weekly.sort("week").group_by("column", maintain_order=True):
+        values = part["psi"].fill_null(0.0).to_numpy()
+        bar = np.maximum(part["noise"].fill_null(np.inf).to_numpy(), PSI_SHIFTED)
+        ends = part["week"] + timedelta(days=6)
+        found += incidents(
+            ends,
+            values,
+            bar,
+            np.full(len(values), np.nan),
+            values >= bar,
+            kind,
+            f"psi:{col}",
+            "up",
+        )
+    return pl.DataFrame(found, schema=ALERT_SCHEMA).sort("day", "metric")
