@@ -41,6 +41,7 @@ SUBCOMMANDS: tuple[tuple[str, str], ...] = (
     ("apikey", "zhudai.api.cli:apikey_app"),
     ("serve", "zhudai.api.cli:serve_app"),
     ("audit", "zhudai.audit.cli:app"),
+    ("monitor", "zhudai.monitoring.cli:app"),
 )
 
 

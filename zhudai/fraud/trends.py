@@ -36,7 +36,7 @@ class TrendSettings:
     k: float = K_SPREADS
     hit_floor: int = COUNT_FLOOR
     velocity_floor: int = COUNT_FLOOR
-    min_cluster_size: int = 3
+    min_cluster_size: int = 2
     growth_days: int = 7
 
 

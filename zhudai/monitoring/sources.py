@@ -12,6 +12,8 @@ Both give the frame of :mod:`zhudai.monitoring.contract`; nothing here reads ``t
 
 from __future__ import annotations
 
+import json
+from datetime import date
 from pathlib import Path
 
 import polars as pl
@@ -51,9 +53,23 @@ def rule_hits(results: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def from_files(folder: str | Path, fraud_results: pl.DataFrame) -> pl.DataFrame:
+def application_window_end(folder: str | Path) -> date | None:
+    """The first day after a generated world's application window (from its ``world.json``),
+    or None for a folder without one: only late retries arrive after it."""
+    manifest = Path(folder) / "world.json"
+    if not manifest.exists():
+        return None
+    params = json.loads(manifest.read_text())["params"]
+    start = date.fromisoformat(params["start"])
+    month = start.month - 1 + int(params["application_months"])
+    return date(start.year + month // 12, month % 12 + 1, start.day)
+
+
+def from_files(
+    folder: str | Path, fraud_results: pl.DataFrame, until: date | None = None
+) -> pl.DataFrame:
     """Monitored decisions of the historical policy in a bank's files, with the rule hits of
-    ``fraud_results`` (a replay of the same applications)."""
+    ``fraud_results`` (a replay of the same applications); only those before ``until``."""
     d = Path(folder)
     path = d / "applications.parquet"
     if not path.exists():
@@ -90,6 +106,8 @@ def from_files(folder: str | Path, fraud_results: pl.DataFrame) -> pl.DataFrame:
         "bad",
         *(pl.col(c).alias(INPUT_PREFIX + c) for c in FILE_INPUTS),
     ).sort("decided_at")
+    if until is not None:
+        out = out.filter(pl.col("decided_at").dt.date() < until)
     return check_decisions(out)
 
 
