@@ -169,7 +169,7 @@ def test_live_path_never_reads_truth():
 def test_cluster_growth_flags_new_fast_and_suspicious_clusters():
     from datetime import datetime, timedelta
 
-    from zhudai.fraud.trends import cluster_growth
+    from zhudai.fraud.trends import cluster_alerts, cluster_growth
 
     t0 = datetime(2024, 1, 1)
     rows = []
@@ -181,11 +181,15 @@ def test_cluster_growth_flags_new_fast_and_suspicious_clusters():
         rows, schema=["device_id", "customer_id", "applied_at", "is_fraud_pred"], orient="row"
     ).with_columns(pl.lit(0.0).alias("ring_score"), pl.lit(None, pl.Utf8).alias("ring_community"))
     out = cluster_growth(frame, TrendSettings())
-    ring = out.filter(pl.col("cluster") == "ring")
-    assert ring["new"].to_list() == [True] and ring["fast"].to_list() == [True]
-    assert ring["suspicious"].to_list() == [True] and ring["size"].to_list() == [4]
+    ring = out.filter(pl.col("cluster") == "ring")  # two on day 0, two more on day 1
+    assert ring["size"].to_list() == [2, 4] and ring["new"].to_list() == [True, False]
+    assert ring["fast"].to_list() == [True, True]
+    assert ring["suspicious"].to_list() == [False, True]  # flagged from its fourth member on
     family = out.filter(pl.col("cluster") == "family")
     assert not family["fast"].any() and not family["suspicious"].any()
+    alerts = cluster_alerts(out)  # one alert, the day the ring became suspicious
+    assert alerts["metric"].to_list() == ["cluster ring"]
+    assert alerts["day"].to_list() == [date(2024, 1, 2)] and alerts["direction"][0] == "growing"
 
 
 def test_cli_evaluate_contract_prints_metrics_as_last_line():
