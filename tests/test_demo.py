@@ -27,6 +27,7 @@ def test_demo_runs_every_stage(tmp_path: Path, capsys: pytest.CaptureFixture[str
         "fraud_results_path",
         "decision_policy",
         "reconciliation_path",
+        "monitoring_report_path",
     }
     assert expected <= set(art), expected - set(art)
     names = [name for name, _ in STAGES]
@@ -41,6 +42,7 @@ def test_demo_runs_every_stage(tmp_path: Path, capsys: pytest.CaptureFixture[str
         "decisions",
         "loans",
         "bcard",
+        "monitoring",
     ]
     finished = [printed.index(f"{name} done in") for name in names]  # each ran, in this order
     assert finished == sorted(finished)
