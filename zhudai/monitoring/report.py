@@ -42,15 +42,15 @@ class MonitoringReport:
     def summary(self) -> dict[str, Any]:
         """``alerts``, ``weeks`` covered, ``alerts_per_week``, the most alerts raised in one
         calendar week (Monday-Sunday) and ``by_kind`` (for the CLI line)."""
-        days = self.daily["day"]
-        weeks = ((days.max() - days.min()).days + 1) / 7 if days.len() else 0.0  # type: ignore[operator]
+        first, last = self.daily.select(pl.col("day").min(), pl.col("day").max().alias("b")).row(0)
+        weeks = ((last - first).days + 1) / 7 if self.daily.height else 0.0
         by_kind = dict(sorted(self.alerts.group_by("kind").len().iter_rows()))
         per_week = self.alerts.group_by(pl.col("day").dt.truncate("1w")).len()
         return {
             "alerts": self.alerts.height,
             "weeks": round(weeks, 1),
             "alerts_per_week": round(self.alerts.height / weeks, 3) if weeks else 0.0,
-            "max_alerts_in_a_week": int(per_week["len"].max() or 0) if per_week.height else 0,
+            "max_alerts_in_a_week": int(per_week["len"].max() or 0),  # type: ignore[arg-type]
             "by_kind": by_kind,
             "units": sorted(self.daily["unit"].unique().to_list()),
         }

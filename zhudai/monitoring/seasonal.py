@@ -113,7 +113,10 @@ def seasonal_alerts(daily: pl.DataFrame, rule: SeasonalRule) -> pl.DataFrame:
     rows: list[dict[str, object]] = []
     if daily.height == 0:
         return pl.DataFrame(schema=ALERT_SCHEMA)
-    days = pl.date_range(daily["day"].min(), daily["day"].max(), "1d", eager=True)
+    first, last = daily.select(pl.col("day").min().alias("a"), pl.col("day").max().alias("b")).row(
+        0
+    )
+    days = pl.date_range(first, last, "1d", eager=True)
     for (metric,), frame in daily.group_by("metric", maintain_order=True):
         full = pl.DataFrame({"day": days}).join(frame.select("day", "value"), on="day", how="left")
         values = full["value"].fill_null(0).cast(pl.Float64).to_numpy()

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -145,7 +146,9 @@ def from_store(url: str | None = None) -> pl.DataFrame:
     records = []
     for app_id, applied_at, name, version, outcome, reasons, record, kind in rows:
         outputs = (record or {}).get("model_outputs") or {}
-        first = next(iter(outputs.values()), {}) if isinstance(outputs, dict) else {}
+        first: dict[str, Any] = (
+            next(iter(outputs.values()), {}) if isinstance(outputs, dict) else {}
+        )
         features = (record or {}).get("features") or {}
         records.append(
             {

@@ -85,8 +85,8 @@ def weekly_stability(
     """
     weeks = frame.with_columns(pl.col("decided_at").dt.truncate("1w").dt.date().alias("week"))
     if baseline is None:
-        first = weeks["week"].min()
-        baseline = weeks.filter(pl.col("week") < first + timedelta(weeks=BASELINE_WEEKS))
+        cut = pl.col("week").min() + pl.duration(weeks=BASELINE_WEEKS)
+        baseline = weeks.filter(pl.col("week") < cut)
     out = []
     for (week,), part in weeks.group_by("week", maintain_order=True):
         for col in columns:
