@@ -173,8 +173,8 @@ def test_cluster_growth_flags_new_fast_and_suspicious_clusters():
 
     t0 = datetime(2024, 1, 1)
     rows = []
-    for i in range(4):  # ring: four customers in three days, one flagged
-        rows.append(("ring", i, t0 + timedelta(days=i // 2), i == 3))
+    for i in range(4):  # ring: four customers in two days, two flagged on the second
+        rows.append(("ring", i, t0 + timedelta(days=i // 2), i >= 2))
     for i in range(4):  # family device: four customers over four months, never flagged
         rows.append(("family", 10 + i, t0 + timedelta(days=40 * i), False))
     frame = pl.DataFrame(
@@ -184,7 +184,7 @@ def test_cluster_growth_flags_new_fast_and_suspicious_clusters():
     ring = out.filter(pl.col("cluster") == "ring")  # two on day 0, two more on day 1
     assert ring["size"].to_list() == [2, 4] and ring["new"].to_list() == [True, False]
     assert ring["fast"].to_list() == [True, True]
-    assert ring["suspicious"].to_list() == [False, True]  # flagged from its fourth member on
+    assert ring["suspicious"].to_list() == [False, True]  # two flags by the second day
     family = out.filter(pl.col("cluster") == "family")
     assert not family["fast"].any() and not family["suspicious"].any()
     alerts = cluster_alerts(out)  # one alert, the day the ring became suspicious

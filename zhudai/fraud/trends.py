@@ -5,7 +5,8 @@ every rule, daily velocity peaks, and clusters (graph communities, or devices wh
 is wired in) that are new or growing fast. Alerts come from :mod:`zhudai.monitoring.seasonal`:
 a day's count of hits of a rule (or a velocity peak) alerts only when it leaves what that
 weekday usually brings by ``k`` spreads *and* by an absolute floor, and days in a row out of
-band are one alert. A new cluster alerts when it is suspicious (a member flagged).
+band are one alert. A new or fast-growing cluster alerts once, when it is suspicious (two of its
+applications flagged: one flag alone is the graph's or the model's false-positive rate).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class TrendSettings:
     hit_floor: int = COUNT_FLOOR
     velocity_floor: int = COUNT_FLOOR
     min_cluster_size: int = 2
+    min_flagged: int = 2  # flagged applications that make a cluster suspicious
     growth_days: int = 7
 
 
@@ -73,8 +75,9 @@ def cluster_growth(results: pl.DataFrame, settings: TrendSettings) -> pl.DataFra
 
     Clusters are the graph's communities when the results carry them, else devices; size
     counts distinct customers. A cluster is *new* on the day it reaches ``min_cluster_size``,
-    *fast* while at least half of its members joined within ``growth_days``, and *suspicious* from the first day one of its applications was flagged (fraud verdict or
-    graph ring score >= 0.5). Only clusters of ``min_cluster_size`` or more are kept.
+    *fast* while at least half of its members joined within ``growth_days``, and *suspicious*
+    from the day ``min_flagged`` of its applications have been flagged (fraud verdict or graph
+    ring score >= 0.5). Only clusters of ``min_cluster_size`` or more are kept.
     """
     has_rings = "ring_community" in results.columns and results["ring_community"].drop_nulls().len()
     key = "ring_community" if has_rings else "device_id"
@@ -97,7 +100,9 @@ def cluster_growth(results: pl.DataFrame, settings: TrendSettings) -> pl.DataFra
         .with_columns(
             pl.col("joined").cum_sum().over(key).alias("size"),
             pl.col("joined").rolling_sum_by("day", window_size=window).over(key).alias("growth"),
-            (pl.col("flagged_today").cum_sum().over(key) > 0).alias("suspicious"),
+            (pl.col("flagged_today").cum_sum().over(key) >= settings.min_flagged).alias(
+                "suspicious"
+            ),
         )
         .with_columns(
             ((pl.col("size") >= low) & (pl.col("size") - pl.col("joined") < low)).alias("new"),

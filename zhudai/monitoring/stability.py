@@ -30,22 +30,31 @@ SMOOTHING = 0.5  # observations added to every bin
 NOISE_ALPHA = 1e-4  # a week alerts only above this upper quantile of the sampling noise
 
 
-def binned_counts(expected: pl.Series, actual: pl.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Counts of both samples in the baseline's decile bins (numbers) or values (text)."""
-    e, a = expected.drop_nulls(), actual.drop_nulls()
-    if e.dtype.is_numeric() and a.dtype.is_numeric():
-        ev, av = e.cast(pl.Float64).to_numpy(), a.cast(pl.Float64).to_numpy()
-        edges = np.unique(np.quantile(ev, np.linspace(0, 1, N_BINS + 1)[1:-1]))
-        size = len(edges) + 1
-        return (
-            np.bincount(np.searchsorted(edges, ev, side="right"), minlength=size),
-            np.bincount(np.searchsorted(edges, av, side="right"), minlength=size),
+def bin_index(baseline: pl.Series, *samples: pl.Series) -> tuple[list[np.ndarray], int]:
+    """The bin of every value of each sample (-1 when null) and the number of bins: the
+    baseline's deciles for numbers, one bin per value seen anywhere for text."""
+    base = baseline.drop_nulls()
+    if base.dtype.is_numeric() and all(x.dtype.is_numeric() for x in samples):
+        edges = np.unique(
+            np.quantile(base.cast(pl.Float64).to_numpy(), np.linspace(0, 1, N_BINS + 1)[1:-1])
         )
-    levels = {v: i for i, v in enumerate(sorted(set(e.cast(pl.Utf8)) | set(a.cast(pl.Utf8))))}
-    return (
-        np.bincount([levels[v] for v in e.cast(pl.Utf8)], minlength=len(levels)),
-        np.bincount([levels[v] for v in a.cast(pl.Utf8)], minlength=len(levels)),
+        out = []
+        for x in samples:
+            v = x.cast(pl.Float64).to_numpy()
+            out.append(np.where(np.isnan(v), -1, np.searchsorted(edges, v, side="right")))
+        return out, len(edges) + 1
+    texts = [x.cast(pl.Utf8) for x in samples]
+    levels = sorted(set(base.cast(pl.Utf8)).union(*(set(t.drop_nulls()) for t in texts)))
+    code = {v: i for i, v in enumerate(levels)}
+    return [np.array([code.get(v, -1) if v is not None else -1 for v in t]) for t in texts], len(
+        levels
     )
+
+
+def binned_counts(expected: pl.Series, actual: pl.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Counts of both samples in the bins of :func:`bin_index`."""
+    (e, a), size = bin_index(expected, expected, actual)
+    return np.bincount(e[e >= 0], minlength=size), np.bincount(a[a >= 0], minlength=size)
 
 
 def stability_index(expected: pl.Series, actual: pl.Series) -> float:
@@ -81,22 +90,31 @@ def weekly_stability(
     """One row per week (Monday) and column: rows, PSI against the baseline, its noise floor.
 
     ``frame`` needs ``decided_at`` and ``columns``; ``baseline`` (same columns) defaults to the
-    first ``BASELINE_WEEKS`` weeks of ``frame``, whose own PSI is still shown.
+    first ``BASELINE_WEEKS`` weeks of ``frame``, whose own PSI is still shown. A column the
+    baseline never filled is left out.
     """
     weeks = frame.with_columns(pl.col("decided_at").dt.truncate("1w").dt.date().alias("week"))
     if baseline is None:
         cut = pl.col("week").min() + pl.duration(weeks=BASELINE_WEEKS)
         baseline = weeks.filter(pl.col("week") < cut)
+    week_of = weeks["week"]
     out = []
-    for (week,), part in weeks.group_by("week", maintain_order=True):
-        for col in columns:
-            x, base = part[col].drop_nulls(), baseline[col].drop_nulls()
+    for col in columns:
+        if baseline[col].drop_nulls().len() == 0:  # nothing to compare with
+            continue
+        (rows, base), size = bin_index(baseline[col], weeks[col], baseline[col])
+        base_counts = np.bincount(base[base >= 0], minlength=size)
+        for week in week_of.unique(maintain_order=True):
+            mine = rows[(week_of == week).to_numpy()]
+            mine = mine[mine >= 0]
             value = floor = None
-            if x.len() >= MIN_WEEK_ROWS and base.len():
-                ec, ac = binned_counts(base, x)
-                value = psi_from_counts(ec + SMOOTHING, ac + SMOOTHING)
-                floor = noise_floor(len(ec), x.len(), base.len())
-            out.append({"week": week, "column": col, "rows": x.len(), "psi": value, "noise": floor})
+            if len(mine) >= MIN_WEEK_ROWS and base_counts.sum():
+                counts = np.bincount(mine, minlength=size)
+                value = psi_from_counts(base_counts + SMOOTHING, counts + SMOOTHING)
+                floor = noise_floor(size, len(mine), int(base_counts.sum()))
+            out.append(
+                {"week": week, "column": col, "rows": len(mine), "psi": value, "noise": floor}
+            )
     schema = {
         "week": pl.Date,
         "column": pl.Utf8,
