@@ -89,3 +89,16 @@ def test_cli_bad_input_names_the_option(args, field, tmp_path):
     done = CliRunner().invoke(app, ["report", "--out", str(tmp_path / "x.html"), *args])
     assert done.exit_code != 0
     assert field in str(done.exception)
+
+
+def test_cli_evaluate_counts_found_attacks_by_kind(worlds):
+    from zhudai.monitoring.cli import app as monitor
+
+    d = worlds["attacked"]
+    args = ["evaluate", "--world", str(d), "--fraud-results", str(d / "fraud_results.parquet")]
+    done = CliRunner().invoke(monitor, args)
+    assert done.exit_code == 0, done.output
+    line = json.loads(done.output.strip().splitlines()[-1])
+    attacks = planted_attacks(d)
+    assert line["planted"] == dict(attacks.group_by("kind").len().iter_rows())
+    assert set(line["found"]) == set(line["planted"]) and line["within_days"] == 1

@@ -106,3 +106,22 @@ def test_default_manifest_has_no_shock_keys(tmp_path: Path, world_factory: Calla
     d = world_factory(tmp_path, 50, 1, months=1)
     params = json.loads((d / "world.json").read_text())["params"]
     assert "macro_shock" not in params and "channel_shift" not in params
+
+
+def test_cli_takes_world_parameters_as_json(tmp_path: Path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from zhudai.world.cli import app
+
+    out = tmp_path / "w"
+    args = ["generate", "--customers", "60", "--seed", "2", "--months", "1", "--out", str(out)]
+    done = CliRunner().invoke(app, [*args, "--params", '{"macro_shock": {"month": 3}}'])
+    assert done.exit_code == 0, done.output
+    params = json.loads((out / "world.json").read_text())["params"]
+    assert params["macro_shock"]["month"] == 3 and "channel_shift" not in params
+    bad = CliRunner().invoke(
+        app, [*args, "--params", '{"channel_shift": {"start": "2024-01-01", "channel": "tv"}}']
+    )
+    assert bad.exit_code != 0 and "channel_shift.channel" in str(bad.exception)

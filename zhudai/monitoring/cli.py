@@ -5,8 +5,12 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
+
+if TYPE_CHECKING:
+    from zhudai.monitoring.report import MonitoringReport
 
 from zhudai.exceptions import InvalidInputError
 
@@ -44,8 +48,7 @@ def report(
     ``alerts_per_week``, ``max_alerts_in_a_week``, ``by_kind``, ``report``)."""
     import polars as pl
 
-    from zhudai.monitoring import sources
-    from zhudai.monitoring.report import build_report, write_html
+    from zhudai.monitoring.report import write_html
 
     if (home is None) == (world is None):
         raise InvalidInputError("--home/--world", "give exactly one of them")
@@ -53,19 +56,10 @@ def report(
         raise InvalidInputError("--fraud-results", "goes with --world only")
     end = _day(until) if until else None
     if world is not None:
-        if not (world / "applications.parquet").exists():
-            raise InvalidInputError("--world", f"{world} has no applications.parquet")
-        if fraud_results is not None:
-            if not fraud_results.exists():
-                raise InvalidInputError("--fraud-results", f"{fraud_results} does not exist")
-            results = pl.read_parquet(fraud_results)
-        else:
-            from zhudai.fraud.pipeline import replay_world
-
-            results = replay_world(world)
-        decisions = sources.from_files(world, results, end or sources.application_window_end(world))
-        built = build_report(decisions, results)
+        built = _world_report(world, fraud_results, end)
     else:
+        from zhudai.monitoring import sources
+        from zhudai.monitoring.report import build_report
         from zhudai.settings import Settings
 
         settings = Settings(home=home)  # type: ignore[call-arg]
@@ -78,6 +72,57 @@ def report(
     path = write_html(built, out)
     built.alerts.write_csv(path.with_suffix(".alerts.csv"))
     typer.echo(json.dumps({**built.summary(), "report": str(path)}, ensure_ascii=False))
+
+
+@app.command()
+def evaluate(
+    world: Path = typer.Option(..., "--world", help="A generated world (its truth is read)."),
+    fraud_results: Path | None = typer.Option(
+        None, "--fraud-results", help="A fraud replay's results.parquet (else replayed)."
+    ),
+) -> None:
+    """Evaluation on a generated world: how many planted attacks and shocks an alert found
+    within a day of their start; prints the report summary plus ``found`` and ``planted`` by
+    kind as the last line (JSON)."""
+    import polars as pl
+
+    from zhudai.monitoring.evaluation import WITHIN_DAYS, evaluate_detection, planted_attacks
+
+    built = _world_report(world, fraud_results, None)
+    found = evaluate_detection(built.alerts, planted_attacks(world))
+    by_kind = found.group_by("kind").agg(pl.len().alias("planted"), pl.col("found").sum())
+    typer.echo(
+        json.dumps(
+            {
+                **built.summary(),
+                "within_days": WITHIN_DAYS,
+                "planted": dict(by_kind.select("kind", "planted").iter_rows()),
+                "found": dict(by_kind.select("kind", "found").iter_rows()),
+            },
+            ensure_ascii=False,
+        )
+    )
+
+
+def _world_report(world: Path, fraud_results: Path | None, end: date | None) -> MonitoringReport:
+    """The report of a bank's files, with a fraud replay's rule hits (read or replayed)."""
+    import polars as pl
+
+    from zhudai.monitoring import sources
+    from zhudai.monitoring.report import build_report
+
+    if not (world / "applications.parquet").exists():
+        raise InvalidInputError("--world", f"{world} has no applications.parquet")
+    if fraud_results is not None:
+        if not fraud_results.exists():
+            raise InvalidInputError("--fraud-results", f"{fraud_results} does not exist")
+        results = pl.read_parquet(fraud_results)
+    else:
+        from zhudai.fraud.pipeline import replay_world
+
+        results = replay_world(world)
+    decisions = sources.from_files(world, results, end or sources.application_window_end(world))
+    return build_report(decisions, results)
 
 
 def _day(value: str) -> date:

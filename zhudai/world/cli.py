@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from zhudai.exceptions import InvalidInputError
+
+if TYPE_CHECKING:
+    from zhudai.world.params import WorldParams
 
 app = typer.Typer(help="The synthetic lending world.", no_args_is_help=True)
 
@@ -34,10 +38,16 @@ def generate(
         "--out",
         help="Write one Parquet file per table to this folder [default: <home>/worlds/world-N-S].",
     ),
+    params: str | None = typer.Option(
+        None,
+        "--params",
+        help='World parameters as JSON or a JSON file, e.g. \'{"macro_shock": {"month": 6}}\'.',
+    ),
 ) -> None:
     """Generate a world of N customers (to --out DIR, or into the store with --db URL)."""
     from zhudai.world.generator import default_world_dir, generate_world
 
+    world_params = _params(params)
     if out is not None and db is not None:
         raise InvalidInputError("--out/--db", "give either --out DIR or --db URL, not both")
     if customers < 1:
@@ -48,14 +58,20 @@ def generate(
         raise InvalidInputError("--months", f"must be between 1 and 60; got {months}")
     if db is None:
         folder = generate_world(
-            customers, seed, months, out_dir=out or default_world_dir(customers, seed)
+            customers,
+            seed,
+            months,
+            out_dir=out or default_world_dir(customers, seed),
+            params=world_params,
         )
         typer.echo(f"world of {customers:,} customers (seed {seed}) written to {folder}")
         return
     from zhudai.store.world_loader import load_world_dir
 
     with tempfile.TemporaryDirectory(prefix="zhudai-world-") as tmp:
-        folder = generate_world(customers, seed, months, out_dir=Path(tmp) / "world")
+        folder = generate_world(
+            customers, seed, months, out_dir=Path(tmp) / "world", params=world_params
+        )
         counts = load_world_dir(folder, db)
     typer.echo(f"world of {customers:,} customers (seed {seed}) loaded into the store:")
     for table, rows in counts.items():
@@ -84,3 +100,24 @@ def applications_cmd(
             sink.write(json.dumps(request, ensure_ascii=False) + "\n")
             n += 1
     typer.echo(f"{n:,} applications written to {out}")
+
+
+def _params(text: str | None) -> WorldParams | None:
+    """``WorldParams`` from JSON text or a JSON file; a bad field is named."""
+    if text is None:
+        return None
+    from pydantic import ValidationError
+
+    from zhudai.parsing import as_input_error
+    from zhudai.world.params import WorldParams
+
+    path = Path(text)
+    raw = (
+        path.read_text(encoding="utf-8")
+        if not text.lstrip().startswith("{") and path.exists()
+        else text
+    )
+    try:
+        return WorldParams.model_validate_json(raw)
+    except ValidationError as exc:
+        raise as_input_error(exc, "--params") from None
