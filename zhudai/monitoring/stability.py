@@ -4,7 +4,7 @@ PSI is the scorecard's formula (:func:`zhudai.scorecard.metrics.psi_from_counts`
 the baseline's deciles (text inputs: one bin per value), with half an observation added to
 every bin: a week of a hundred rows that happens to miss a 5% bin is not an infinite shift.
 The baseline is the model's development sample when one is given, else the first
-``BASELINE_WEEKS`` weeks of the data. A week alerts when its index is ``PSI_SHIFTED`` or more
+``DEVELOPMENT_WEEKS`` weeks of the data. A week alerts when its index is ``PSI_SHIFTED`` or more
 (0.1-0.25 is "watch" and only shown) *and* above what sampling alone gives at that size: with
 ``b`` bins, ``n`` rows and a baseline of ``N``, PSI is about ``chi2(b - 1) * (1/n + 1/N)``, so
 the noise floor is its ``1 - NOISE_ALPHA`` quantile. Weeks under ``MIN_WEEK_ROWS`` get no index.
@@ -24,7 +24,7 @@ from zhudai.scorecard.metrics import psi_from_counts
 PSI_WATCH = 0.10  # below: stable
 PSI_SHIFTED = 0.25  # from here: shifted, an alert
 MIN_WEEK_ROWS = 50  # rows a week needs for its PSI
-BASELINE_WEEKS = 4  # weeks of data used as the baseline when no development sample is given
+DEVELOPMENT_WEEKS = 4  # weeks of data used as the baseline when no development sample is given
 N_BINS = 10  # decile bins of a numeric value
 SMOOTHING = 0.5  # observations added to every bin
 NOISE_ALPHA = 1e-4  # a week alerts only above this upper quantile of the sampling noise
@@ -90,12 +90,12 @@ def weekly_stability(
     """One row per week (Monday) and column: rows, PSI against the baseline, its noise floor.
 
     ``frame`` needs ``decided_at`` and ``columns``; ``baseline`` (same columns) defaults to the
-    first ``BASELINE_WEEKS`` weeks of ``frame``, whose own PSI is still shown. A column the
+    first ``DEVELOPMENT_WEEKS`` weeks of ``frame``, whose own PSI is still shown. A column the
     baseline never filled is left out.
     """
     weeks = frame.with_columns(pl.col("decided_at").dt.truncate("1w").dt.date().alias("week"))
     if baseline is None:
-        cut = pl.col("week").min() + pl.duration(weeks=BASELINE_WEEKS)
+        cut = pl.col("week").min() + pl.duration(weeks=DEVELOPMENT_WEEKS)
         baseline = weeks.filter(pl.col("week") < cut)
     week_of = weeks["week"]
     out = []
