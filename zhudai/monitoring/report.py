@@ -20,7 +20,7 @@ import polars as pl
 from zhudai.fraud.trends import TrendSettings, alert_table, cluster_alerts, cluster_growth
 from zhudai.monitoring.contract import check_decisions, input_columns
 from zhudai.monitoring.rates import BAD_RATE_FLOOR, rate_alerts
-from zhudai.monitoring.seasonal import ALERT_SCHEMA, SeasonalRule, seasonal_alerts
+from zhudai.monitoring.seasonal import ALERT_SCHEMA, SeasonalRule, day_span, seasonal_alerts
 from zhudai.monitoring.stability import PSI_SHIFTED, PSI_WATCH, stability_alerts, weekly_stability
 
 APPROVAL_WINDOW_DAYS = 28  # days pooled for the approval-rate baseline
@@ -42,7 +42,7 @@ class MonitoringReport:
     def summary(self) -> dict[str, Any]:
         """``alerts``, ``weeks`` covered, ``alerts_per_week``, the most alerts raised in one
         calendar week (Monday-Sunday) and ``by_kind`` (for the CLI line)."""
-        first, last = self.daily.select(pl.col("day").min(), pl.col("day").max().alias("b")).row(0)
+        first, last = day_span(self.daily)
         weeks = ((last - first).days + 1) / 7 if self.daily.height else 0.0
         by_kind = dict(sorted(self.alerts.group_by("kind").len().iter_rows()))
         per_week = self.alerts.group_by(pl.col("day").dt.truncate("1w")).len()
@@ -62,66 +62,63 @@ def build_report(
     """Every metric and alert of the monitored ``decisions`` (see
     :mod:`zhudai.monitoring.contract`); ``fraud_results`` adds cluster alerts."""
     frame = check_decisions(decisions).with_columns(pl.col("decided_at").dt.date().alias("day"))
-    daily, approval, stab, bad, alerts = [], [], [], [], []
+    parts: dict[str, list[pl.DataFrame]] = {k: [] for k in ("daily", "approval", "stab", "bad")}
+    alerts = []
     for (unit,), part in frame.group_by("unit", maintain_order=True):
-        counts = _daily_counts(part)
-        daily.append(counts.with_columns(pl.lit(unit).alias("unit")))
-        alerts.append(
-            _tag(
-                seasonal_alerts(counts.filter(~pl.col("metric").str.starts_with("hits:")), VOLUME),
-                unit,
-            )
-        )
-        alerts.append(
-            _tag(
-                seasonal_alerts(counts.filter(pl.col("metric").str.starts_with("hits:")), RULE),
-                unit,
-            )
-        )
-        rates = (
-            part.group_by("day")
-            .agg(pl.col("approved").sum().alias("events"), pl.len().alias("rows"))
-            .sort("day")
-        )
-        approval.append(rates.with_columns(pl.lit(unit).alias("unit")))
-        alerts.append(
-            _tag(rate_alerts(rates, "approval", "approval_rate", APPROVAL_WINDOW_DAYS), unit)
-        )
-        columns = (
-            ["score"] if "score" in part.columns and part["score"].drop_nulls().len() else []
-        ) + input_columns(part)
-        weekly = weekly_stability(part, columns) if columns else None
-        if weekly is not None:
-            stab.append(weekly.with_columns(pl.lit(unit).alias("unit")))
-            alerts.append(_tag(stability_alerts(weekly), unit))
-        if "bad" in part.columns and part["bad"].drop_nulls().len():
-            weeks = (
-                part.filter(pl.col("bad").is_not_null())
-                .group_by(pl.col("decided_at").dt.truncate("1w").dt.date().alias("week"))
-                .agg(pl.col("bad").sum().alias("events"), pl.len().alias("rows"))
-                .select((pl.col("week") + pl.duration(days=6)).alias("day"), "events", "rows")
-                .sort("day")
-            )
-            bad.append(weeks.with_columns(pl.lit(unit).alias("unit")))
-            alerts.append(
-                _tag(
-                    rate_alerts(
-                        weeks, "bad_rate", "bad_rate", BAD_RATE_WINDOW_WEEKS, BAD_RATE_FLOOR
-                    ),
-                    unit,
-                )
-            )
+        tagged, unit_alerts = _unit_report(part)
+        for key, value in tagged.items():
+            if value is not None:
+                parts[key].append(value.with_columns(pl.lit(unit).alias("unit")))
+        alerts += [_tag(a, str(unit)) for a in unit_alerts]
     if fraud_results is not None:
         clusters = cluster_growth(fraud_results, TrendSettings())
         alerts.append(_tag(cluster_alerts(clusters), "fraud_layer"))
-    empty_daily = {"day": pl.Date, "metric": pl.Utf8, "value": pl.Float64, "unit": pl.Utf8}
     return MonitoringReport(
-        daily=pl.concat(daily) if daily else pl.DataFrame(schema=empty_daily),
-        approval=pl.concat(approval),
-        stability=pl.concat(stab) if stab else pl.DataFrame(),
-        bad_rates=pl.concat(bad) if bad else pl.DataFrame(),
+        daily=pl.concat(parts["daily"]),
+        approval=pl.concat(parts["approval"]),
+        stability=pl.concat(parts["stab"]) if parts["stab"] else pl.DataFrame(),
+        bad_rates=pl.concat(parts["bad"]) if parts["bad"] else pl.DataFrame(),
         alerts=pl.concat(alerts).sort("day", "kind", "metric"),
     )
+
+
+def _unit_report(
+    part: pl.DataFrame,
+) -> tuple[dict[str, pl.DataFrame | None], list[pl.DataFrame]]:
+    """One unit's metrics (daily counts, daily approvals, weekly stability and bad rates) and
+    its alerts of every kind."""
+    counts = _daily_counts(part)
+    is_hit = pl.col("metric").str.starts_with("hits:")
+    approval = (
+        part.group_by("day")
+        .agg(pl.col("approved").sum().alias("events"), pl.len().alias("rows"))
+        .sort("day")
+    )
+    span = day_span(part)
+    alerts = [
+        seasonal_alerts(counts.filter(~is_hit), VOLUME, span),
+        seasonal_alerts(counts.filter(is_hit), RULE, span),
+        rate_alerts(approval, "approval", "approval_rate", APPROVAL_WINDOW_DAYS),
+    ]
+    has_score = "score" in part.columns and part["score"].drop_nulls().len() > 0
+    columns = ["score"] * has_score + input_columns(part)
+    weekly = weekly_stability(part, columns) if columns else None
+    if weekly is not None:
+        alerts.append(stability_alerts(weekly))
+    bad = None
+    if "bad" in part.columns and part["bad"].drop_nulls().len():
+        bad = (
+            part.filter(pl.col("bad").is_not_null())
+            .group_by(pl.col("decided_at").dt.truncate("1w").dt.date().alias("week"))
+            .agg(pl.col("bad").sum().alias("events"), pl.len().alias("rows"))
+            .select((pl.col("week") + pl.duration(days=6)).alias("day"), "events", "rows")
+            .sort("day")
+        )
+        alerts.append(
+            rate_alerts(bad, "bad_rate", "bad_rate", BAD_RATE_WINDOW_WEEKS, BAD_RATE_FLOOR)
+        )
+    metrics = {"daily": counts, "approval": approval, "stab": weekly, "bad": bad}
+    return metrics, alerts
 
 
 def _daily_counts(part: pl.DataFrame) -> pl.DataFrame:

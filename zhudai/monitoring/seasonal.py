@@ -14,6 +14,7 @@ row on which a metric stays out of its band are one alert (an incident), raised 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 import polars as pl
@@ -101,11 +102,15 @@ def weekday_expectation(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return expected, spread
 
 
-def seasonal_alerts(daily: pl.DataFrame, rule: SeasonalRule) -> pl.DataFrame:
+def seasonal_alerts(
+    daily: pl.DataFrame, rule: SeasonalRule, span: tuple[date, date] | None = None
+) -> pl.DataFrame:
     """Alerts of every ``metric`` in a long frame ``day, metric, value`` of daily counts.
 
-    Missing days of a metric count as zero (no application is a count too). An alert's
-    ``expected`` is the baseline count, its ``spread`` the band's unit on the root scale.
+    Missing days of a metric count as zero (no application is a count too) over ``span``
+    (first and last day observed; default: those of ``daily``), so a rule that never fired
+    before has a baseline of zeros. An alert's ``expected`` is the baseline count, its
+    ``spread`` the band's unit on the root scale.
     """
     missing = [c for c in ("day", "metric", "value") if c not in daily.columns]
     if missing:
@@ -113,9 +118,7 @@ def seasonal_alerts(daily: pl.DataFrame, rule: SeasonalRule) -> pl.DataFrame:
     rows: list[dict[str, object]] = []
     if daily.height == 0:
         return pl.DataFrame(schema=ALERT_SCHEMA)
-    first, last = daily.select(pl.col("day").min().alias("a"), pl.col("day").max().alias("b")).row(
-        0
-    )
+    first, last = span or day_span(daily)
     days = pl.date_range(first, last, "1d", eager=True)
     for (metric,), frame in daily.group_by("metric", maintain_order=True):
         full = pl.DataFrame({"day": days}).join(frame.select("day", "value"), on="day", how="left")
@@ -135,6 +138,12 @@ def seasonal_alerts(daily: pl.DataFrame, rule: SeasonalRule) -> pl.DataFrame:
     if not rows:
         return pl.DataFrame(schema=ALERT_SCHEMA)
     return pl.DataFrame(rows, schema=ALERT_SCHEMA).sort("day", "kind", "metric")
+
+
+def day_span(frame: pl.DataFrame) -> tuple[date, date]:
+    """First and last ``day`` of a frame."""
+    first, last = frame.select(pl.col("day").min().alias("first"), pl.col("day").max()).row(0)
+    return first, last
 
 
 def incidents(

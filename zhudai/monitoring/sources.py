@@ -25,6 +25,8 @@ from zhudai.monitoring.contract import INPUT_PREFIX, check_decisions
 
 #: The historical policy of a bank's files: the unit its decisions are monitored under.
 FILES_UNIT = "historical_policy"
+#: The files of a bank's folder that monitoring reads (the bad flags are optional).
+FILES = ("applications.parquet", "channels.parquet", "bureau.parquet", "customers.parquet")
 #: Numeric and text inputs monitored for CSI (bureau answers, the request, declared data).
 FILE_INPUTS = (
     "amount_requested",
@@ -72,10 +74,10 @@ def from_files(
     """Monitored decisions of the historical policy in a bank's files, with the rule hits of
     ``fraud_results`` (a replay of the same applications); only those before ``until``."""
     d = Path(folder)
-    path = d / "applications.parquet"
-    if not path.exists():
-        raise InvalidInputError("world", f"{d} has no applications.parquet")
-    apps = pl.read_parquet(path)
+    for name in FILES:
+        if not (d / name).exists():
+            raise InvalidInputError("world", f"{d} has no {name}")
+    apps = pl.read_parquet(d / "applications.parquet")
     channels = pl.read_parquet(d / "channels.parquet", columns=["channel_id", "kind"])
     frame = (
         apps.join(channels, on="channel_id", how="left")
