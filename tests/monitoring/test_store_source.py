@@ -8,12 +8,13 @@ import polars as pl
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
+from zhudai.loans.labels import book_labels
 from zhudai.monitoring.cli import app
 from zhudai.monitoring.report import build_report
 from zhudai.monitoring.sources import from_store
 from zhudai.settings import Settings
 from zhudai.store.db import session_scope
-from zhudai.store.models import DecisionOutcome, DecisionRecord
+from zhudai.store.models import DecisionOutcome, DecisionRecord, Loan
 
 
 def test_store_decisions_follow_the_contract_and_count_as_stored(home: Settings):
@@ -36,6 +37,12 @@ def test_store_decisions_follow_the_contract_and_count_as_stored(home: Settings)
     assert by_unit == per_policy
     assert int(frame["approved"].sum()) == approved
     assert frame["decided_at"].is_sorted()
+    judged = frame.filter(pl.col("bad").is_not_null())
+    with session_scope(home.database_url) as s:
+        observed = s.scalar(select(func.max(Loan.as_of)))
+    labels = book_labels(observed, home.database_url)
+    expected = frame.join(labels.select("application_id"), on="application_id", how="semi")
+    assert judged.height == expected.height  # every judged loan's decisions, and only those
     report = build_report(frame)
     assert set(report.daily["unit"].unique()) == set(frame["unit"].unique())
 

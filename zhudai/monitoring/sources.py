@@ -119,12 +119,14 @@ def from_store(url: str | None = None) -> pl.DataFrame:
 
     ``unit`` is ``<policy>@v<version>``; ``score`` the first model output's ``pd`` when the
     policy scored with a model; inputs are the decision's numeric features; ``hits`` its reason
-    codes; ``bad`` is left null (the loan book judges loans; see ``zhudai.loans.labels``).
+    codes; ``bad`` the loan book's label (:func:`zhudai.loans.labels.book_labels` as of the
+    book's latest day), null for loans not yet judged and applications never booked.
     """
-    from sqlalchemy import select
+    from sqlalchemy import func, select
 
+    from zhudai.loans.labels import book_labels
     from zhudai.store.db import get_engine
-    from zhudai.store.models import Application, Channel, DecisionRecord
+    from zhudai.store.models import Application, Channel, DecisionRecord, Loan
 
     query = (
         select(
@@ -143,6 +145,7 @@ def from_store(url: str | None = None) -> pl.DataFrame:
     )
     with get_engine(url).connect() as conn:
         rows = conn.execute(query).all()
+        observed = conn.scalar(select(func.max(Loan.as_of)))
     if not rows:
         raise InvalidInputError("store", "has no decision records of stored applications")
     records = []
@@ -161,7 +164,6 @@ def from_store(url: str | None = None) -> pl.DataFrame:
                 "channel": kind or "unknown",
                 "hits": [str(r) for r in reasons or []],
                 "score": _number(first.get("pd") if isinstance(first, dict) else None),
-                "bad": None,
                 **{
                     INPUT_PREFIX + k: float(v)
                     for k, v in features.items()
@@ -172,9 +174,14 @@ def from_store(url: str | None = None) -> pl.DataFrame:
     frame = pl.DataFrame(records, infer_schema_length=None).with_columns(
         pl.col("decided_at").cast(pl.Datetime("us")),
         pl.col("hits").cast(pl.List(pl.Utf8)),
-        pl.col("bad").cast(pl.Boolean),
         pl.col("score").cast(pl.Float64),
     )
+    labels = (
+        book_labels(observed, url).select("application_id", pl.col("bad").cast(pl.Boolean))
+        if observed is not None
+        else pl.DataFrame(schema={"application_id": pl.Int64, "bad": pl.Boolean})
+    )
+    frame = frame.join(labels, on="application_id", how="left")
     return check_decisions(frame)
 
 
