@@ -42,7 +42,13 @@ def shock_population(
     shock: MacroShock | None,
     shift: ChannelShift | None,
 ) -> None:
-    """Move first applications and channels, and cut incomes, in place (nothing when both off)."""
+    """Move first applications and channels, and cut incomes, in place (nothing when both off).
+
+    The shock moves applications first, so the channel shift sees every first application at
+    its final time.
+    """
+    if shock is not None:
+        _stress(rng, pop, window_start, shock)
     if shift is not None:
         moved = (
             (pop.role == Role.LEGIT)
@@ -50,13 +56,16 @@ def shock_population(
             & (rng.random(pop.n) < shift.share)
         )
         pop.channel[moved] = CHANNEL_KINDS.index(shift.channel)
-    if shock is None:
-        return
+
+
+def _stress(
+    rng: np.random.Generator, pop: Population, window_start: date, shock: MacroShock
+) -> None:
+    """Bring exposed later applicants into the shock month and cut the month's incomes."""
     lo, hi = month_bounds(window_start, shock.month)
     hit = exposed(pop, shock)
     later = hit & (pop.applied_at >= hi) & (rng.random(pop.n) < shock.pulled_forward)
-    n_days = (hi - lo) // US_PER_DAY
-    day = rng.integers(0, n_days, pop.n)
+    day = rng.integers(0, (hi - lo) // US_PER_DAY, pop.n)
     pop.applied_at[later] = lo + day[later] * US_PER_DAY + pop.applied_at[later] % US_PER_DAY
     in_month = hit & (pop.applied_at >= lo) & (pop.applied_at < hi)
     keep = 1.0 - shock.income_drop
