@@ -16,6 +16,7 @@ from pathlib import Path
 import polars as pl
 
 from zhudai.graph.unionfind import UnionFind
+from zhudai.times import month_start
 
 #: Alert kinds that can see each kind of planted attack.
 SEEN_BY = {
@@ -58,9 +59,7 @@ def planted_attacks(world_dir: str | Path) -> pl.DataFrame:
     params = json.loads((d / "world.json").read_text())["params"]
     shocks = []
     if params.get("macro_shock"):
-        start = date.fromisoformat(params["start"])
-        month = start.month - 1 + params["macro_shock"]["month"] - 1
-        first = date(start.year + month // 12, month % 12 + 1, 1)
+        first = month_start(date.fromisoformat(params["start"]), params["macro_shock"]["month"] - 1)
         shocks.append({"kind": "macro_shock", "attack": "macro_shock", "start": first})
     if params.get("channel_shift"):
         shift = params["channel_shift"]

@@ -22,6 +22,7 @@ import polars as pl
 from zhudai.exceptions import InvalidInputError
 from zhudai.features.report import LABELS_FILE
 from zhudai.monitoring.contract import INPUT_PREFIX, check_decisions
+from zhudai.times import month_start
 
 #: The historical policy of a bank's files: the unit its decisions are monitored under.
 FILES_UNIT = "historical_policy"
@@ -63,9 +64,7 @@ def application_window_end(folder: str | Path) -> date | None:
     if not manifest.exists():
         return None
     params = json.loads(manifest.read_text())["params"]
-    start = date.fromisoformat(params["start"])
-    month = start.month - 1 + int(params["application_months"])
-    return date(start.year + month // 12, month % 12 + 1, start.day)
+    return month_start(date.fromisoformat(params["start"]), int(params["application_months"]))
 
 
 def from_files(
