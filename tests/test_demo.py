@@ -27,6 +27,7 @@ def test_demo_runs_every_stage(tmp_path: Path, capsys: pytest.CaptureFixture[str
         "fraud_results_path",
         "decision_policy",
         "reconciliation_path",
+        "monitoring_report_path",
         "acquisition_report",
     }
     assert expected <= set(art), expected - set(art)
@@ -42,6 +43,7 @@ def test_demo_runs_every_stage(tmp_path: Path, capsys: pytest.CaptureFixture[str
         "decisions",
         "loans",
         "bcard",
+        "monitoring",
         "acquisition",
     ]
     finished = [printed.index(f"{name} done in") for name in names]  # each ran, in this order

@@ -43,6 +43,7 @@ SUBCOMMANDS: tuple[tuple[str, str], ...] = (
     ("serve", "zhudai.api.cli:serve_app"),
     ("audit", "zhudai.audit.cli:app"),
     ("acquisition", "zhudai.acquisition.cli:app"),
+    ("monitor", "zhudai.monitoring.cli:app"),
 )
 
 

@@ -190,3 +190,15 @@ def day_micros(day: date) -> int:
     True
     """
     return int(np.datetime64(day, "D").astype("datetime64[us]").astype(np.int64))
+
+
+def month_start(day: date, months: int) -> date:
+    """The first day of the month ``months`` after ``day``'s month.
+
+    Examples
+    --------
+    >>> month_start(date(2024, 11, 20), 2)
+    datetime.date(2025, 1, 1)
+    """
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)

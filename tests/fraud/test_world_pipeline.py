@@ -20,7 +20,7 @@ from zhudai.fraud.engine import FraudEngine, FraudThresholds
 from zhudai.fraud.evaluation import attempts_to_catch, metrics, train_fraud_model
 from zhudai.fraud.replay import RULE_NAMES, load_applications, rejudge, replay
 from zhudai.fraud.signals import SIGNAL_NAMES
-from zhudai.fraud.trends import TrendSettings, baseline_alerts, build_trends, write_html
+from zhudai.fraud.trends import TrendSettings, build_trends, write_html
 
 
 @pytest.fixture(scope="module")
@@ -125,16 +125,6 @@ def test_trained_model_scores_live_and_rejudging_equals_a_live_replay(small_worl
         assert again[col].to_list() == live[col].to_list(), col
 
 
-def test_baseline_alerts_fire_on_a_spike_only():
-    days = pl.date_range(pl.date(2024, 1, 1), pl.date(2024, 1, 30), "1d", eager=True)
-    values = [0.01 + 0.001 * (i % 3) for i in range(30)]
-    values[25] = 0.2
-    daily = pl.DataFrame({"day": days, "hit_x": values})
-    alerts = baseline_alerts(daily, ["hit_x"], TrendSettings(), min_sigma=0.005)
-    assert alerts["day"].to_list() == [days[25]]
-    assert alerts["direction"].to_list() == ["up"]
-
-
 def test_trends_report_is_offline_html(results, tmp_path):
     report = build_trends(results)
     assert report.rates.height > 20 and "hit_probing" in report.rates.columns
@@ -192,23 +182,27 @@ def test_live_path_never_reads_truth():
 def test_cluster_growth_flags_new_fast_and_suspicious_clusters():
     from datetime import datetime, timedelta
 
-    from zhudai.fraud.trends import cluster_growth
+    from zhudai.fraud.trends import cluster_alerts, cluster_growth
 
     t0 = datetime(2024, 1, 1)
     rows = []
-    for i in range(4):  # ring: four customers in three days, one flagged
-        rows.append(("ring", i, t0 + timedelta(days=i // 2), i == 3))
+    for i in range(4):  # ring: four customers in two days, two flagged on the second
+        rows.append(("ring", i, t0 + timedelta(days=i // 2), i >= 2))
     for i in range(4):  # family device: four customers over four months, never flagged
         rows.append(("family", 10 + i, t0 + timedelta(days=40 * i), False))
     frame = pl.DataFrame(
         rows, schema=["device_id", "customer_id", "applied_at", "is_fraud_pred"], orient="row"
     ).with_columns(pl.lit(0.0).alias("ring_score"), pl.lit(None, pl.Utf8).alias("ring_community"))
     out = cluster_growth(frame, TrendSettings())
-    ring = out.filter(pl.col("cluster") == "ring")
-    assert ring["new"].to_list() == [True] and ring["fast"].to_list() == [True]
-    assert ring["suspicious"].to_list() == [True] and ring["size"].to_list() == [4]
+    ring = out.filter(pl.col("cluster") == "ring")  # two on day 0, two more on day 1
+    assert ring["size"].to_list() == [2, 4] and ring["new"].to_list() == [True, False]
+    assert ring["fast"].to_list() == [True, True]
+    assert ring["suspicious"].to_list() == [False, True]  # two flags by the second day
     family = out.filter(pl.col("cluster") == "family")
     assert not family["fast"].any() and not family["suspicious"].any()
+    alerts = cluster_alerts(out)  # one alert, the day the ring became suspicious
+    assert alerts["metric"].to_list() == ["cluster ring"]
+    assert alerts["day"].to_list() == [date(2024, 1, 2)] and alerts["direction"][0] == "growing"
 
 
 def test_cli_evaluate_contract_prints_metrics_as_last_line():
@@ -245,12 +239,13 @@ def test_cli_evaluate_refuses_an_unknown_difficulty():
 
 
 def test_thin_days_raise_no_rate_alert():
-    """Two applications that both hit a rule make a 100% day, which is not evidence."""
+    """Two applications that both hit a rule make a 100% day, which is not evidence; a day on
+    which every one of a hundred applications hits is."""
     start = datetime(2024, 1, 1, 12)
     rows = []
-    for day in range(30):
-        n = 2 if day == 25 else 100
-        hits = n if day == 25 else day % 3  # a steady ~1-2% except the thin day
+    for day in range(42):
+        n = 2 if day == 30 else 100
+        hits = n if day == 30 else day % 3  # a steady ~1-2% except the thin day
         rows += [
             {
                 "applied_at": start + timedelta(days=day, minutes=i),
@@ -264,6 +259,10 @@ def test_thin_days_raise_no_rate_alert():
         ]
     report = build_trends(pl.DataFrame(rows))
     assert report.alerts.filter(pl.col("metric") == "hit_x").height == 0
-    spiky = [r | {"hit_x": True} if r["applied_at"].day == 20 else r for r in rows]
+    spiky = [
+        r | {"hit_x": True} if r["applied_at"].day == 5 and r["applied_at"].month == 2 else r
+        for r in rows
+    ]
     alerts = build_trends(pl.DataFrame(spiky)).alerts.filter(pl.col("metric") == "hit_x")
-    assert alerts["day"].to_list() == [date(2024, 1, 20)]
+    assert alerts["day"].to_list() == [date(2024, 2, 5)]
+    assert alerts["kind"].to_list() == ["rule"] and alerts["direction"].to_list() == ["up"]

@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 
 from zhudai.exceptions import InvalidInputError
+from zhudai.monitoring.seasonal import COUNT_FLOOR, K_SPREADS
 
 app = typer.Typer(
     name="fraud",
@@ -92,10 +93,14 @@ def trends(
     out: Path = typer.Option(..., help="Output folder for trends.html (and alerts.csv)."),
     world: Path | None = typer.Option(None, help="World folder to replay (no model)."),
     results: Path | None = typer.Option(None, help="Stored results.parquet of an earlier run."),
-    baseline_days: int = typer.Option(14, min=2, help="Days in each alert baseline."),
-    k: float = typer.Option(3.0, min=0.5, help="Alert band half-width in standard deviations."),
+    k: float = typer.Option(
+        K_SPREADS, min=0.5, help="Alert band half-width in spreads of the weekday baseline."
+    ),
+    floor: int = typer.Option(
+        COUNT_FLOOR, min=0, help="Hits (or identities) a day must be above its expectation."
+    ),
 ) -> None:
-    """Daily rule hit rates, velocity spikes, new/fast-growing clusters and baseline alerts."""
+    """Daily rule hit rates, velocity spikes, new/fast-growing clusters and weekday-aware alerts."""
     import polars as pl
 
     from zhudai.fraud.pipeline import replay_world
@@ -104,7 +109,7 @@ def trends(
     if (world is None) == (results is None):
         raise InvalidInputError("--world/--results", "give exactly one of them")
     frame = pl.read_parquet(results) if results is not None else replay_world(world)  # type: ignore[arg-type]
-    settings = replace(TrendSettings(), baseline_days=baseline_days, k=k)
+    settings = replace(TrendSettings(), k=k, hit_floor=floor, velocity_floor=floor)
     report = build_trends(frame, settings)
     out.mkdir(parents=True, exist_ok=True)
     report.alerts.write_csv(out / "alerts.csv")

@@ -2,9 +2,11 @@
 
 From the per-application results of a replay (or of live checks, stored): the daily hit rate of
 every rule, daily velocity peaks, and clusters (graph communities, or devices when no graph
-is wired in) that are new or growing fast. A day's value *alerts* when it leaves its baseline:
-the mean of the previous ``baseline_days`` days plus or minus ``k`` standard deviations (with
-a floor on the deviation, so a rate that was flat at zero does not alert on one hit).
+is wired in) that are new or growing fast. Alerts come from :mod:`zhudai.monitoring.seasonal`:
+a day's count of hits of a rule (or a velocity peak) alerts only when it leaves what that
+weekday usually brings by ``k`` spreads *and* by an absolute floor, and days in a row out of
+band are one alert. A new or fast-growing cluster alerts once, when it is suspicious (two of its
+applications flagged: one flag alone is the graph's or the model's false-positive rate).
 """
 
 from __future__ import annotations
@@ -16,36 +18,43 @@ from pathlib import Path
 import polars as pl
 
 from zhudai.exceptions import InvalidInputError
+from zhudai.monitoring.seasonal import (
+    ALERT_SCHEMA,
+    COUNT_FLOOR,
+    K_SPREADS,
+    SeasonalRule,
+    seasonal_alerts,
+)
 
 VELOCITY_COLUMNS = ("dev_ids_24h", "ip_ids_24h", "ip24_apps_1h", "geo_ids_24h", "contact_ids_30d")
 
 
 @dataclass(frozen=True)
 class TrendSettings:
-    """Baseline window (days), band width ``k`` (sigmas), deviation floors, cluster sizes.
+    """Band width ``k`` (spreads), the absolute floors of rule-hit counts and velocity peaks,
+    and cluster sizes (see :mod:`zhudai.monitoring.seasonal` for the weekday baseline)."""
 
-    ``min_daily_applications``: days with fewer applications take no part in rate and
-    velocity alerts (neither alerting nor baseline): a rate over a handful is not evidence.
-    """
-
-    baseline_days: int = 14
-    min_daily_applications: int = 20
-    k: float = 3.0
-    min_rate_sigma: float = 0.005
-    min_velocity_sigma: float = 1.0
-    min_cluster_size: int = 3
+    k: float = K_SPREADS
+    hit_floor: int = COUNT_FLOOR
+    velocity_floor: int = COUNT_FLOOR
+    min_cluster_size: int = 2
+    min_flagged: int = 2  # flagged applications that make a cluster suspicious
     growth_days: int = 7
 
 
-def daily_rule_rates(results: pl.DataFrame) -> pl.DataFrame:
-    """One row per day: applications and the share hitting each rule (``hit_*`` columns)."""
+def daily_rule_rates(results: pl.DataFrame, how: str = "mean") -> pl.DataFrame:
+    """One row per day: applications and the share (``how="mean"``) or number (``"sum"``) of
+    them hitting each rule (``hit_*`` columns)."""
     hit_cols = [c for c in results.columns if c.startswith("hit_")]
     if not hit_cols or "applied_at" not in results.columns:
         raise InvalidInputError("results", "need applied_at and hit_<rule> columns")
+    if how not in ("mean", "sum"):
+        raise InvalidInputError("how", f"must be 'mean' or 'sum'; got {how!r}")
+    agg = [getattr(pl.col(c), how)() for c in hit_cols]
     return (
         results.with_columns(pl.col("applied_at").dt.date().alias("day"))
         .group_by("day")
-        .agg(pl.len().alias("applications"), *(pl.col(c).mean() for c in hit_cols))
+        .agg(pl.len().alias("applications"), *agg)
         .sort("day")
     )
 
@@ -66,8 +75,9 @@ def cluster_growth(results: pl.DataFrame, settings: TrendSettings) -> pl.DataFra
 
     Clusters are the graph's communities when the results carry them, else devices; size
     counts distinct customers. A cluster is *new* on the day it reaches ``min_cluster_size``,
-    *fast* while at least half of its members joined within ``growth_days``, and *suspicious* from the first day one of its applications was flagged (fraud verdict or
-    graph ring score >= 0.5). Only clusters of ``min_cluster_size`` or more are kept.
+    *fast* while at least half of its members joined within ``growth_days``, and *suspicious*
+    from the day ``min_flagged`` of its applications have been flagged (fraud verdict or graph
+    ring score >= 0.5). Only clusters of ``min_cluster_size`` or more are kept.
     """
     has_rings = "ring_community" in results.columns and results["ring_community"].drop_nulls().len()
     key = "ring_community" if has_rings else "device_id"
@@ -90,7 +100,9 @@ def cluster_growth(results: pl.DataFrame, settings: TrendSettings) -> pl.DataFra
         .with_columns(
             pl.col("joined").cum_sum().over(key).alias("size"),
             pl.col("joined").rolling_sum_by("day", window_size=window).over(key).alias("growth"),
-            (pl.col("flagged_today").cum_sum().over(key) > 0).alias("suspicious"),
+            (pl.col("flagged_today").cum_sum().over(key) >= settings.min_flagged).alias(
+                "suspicious"
+            ),
         )
         .with_columns(
             ((pl.col("size") >= low) & (pl.col("size") - pl.col("joined") < low)).alias("new"),
@@ -103,52 +115,35 @@ def cluster_growth(results: pl.DataFrame, settings: TrendSettings) -> pl.DataFra
     )
 
 
-def baseline_alerts(
-    daily: pl.DataFrame, columns: list[str], settings: TrendSettings, min_sigma: float
-) -> pl.DataFrame:
-    """Days on which a column left ``mean +- k * max(std, min_sigma)`` of the previous days.
+def cluster_alerts(clusters: pl.DataFrame) -> pl.DataFrame:
+    """One alert per suspicious cluster on the day it is new or growing fast (first such day)."""
+    first = (
+        clusters.filter(pl.col("suspicious") & (pl.col("new") | pl.col("fast")))
+        .sort("day")
+        .unique("cluster", keep="first", maintain_order=True)
+    )
+    return first.select(
+        "day",
+        pl.lit("cluster").alias("kind"),
+        pl.concat_str(pl.lit("cluster "), pl.col("cluster").cast(pl.Utf8)).alias("metric"),
+        pl.col("size").cast(pl.Float64).alias("value"),
+        (pl.col("size") - pl.col("growth")).cast(pl.Float64).alias("expected"),
+        pl.lit(None, pl.Float64).alias("spread"),
+        pl.when(pl.col("new")).then(pl.lit("new")).otherwise(pl.lit("growing")).alias("direction"),
+        pl.lit(1, pl.Int64).alias("days"),
+    ).cast(ALERT_SCHEMA)  # type: ignore[arg-type]
 
-    The baseline of a day uses only the ``baseline_days`` before it (never the day itself),
-    and needs at least half of them, so the first days of a series never alert.
-    """
-    n, k = settings.baseline_days, settings.k
-    rows = []
-    for col in columns:
-        prev = pl.col(col).shift(1)
-        frame = daily.select(
-            "day",
-            pl.col(col).alias("value"),
-            prev.rolling_mean(n, min_samples=max(2, n // 2)).alias("baseline"),
-            prev.rolling_std(n, min_samples=max(2, n // 2)).alias("sigma"),
-        ).with_columns(pl.max_horizontal(pl.col("sigma"), pl.lit(min_sigma)).alias("sigma"))
-        out = frame.filter(
-            pl.col("baseline").is_not_null()
-            & ((pl.col("value") - pl.col("baseline")).abs() > k * pl.col("sigma"))
-        ).with_columns(
-            pl.lit(col).alias("metric"),
-            pl.when(pl.col("value") > pl.col("baseline"))
-            .then(pl.lit("up"))
-            .otherwise(pl.lit("down"))
-            .alias("direction"),
-        )
-        rows.append(out.select("day", "metric", "value", "baseline", "sigma", "direction"))
-    if not rows:
-        return pl.DataFrame(
-            schema={
-                "day": pl.Date,
-                "metric": pl.Utf8,
-                "value": pl.Float64,
-                "baseline": pl.Float64,
-                "sigma": pl.Float64,
-                "direction": pl.Utf8,
-            }  # fmt: skip
-        )
-    return pl.concat(rows, how="vertical_relaxed").sort("day", "metric")
+
+def long_counts(daily: pl.DataFrame, columns: list[str], prefix: str = "") -> pl.DataFrame:
+    """``day, metric, value`` from a wide daily frame (metric = prefix + column)."""
+    return daily.unpivot(index="day", on=columns, variable_name="metric").with_columns(
+        (pl.lit(prefix) + pl.col("metric")).alias("metric"), pl.col("value").cast(pl.Float64)
+    )
 
 
 @dataclass
 class TrendReport:
-    """Everything the report shows; ``alerts`` lists rule-rate, velocity and cluster alerts."""
+    """Everything the report shows; ``alerts`` lists rule-hit, velocity and cluster alerts."""
 
     rates: pl.DataFrame
     velocity: pl.DataFrame
@@ -160,28 +155,19 @@ def build_trends(results: pl.DataFrame, settings: TrendSettings | None = None) -
     """Daily rates, velocity peaks, cluster growth and every alert, from per-application results."""
     settings = settings or TrendSettings()
     rates = daily_rule_rates(results)
+    counts = daily_rule_rates(results, how="sum")
     velocity = daily_velocity_peaks(results)
     clusters = cluster_growth(results, settings)
-    hit_cols = [c for c in rates.columns if c.startswith("hit_")]
-    busy = rates.filter(pl.col("applications") >= settings.min_daily_applications)
-    rate_alerts = baseline_alerts(busy, hit_cols, settings, settings.min_rate_sigma)
+    hit_cols = [c for c in counts.columns if c.startswith("hit_")]
+    rule_alerts = seasonal_alerts(
+        long_counts(counts, hit_cols), SeasonalRule("rule", k=settings.k, floor=settings.hit_floor)
+    )
     vel_cols = [c for c in velocity.columns if c != "day"]
-    vel_alerts = baseline_alerts(
-        velocity.filter(pl.col("day").is_in(busy["day"].implode()))
-        .with_columns(pl.col(vel_cols).cast(pl.Float64)), vel_cols, settings,
-        settings.min_velocity_sigma,
-    )  # fmt: skip
-    fast = clusters.filter(pl.col("suspicious") & (pl.col("new") | pl.col("fast"))).select(
-        "day",
-        pl.concat_str(pl.lit("cluster "), pl.col("cluster").cast(pl.Utf8)).alias("metric"),
-        pl.col("size").cast(pl.Float64).alias("value"),
-        (pl.col("size") - pl.col("growth")).cast(pl.Float64).alias("baseline"),
-        pl.lit(None, pl.Float64).alias("sigma"),
-        pl.when(pl.col("new")).then(pl.lit("new")).otherwise(pl.lit("growing")).alias("direction"),
+    vel_alerts = seasonal_alerts(
+        long_counts(velocity, vel_cols),
+        SeasonalRule("velocity", k=settings.k, floor=settings.velocity_floor),
     )
-    alerts = pl.concat([rate_alerts, vel_alerts, fast], how="vertical_relaxed").sort(
-        "day", "metric"
-    )
+    alerts = pl.concat([rule_alerts, vel_alerts, cluster_alerts(clusters)]).sort("day", "metric")
     return TrendReport(rates, velocity, clusters, alerts)
 
 
@@ -223,7 +209,7 @@ def write_html(report: TrendReport, path: str | Path, title: str = "zhudai fraud
         fig.add_trace(go.Bar(x=per_day["day"].to_list(), y=per_day[col].to_list(), name=col))
     fig.update_layout(title="New and fast-growing suspicious clusters per day", barmode="group")
     figures.append(fig)
-    alerts = report.alerts.filter(~pl.col("metric").str.starts_with("cluster "))
+    alerts = report.alerts.filter(pl.col("kind") != "cluster")
     if alerts.height:
         fig = go.Figure(
             go.Scatter(
@@ -235,14 +221,14 @@ def write_html(report: TrendReport, path: str | Path, title: str = "zhudai fraud
                 },
                 text=[
                     f"{v:.4g} vs {b:.4g}"
-                    for v, b in zip(alerts["value"], alerts["baseline"], strict=True)
+                    for v, b in zip(alerts["value"], alerts["expected"], strict=True)
                 ],
             )
         )
-        fig.update_layout(title="Alerts: metric left its baseline band (red up, blue down)")
+        fig.update_layout(title="Alerts: count left its weekday band (red up, blue down)")
         figures.append(fig)
     charts = [f.to_html(full_html=False, include_plotlyjs=(i == 0)) for i, f in enumerate(figures)]
-    table = _alert_table(report.alerts)
+    table = alert_table(report.alerts)
     body = "\n".join(charts)
     path.write_text(
         f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
@@ -256,7 +242,8 @@ def write_html(report: TrendReport, path: str | Path, title: str = "zhudai fraud
     return path
 
 
-def _alert_table(alerts: pl.DataFrame, limit: int = 500) -> str:
+def alert_table(alerts: pl.DataFrame, limit: int = 500) -> str:
+    """An HTML table of the first ``limit`` alerts."""
     head = "".join(f"<th>{html.escape(c)}</th>" for c in alerts.columns)
     rows = []
     for rec in alerts.head(limit).iter_rows():

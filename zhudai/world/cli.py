@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from zhudai.exceptions import InvalidInputError
 from zhudai.world.difficulty import Difficulty, parse_difficulty
+
+if TYPE_CHECKING:
+    from zhudai.world.params import WorldParams
 
 app = typer.Typer(help="The synthetic lending world.", no_args_is_help=True)
 
@@ -40,10 +44,14 @@ def generate(
         "--difficulty",
         help="How well fraud hides: easy (the base world), realistic or hard.",
     ),
+    params: str | None = typer.Option(
+        None,
+        "--params",
+        help='World parameters as JSON or a JSON file, e.g. \'{"macro_shock": {"month": 6}}\'.',
+    ),
 ) -> None:
     """Generate a world of N customers (to --out DIR, or into the store with --db URL)."""
     from zhudai.world.generator import default_world_dir, generate_world
-    from zhudai.world.params import WorldParams
 
     if out is not None and db is not None:
         raise InvalidInputError("--out/--db", "give either --out DIR or --db URL, not both")
@@ -53,21 +61,23 @@ def generate(
         raise InvalidInputError("--seed", f"must be a non-negative integer; got {seed}")
     if not 1 <= months <= 60:
         raise InvalidInputError("--months", f"must be between 1 and 60; got {months}")
-    params = WorldParams.at_difficulty(parse_difficulty(difficulty))
+    world_params = _with_difficulty(_params(params), parse_difficulty(difficulty))
     if db is None:
         folder = generate_world(
             customers,
             seed,
             months,
             out_dir=out or default_world_dir(customers, seed),
-            params=params,
+            params=world_params,
         )
         typer.echo(f"world of {customers:,} customers (seed {seed}) written to {folder}")
         return
     from zhudai.store.world_loader import load_world_dir
 
     with tempfile.TemporaryDirectory(prefix="zhudai-world-") as tmp:
-        folder = generate_world(customers, seed, months, out_dir=Path(tmp) / "world", params=params)
+        folder = generate_world(
+            customers, seed, months, out_dir=Path(tmp) / "world", params=world_params
+        )
         counts = load_world_dir(folder, db)
     typer.echo(f"world of {customers:,} customers (seed {seed}) loaded into the store:")
     for table, rows in counts.items():
@@ -96,3 +106,37 @@ def applications_cmd(
             sink.write(json.dumps(request, ensure_ascii=False) + "\n")
             n += 1
     typer.echo(f"{n:,} applications written to {out}")
+
+
+def _with_difficulty(given: WorldParams | None, level: Difficulty) -> WorldParams:
+    """The ``--params`` with the hidden fraud of ``--difficulty``, unless ``--params`` sets
+    ``hidden`` itself."""
+    from zhudai.world.difficulty import HiddenFraud
+    from zhudai.world.params import WorldParams
+
+    if given is None:
+        return WorldParams.at_difficulty(level)
+    if "hidden" in given.model_fields_set:
+        return given
+    return given.model_copy(update={"hidden": HiddenFraud.preset(level)})
+
+
+def _params(text: str | None) -> WorldParams | None:
+    """``WorldParams`` from JSON text or a JSON file; a bad field is named."""
+    if text is None:
+        return None
+    from pydantic import ValidationError
+
+    from zhudai.parsing import as_input_error
+    from zhudai.world.params import WorldParams
+
+    path = Path(text)
+    raw = (
+        path.read_text(encoding="utf-8")
+        if not text.lstrip().startswith("{") and path.exists()
+        else text
+    )
+    try:
+        return WorldParams.model_validate_json(raw)
+    except ValidationError as exc:
+        raise as_input_error(exc, "--params") from None

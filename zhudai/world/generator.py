@@ -17,7 +17,7 @@ import polars as pl
 from zhudai.exceptions import InvalidInputError
 from zhudai.features.report import LABELS_FILE
 from zhudai.settings import Settings, get_settings
-from zhudai.world import hidden, spending, tables
+from zhudai.world import hidden, shocks, spending, tables
 from zhudai.world.applications import build_applications, build_context, build_devices
 from zhudai.world.book_tables import write_book_tables
 from zhudai.world.catalog import channels_table, funders_table, products_table
@@ -81,12 +81,18 @@ def generate_world(
 
     pop = build_population(rng("people"), n_customers, params)
     plan = hidden.plan_hidden(rng("hidden"), pop, params)
+    shocks.shock_population(
+        rng("shocks"), pop, params.start, params.macro_shock, params.channel_shift
+    )
     devices, cust_device = build_devices(rng("devices"), pop)
     devices = hidden.disguise_devices(plan, pop, devices, cust_device)
     ctx = build_context(rng("context"), pop, cust_device)
     hidden.disguise_context(plan, pop, ctx)
     apps = build_applications(rng("applications"), pop, ctx, devices, params)
     hidden.relocate(plan, pop, ctx, apps)
+    apps.true_pd = shocks.shocked_pd(
+        apps.true_pd, apps.cust, apps.applied_at, pop, params.start, params.macro_shock
+    )
     registered_at = hidden.registrations(plan, pop, registration_times(rng("register"), pop))
     book = book_loans(rng("loans"), pop, apps, obs_us)
 
@@ -148,7 +154,7 @@ def generate_world(
         "observation_date": str(
             (np.datetime64(obs_us, "us") - np.timedelta64(1, "D")).astype("datetime64[D]")
         ),
-        "params": params.model_dump(mode="json"),
+        "params": params.model_dump(mode="json", exclude_none=True),  # shocks only when on
         "rows": counts,
     }
     (out / MANIFEST).write_text(
@@ -167,6 +173,9 @@ def population_of(world_dir: str | Path) -> tuple[Population, WorldParams, int]:
     rng = _Streams(int(manifest["seed"]))
     pop = build_population(rng("people"), int(manifest["customers"]), params)
     hidden.plan_hidden(rng("hidden"), pop, params)
+    shocks.shock_population(
+        rng("shocks"), pop, params.start, params.macro_shock, params.channel_shift
+    )
     return pop, params, int(manifest["seed"])
 
 
@@ -198,16 +207,14 @@ def _spending(
         block = np.arange(lo, min(lo + spending.BLOCK, pop.n))
         traits = spending.Traits(pop, block, months, _Streams(seed)("tastes", b))
         hidden.built_up(plan, traits)
-        orders.write(
-            spending.orders_block(
-                _Streams(seed)("orders", b), traits, params.orders_per_year, orders.rows + 1
-            )
+        order_block = spending.orders_block(
+            _Streams(seed)("orders", b), traits, params.orders_per_year, orders.rows + 1
         )
-        txns.write(
-            spending.card_txns_block(
-                _Streams(seed)("cardtxns", b), traits, params.card_txns_per_year, txns.rows + 1
-            )
+        txn_block = spending.card_txns_block(
+            _Streams(seed)("cardtxns", b), traits, params.card_txns_per_year, txns.rows + 1
         )
+        orders.write(shocks.damp_spending(order_block, pop, params.start, params.macro_shock))
+        txns.write(shocks.damp_spending(txn_block, pop, params.start, params.macro_shock))
     return {"orders": orders.close(), "card_txns": txns.close()}
 
 

@@ -11,6 +11,7 @@ from datetime import date
 from pydantic import BaseModel, ConfigDict, Field
 
 from zhudai.world.difficulty import Difficulty, HiddenFraud
+from zhudai.world.shock_params import ChannelShift, MacroShock
 
 
 class WorldParams(BaseModel):
@@ -69,6 +70,12 @@ class WorldParams(BaseModel):
     hidden: HiddenFraud = Field(
         default_factory=HiddenFraud,
         description="Fraud that hides (zhudai.world.hidden); none by default (easy).",
+    )
+    macro_shock: MacroShock | None = Field(
+        None, description="A month of economic stress (zhudai.world.shocks); off by default."
+    )
+    channel_shift: ChannelShift | None = Field(
+        None, description="A channel-mix shift from a date (zhudai.world.shocks); off by default."
     )
 
     @classmethod
