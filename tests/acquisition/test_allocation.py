@@ -104,17 +104,30 @@ def test_capacity_is_the_tightest_cap() -> None:
 
 
 def _problem(
-    values: np.ndarray, amounts: list[float], caps: list[float], **market: object
+    values: np.ndarray,
+    amounts: list[float],
+    caps: list[float],
+    accept: np.ndarray | None = None,
+    refusal_caps: list[float | None] | None = None,
+    **market: object,
 ) -> Problem:
     n, f = values.shape
-    funders = tuple(bank(f"b{j}", price=0.05 + 0.01 * j, daily_quota=caps[j]) for j in range(f))
+    funders = tuple(
+        bank(
+            f"b{j}",
+            price=0.05 + 0.01 * j,
+            daily_quota=caps[j],
+            max_push_rejection=None if refusal_caps is None else refusal_caps[j],
+        )
+        for j in range(f)
+    )
     m = Market(funders=funders, **market)  # type: ignore[arg-type]
     cands = tuple(cand(i, amount=amounts[i]) for i in range(n))
     allowed = np.isfinite(values)
     return Problem(
         cands,
         m,
-        np.full((n, f), 0.9),
+        np.full((n, f), 0.9) if accept is None else accept,
         np.where(allowed, values, 0.0),
         allowed,
         np.zeros((n, f), dtype=bool),
@@ -149,6 +162,22 @@ def test_violations_recounts_capacity_and_appetite() -> None:
     assert violations(outside) == ["0: outside b1's appetite"]
 
 
+def test_refusal_cap_mixes_sure_and_doubtful_pushes() -> None:
+    # one bank tolerating 20% expected refusals: a doubtful push (accept 0.6) needs two sure
+    # ones (0.95) beside it: (0.4 + 0.05 + 0.05) / 3 = 0.167 <= 0.2, but (0.4 + 0.05) / 2 > 0.2
+    values = np.array([[50.0], [10.0], [10.0]])
+    accept = np.array([[0.6], [0.95], [0.95]])
+    p = _problem(values, [100.0] * 3, [1e9], accept, [0.2])
+    batch = batch_allocate(p)
+    assert batch.choice.tolist() == [0, 0, 0] and violations(batch) == []
+    only_two = _problem(values[:2], [100.0] * 2, [1e9], accept[:2], [0.2])
+    assert batch_allocate(only_two).choice.tolist() == [-1, 0]
+    # in arrival order the doubtful push comes first, with no slack yet: the real-time rule skips it
+    assert greedy_allocate(p).choice.tolist() == [-1, 0, 0]
+    over = Allocation("manual", np.array([0, 0, -1]), p)
+    assert violations(over) == ["b0: expected refusals 0.2250 over 0.2"]
+
+
 def test_joint_caps_hold_in_every_strategy() -> None:
     # the bank may add joint loans only while they stay within half of its new loans
     # (room 0), and the facilitator's own 30% share must fit its budget
@@ -178,9 +207,13 @@ def small_days(draw: st.DrawFn) -> Problem:
     f = draw(st.integers(1, 3))
     cell = st.one_of(st.just(-np.inf), st.floats(-20, 100, allow_nan=False))
     values = np.array([[draw(cell) for _ in range(f)] for _ in range(n)])
+    accept = np.array(
+        [[draw(st.sampled_from([0.6, 0.8, 0.95])) for _ in range(f)] for _ in range(n)]
+    )
     amounts = [draw(st.sampled_from([50.0, 100.0, 150.0])) for _ in range(n)]
     caps = [draw(st.sampled_from([50.0, 120.0, 250.0, 1e9])) for _ in range(f)]
-    return _problem(values, amounts, caps)
+    refusal = [draw(st.sampled_from([None, 0.1, 0.25])) for _ in range(f)]
+    return _problem(values, amounts, caps, accept, refusal)
 
 
 @settings(max_examples=60, deadline=None)

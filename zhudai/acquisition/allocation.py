@@ -7,8 +7,9 @@
   the cheapest bank that takes it and has room, whatever the push is worth.
 - ``random``: a random bank among those that take it and still have room (a baseline).
 - ``batch``: the day's applicants at once, as a mixed-integer programme (scipy ``milp``,
-  HiGHS) maximising the facilitator's expected profit within every bank's capacity, each
-  joint-lending cap and the facilitator's own joint-lending budget.
+  HiGHS) maximising the facilitator's expected profit within every bank's capacity, its cap
+  on expected refusals after push, each joint-lending cap and the facilitator's own
+  joint-lending budget.
 
 All three see the same eligibility and the same constraints, so the optimum is never below
 the others; :func:`violations` recounts every constraint independently of the strategies.
@@ -116,11 +117,14 @@ class _Ledger:
         self.amount = p.amounts
         self.used = np.zeros(len(p.market.funders))
         self.joint_excess = np.zeros(len(p.market.funders))  # joint - 50% of all, new loans
+        self.refusal_excess = np.zeros(len(p.market.funders))  # sum of (1 - p - cap)
         self.budget_used = 0.0
 
     def fits(self, i: int, j: int) -> bool:
         bank, a = self.p.market.funders[j], self.amount[i]
         if self.used[j] + a > bank.capacity + TOLERANCE:
+            return False
+        if self.refusal_excess[j] + _refusal_weight(self.p, i, j) > TOLERANCE:
             return False
         if self.p.joint[i, j]:
             own = self.p.market.joint_share * a
@@ -136,9 +140,17 @@ class _Ledger:
     def take(self, i: int, j: int) -> None:
         a = self.amount[i]
         self.used[j] += a
+        self.refusal_excess[j] += _refusal_weight(self.p, i, j)
         self.joint_excess[j] += _joint_weight(bool(self.p.joint[i, j])) * a
         if self.p.joint[i, j]:
             self.budget_used += self.p.market.joint_share * a
+
+
+def _refusal_weight(p: Problem, i: int, j: int) -> float:
+    """A push's coefficient in ``sum(1 - p_accept - cap) <= 0``: the bank's expected refusal
+    rate over its pushes stays within its cap (0 for a bank without one)."""
+    cap = p.market.funders[j].max_push_rejection
+    return 0.0 if cap is None else 1.0 - float(p.accept[i, j]) - cap
 
 
 def _joint_weight(is_joint: bool) -> float:
@@ -211,6 +223,19 @@ def batch_allocate(p: Problem) -> Allocation:
     blocks.append((base + cols, var, weight * a))
     ub.extend(b.joint_room if b.joint_products else np.inf for b in p.market.funders)
     base += nf
+    # each bank's cap on expected refusals after push
+    caps = np.array(
+        [
+            b.max_push_rejection if b.max_push_rejection is not None else np.nan
+            for b in p.market.funders
+        ]
+    )
+    capped = ~np.isnan(caps[cols])
+    blocks.append(
+        (base + cols[capped], var[capped], 1.0 - p.accept[rows, cols][capped] - caps[cols][capped])
+    )
+    ub.extend([0.0] * nf)
+    base += nf
     # the facilitator's own joint budget
     jv = np.flatnonzero(is_joint)
     blocks.append((np.full(len(jv), base), jv, p.market.joint_share * a[jv]))
@@ -258,6 +283,12 @@ def violations(alloc: Allocation) -> list[str]:
         ):
             out.append(f"{bank.code}: joint loans above half of internet loans")
         joint_own += p.market.joint_share * new_joint
+        if bank.max_push_rejection is not None and mine.any():
+            refused = float((1 - p.accept[mine, j]).mean())
+            if refused > bank.max_push_rejection + TOLERANCE:
+                out.append(
+                    f"{bank.code}: expected refusals {refused:.4f} over {bank.max_push_rejection}"
+                )
     if joint_own > p.market.joint_budget + TOLERANCE:
         out.append(f"joint budget: {joint_own:.2f} over {p.market.joint_budget:.2f}")
     return out

@@ -41,6 +41,10 @@ class FunderTerms(BaseModel):
     loss_share : float
         Share of the bank's credit losses the facilitator bears (a guarantee or a
         credit-enhancement arrangement; 0 when the bank carries its own risk).
+    max_push_rejection : float, optional
+        The most of the facilitator's pushes the bank will see itself refuse (in expectation,
+        by the facilitator's acceptance model): banks watch their rejection-after-push rate and
+        cut the quota of a partner that pushes what they refuse.
     tier1_capital, outstanding, internet_loans, joint_outstanding : float
         What the regulatory caps are computed from: the bank's tier-1 net capital, the
         balance it already holds with this facilitator, its internet loans in total and the
@@ -69,6 +73,7 @@ class FunderTerms(BaseModel):
     tier1_capital: float = Field(gt=0)
     outstanding: float = Field(0.0, ge=0)
     joint_products: frozenset[str] = frozenset()
+    max_push_rejection: float | None = Field(None, gt=0, le=1)
     internet_loans: float = Field(0.0, ge=0)
     joint_outstanding: float = Field(0.0, ge=0)
 
