@@ -134,6 +134,8 @@ TRAIN_CASES = [
     ("kind", "D"),
     ("calibration", "beta"),
     ("test_size", 1.0),
+    ("test_size", 1.2),
+    ("test_size", -0.1),
     ("oot_from", "2024-01-01"),  # without time_col
     ("time_col", "nope"),
 ]
