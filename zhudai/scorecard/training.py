@@ -119,7 +119,7 @@ def _split(
     return parts
 
 
-def _test_sizes(test_size: float | None, test_data: pd.DataFrame | None) -> float:
+def _held_out_share(test_size: float | None, test_data: pd.DataFrame | None) -> float:
     """The share of development rows to hold out: 0 when a test table is given."""
     if test_size is None:
         return 0.0 if test_data is not None else DEFAULT_TEST_SIZE
@@ -189,7 +189,7 @@ def train(
         raise InvalidInputError("kind", f"must be one of {CARD_KINDS}; got {kind!r}")
     if calibration is not None and calibration not in METHODS:
         raise InvalidInputError("calibration", f"must be one of {METHODS}; got {calibration!r}")
-    held_out = _test_sizes(test_size, test_data)
+    held_out = _held_out_share(test_size, test_data)
     if target not in frame.columns:
         raise InvalidInputError("target", f"column {target!r} is not in the data")
     y = metrics.check_target(frame[target])
