@@ -47,6 +47,7 @@ SELECTOR_CASES = [
     ("max_corr", 0.0),
     ("max_vif", 0.5),
     ("max_features", 0),
+    ("max_features", "all"),
     ("stepwise", "lasso"),
 ]
 

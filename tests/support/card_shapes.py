@@ -8,6 +8,8 @@ rows drawn with another seed follow one model (train on one seed, test on anothe
   (dependants 0..5) whose risk does rise with the number.
 - :func:`one_strong_driver`: one continuous variable carries most of the risk, steeply in its
   low tail, with a few weak drivers beside it.
+- :func:`many_weak_drivers`: forty weak but real drivers and ten noise columns, the shape in
+  which a fixed cap on the number of features drops real signal on large tables.
 """
 
 from __future__ import annotations
@@ -63,4 +65,20 @@ def one_strong_driver(n: int, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
     frame = pd.DataFrame({"bureau_score": np.round(600 + 80 * z, 1)})
     for i in range(4):
         frame[f"w{i}"] = np.round(weak[:, i], 3)
+    return frame, _bad(rng, logit)
+
+
+WEAK_EFFECTS = tuple(0.25 / (1 + i / 8) for i in range(40))  # 0.25 down to 0.042 per sd
+
+
+def many_weak_drivers(n: int, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
+    """``d0``..``d39``: standard normal drivers with falling effects (:data:`WEAK_EFFECTS`,
+    alternating sign); ``noise0``..``noise9`` carry nothing; ~15% bad."""
+    rng = np.random.default_rng(seed)
+    drivers = rng.normal(size=(n, len(WEAK_EFFECTS)))
+    signs = np.where(np.arange(len(WEAK_EFFECTS)) % 2 == 0, 1.0, -1.0)
+    logit = -1.9 + drivers @ (signs * np.asarray(WEAK_EFFECTS))
+    frame = pd.DataFrame(np.round(drivers, 3), columns=[f"d{i}" for i in range(len(WEAK_EFFECTS))])
+    for i in range(10):
+        frame[f"noise{i}"] = np.round(rng.normal(size=n), 3)
     return frame, _bad(rng, logit)

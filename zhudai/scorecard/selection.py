@@ -21,6 +21,13 @@ STEPWISE = (None, "aic", "bic", "ks")
 # weakest real columns 218 and more (IV 0.0076 to 0.018, all dropped by a fixed 0.02).
 IV_CONVENTION = 0.02
 IV_NOISE_STAT = 30.0
+# max_features="auto": at least MAX_FEATURES_FLOOR (the fixed cap measured best on 1,000-row
+# German Credit), and one more feature per EVENTS_PER_FEATURE rows of the rarer class (twice
+# the classic 10 events per variable, as the card is a prediction model). A fixed 30 dropped 5
+# of the 35 real columns of the 200,000-row benchmark table (test AUC 0.8056 against 0.8109
+# for WOE + LR on every column; docs/scorecard.md, "Selection on large data").
+MAX_FEATURES_FLOOR = 30
+EVENTS_PER_FEATURE = 20
 
 
 def vif(frame: pd.DataFrame) -> pd.Series:
@@ -81,7 +88,9 @@ class FeatureSelector:
         smaller, i.e. on large samples, where an IV under 0.02 can still be far above what
         noise columns reach (about ``10 / n_eff``). The threshold used is ``min_iv_``.
     max_corr : of two features correlated above this (absolute, on WOE), drop the lower-IV one.
-    max_features : then keep at most this many, highest IV first (``None``: no cap).
+    max_features : then keep at most this many, highest IV first (``None``: no cap);
+        ``"auto"`` (default): 30, or one per 20 rows of the rarer class when that is more (the
+        cap used is ``max_features_``).
     max_vif : then drop the highest-VIF feature while any VIF exceeds this (``None``: skip).
     stepwise : ``None``, ``"aic"``, ``"bic"`` or ``"ks"`` forward selection on what remains.
     """
@@ -95,7 +104,11 @@ class FeatureSelector:
         ),
         Param("max_corr", is_float(0, 1, low_open=True), "a float in (0, 1]"),
         Param("max_vif", is_float(1, optional=True), "None or a float >= 1"),
-        Param("max_features", is_int(1, optional=True), "None or a positive integer"),
+        Param(
+            "max_features",
+            lambda v: v == "auto" or is_int(1, optional=True)(v),
+            "'auto', None or a positive integer",
+        ),
         Param("stepwise", one_of(STEPWISE), f"one of {STEPWISE}"),
     )
 
@@ -105,7 +118,7 @@ class FeatureSelector:
         min_iv: float | str = "auto",
         max_corr: float = 0.7,
         max_vif: float | None = 10.0,
-        max_features: int | None = 30,
+        max_features: int | str | None = "auto",
         stepwise: str | None = None,
     ) -> None:
         self.max_missing_rate = max_missing_rate
@@ -125,6 +138,11 @@ class FeatureSelector:
             self.min_iv_ = min(IV_CONVENTION, IV_NOISE_STAT / n_eff)
         else:
             self.min_iv_ = float(self.min_iv)
+        if self.max_features == "auto":
+            rarer = int(min(yy.sum(), len(yy) - yy.sum()))
+            self.max_features_: int | None = max(MAX_FEATURES_FLOOR, rarer // EVENTS_PER_FEATURE)
+        else:
+            self.max_features_ = None if self.max_features is None else int(self.max_features)
         dropped: dict[str, str] = {}
         kept = [c for c in iv.sort_values(ascending=False).index if c in woe.columns]
         for c in list(kept):
@@ -144,10 +162,10 @@ class FeatureSelector:
                     if d not in dropped and corr.loc[c, d] > self.max_corr:
                         dropped[d] = f"|corr| {corr.loc[c, d]:.2f} with {c} > {self.max_corr}"
             kept = [c for c in kept if c not in dropped]
-        if self.max_features is not None:
-            for c in kept[self.max_features :]:
-                dropped[c] = f"beyond the {self.max_features} highest-IV features"
-            kept = kept[: self.max_features]
+        if self.max_features_ is not None:
+            for c in kept[self.max_features_ :]:
+                dropped[c] = f"beyond the {self.max_features_} highest-IV features"
+            kept = kept[: self.max_features_]
         while self.max_vif is not None and len(kept) > 1:
             v = vif(woe[kept])
             worst = str(v.idxmax())
