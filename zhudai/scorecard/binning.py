@@ -583,7 +583,10 @@ class Binner:
             count[-2], bad_count[-2] = special.sum(), y[special].sum()
         count[-1], bad_count[-1] = missing.sum(), y[missing].sum()
         self._set_stats(bins, count, bad_count)
-        if not manual and self._integer_codes(x, special, name):
+        # quantile edges of a column with at most max_code_levels values are fewer than that:
+        # a cheap first test that spares continuous columns the full one
+        few_values = len(edges) < self.max_code_levels
+        if not manual and few_values and self._integer_codes(x, special, name):
             text = np.where(missing, 0, x).astype(np.int64).astype(str)  # 2.0 -> "2"
             as_text = pd.Series(text, name=name).where(~missing)
             grouped = self._fit_categorical(as_text, y, name, manual=False, integer_codes=True)
