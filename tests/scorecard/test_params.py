@@ -48,6 +48,8 @@ SELECTOR_CASES = [
     ("max_vif", 0.5),
     ("max_features", 0),
     ("max_features", "all"),
+    ("iv_noise_stat", "auto"),
+    ("iv_noise_stat", -1.0),
     ("stepwise", "lasso"),
 ]
 

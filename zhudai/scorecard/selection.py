@@ -30,6 +30,13 @@ MAX_FEATURES_FLOOR = 30
 EVENTS_PER_FEATURE = 20
 
 
+def auto_min_iv(y: np.ndarray, noise_stat: float) -> float:
+    """``min_iv="auto"``: 0.02, or ``noise_stat / n_eff`` (``n_eff = goods * bads / rows``)
+    when smaller."""
+    n_bad = float(np.sum(y))
+    return min(IV_CONVENTION, noise_stat / (n_bad * (len(y) - n_bad) / len(y)))
+
+
 def vif(frame: pd.DataFrame) -> pd.Series:
     """Variance inflation factor of each column: the diagonal of the inverse correlation matrix.
 
@@ -84,9 +91,13 @@ class FeatureSelector:
     ----------
     max_missing_rate : drop features missing in more than this share of rows.
     min_iv : drop features whose IV is below this; ``"auto"`` (default): 0.02 ("useless" by
-        convention), lowered to ``30 / n_eff`` (``n_eff = goods * bads / rows``) when that is
-        smaller, i.e. on large samples, where an IV under 0.02 can still be far above what
-        noise columns reach (about ``10 / n_eff``). The threshold used is ``min_iv_``.
+        convention), lowered to ``iv_noise_stat / n_eff`` (``n_eff = goods * bads / rows``)
+        when that is smaller, i.e. on large samples, where an IV under 0.02 can still be far
+        above what noise columns reach (about ``10 / n_eff``). The threshold used is
+        ``min_iv_``.
+    iv_noise_stat : the ``n_eff * IV`` below which ``min_iv="auto"`` drops a feature, or
+        ``"cv"`` (default): :class:`~zhudai.scorecard.Scorecard` chooses it by cross-validated
+        gain (:mod:`zhudai.scorecard.iv_floor`); a selector fitted on WOE alone uses 30.
     max_corr : of two features correlated above this (absolute, on WOE), drop the lower-IV one.
     max_features : then keep at most this many, highest IV first (``None``: no cap);
         ``"auto"`` (default): 30, or one per 20 rows of the rarer class when that is more (the
@@ -102,6 +113,11 @@ class FeatureSelector:
             lambda v: v == "auto" or is_float(0)(v),
             "'auto' or a non-negative float",
         ),
+        Param(
+            "iv_noise_stat",
+            lambda v: v == "cv" or is_float(0)(v),
+            "'cv' or a non-negative float",
+        ),
         Param("max_corr", is_float(0, 1, low_open=True), "a float in (0, 1]"),
         Param("max_vif", is_float(1, optional=True), "None or a float >= 1"),
         Param(
@@ -116,6 +132,7 @@ class FeatureSelector:
         self,
         max_missing_rate: float = 0.95,
         min_iv: float | str = "auto",
+        iv_noise_stat: float | str = "cv",
         max_corr: float = 0.7,
         max_vif: float | None = 10.0,
         max_features: int | str | None = "auto",
@@ -123,6 +140,7 @@ class FeatureSelector:
     ) -> None:
         self.max_missing_rate = max_missing_rate
         self.min_iv = min_iv
+        self.iv_noise_stat = iv_noise_stat
         self.max_corr = max_corr
         self.max_vif = max_vif
         self.max_features = max_features
@@ -133,9 +151,8 @@ class FeatureSelector:
         check_params(self, self._PARAMS)
         yy = check_target(y)
         if self.min_iv == "auto":
-            n_bad = float(yy.sum())
-            n_eff = n_bad * (len(yy) - n_bad) / len(yy)
-            self.min_iv_ = min(IV_CONVENTION, IV_NOISE_STAT / n_eff)
+            stat = IV_NOISE_STAT if self.iv_noise_stat == "cv" else float(self.iv_noise_stat)
+            self.min_iv_ = auto_min_iv(yy, stat)
         else:
             self.min_iv_ = float(self.min_iv)
         if self.max_features == "auto":
@@ -154,7 +171,9 @@ class FeatureSelector:
                 dropped[c] = f"IV {iv[c]:.4f} < {self.min_iv_:.4g}"
         kept = [c for c in kept if c not in dropped]
         if kept:
-            corr = woe[kept].corr().abs().fillna(0.0)
+            with np.errstate(invalid="ignore", divide="ignore"):  # WOE has no missing values
+                r = np.atleast_2d(np.corrcoef(woe[kept].to_numpy(dtype=float), rowvar=False))
+            corr = pd.DataFrame(np.nan_to_num(np.abs(r)), index=kept, columns=kept)
             for i, c in enumerate(kept):
                 if c in dropped:
                     continue
