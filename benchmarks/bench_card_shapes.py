@@ -6,7 +6,8 @@ seed draws the rows): integer-coded categories with non-monotone risk (20,000 tr
 one very strong driver on a small table (5,000), forty weak drivers and ten noise columns on a
 large table (100,000). Each of 5 seeds trains on seed ``s`` and tests on 50,000 fresh rows of
 seed ``100 + s``. Rows: the full card, the card under the old rule ("old rule": every numeric
-column ordered; the 30-expected-bads bin share for every variable; at most 30 features), WOE +
+column ordered; the 30-expected-bads bin share for every variable; at most 30 features and
+the IV floor at the fixed noise level 30), WOE +
 LR on every column for zhudai and each peer (default settings, as in
 ``bench_scorecard_vs_peers.py``).
 
@@ -54,7 +55,7 @@ def _old_share(y: np.ndarray) -> float:
 OLD_RULES: dict[str, Callable[[np.ndarray], Scorecard]] = {
     "codes": lambda y: Scorecard(binner=Binner(max_code_levels=0)),
     "strong": lambda y: Scorecard(binner=Binner(min_bin_share=_old_share(y))),
-    "weak": lambda y: Scorecard(selector=FeatureSelector(max_features=30)),
+    "weak": lambda y: Scorecard(selector=FeatureSelector(max_features=30, iv_noise_stat=30.0)),
 }
 SHAPES: dict[str, tuple[str, Generator, int]] = {
     "codes": ("integer-coded categories", coded_categories, 20_000),

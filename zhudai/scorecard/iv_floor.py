@@ -24,9 +24,9 @@ from sklearn.model_selection import StratifiedKFold, StratifiedShuffleSplit
 from zhudai.exceptions import InvalidInputError
 from zhudai.scorecard.binning import Binner
 from zhudai.scorecard.regularisation import CV_SEED, fit_ridge_logit
-from zhudai.scorecard.selection import FeatureSelector, auto_min_iv
+from zhudai.scorecard.selection import IV_NOISE_STAT, FeatureSelector, auto_min_iv
 
-NOISE_STAT_GRID = (30.0, 15.0, 8.0, 4.0)  # 30 first: the fixed level this search replaces
+NOISE_STAT_GRID = (IV_NOISE_STAT, 15.0, 8.0, 4.0)  # first: the fixed level it replaces
 NOISE_STAT_FOLDS = 3
 NOISE_STAT_MAX_ROWS = 50_000  # larger tables are cross-validated on a stratified sample
 NOISE_STAT_C = 1.0  # the fold models' L2 strength (C barely moves fits of thousands of rows)
