@@ -25,8 +25,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the shapes in tests/support
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the peers' adapters next door
 
 from bench_scorecard_vs_peers import TOOLS, run_tool  # noqa: E402
 
