@@ -291,3 +291,61 @@ def test_installed_cli_prints_one_error_line(tmp_path):
     )
     assert proc.returncode == 2
     assert proc.stderr.strip().startswith("error: target:") and proc.stdout == ""
+
+
+def test_test_size_zero_saves_the_card_fitted_on_every_row(german, tmp_path):
+    from zhudai.scorecard import Scorecard
+
+    data = _german_file(tmp_path, german)
+    out = tmp_path / "m"
+    result = _train("--data", str(data), "--target", "bad", "--out", str(out), "--test-size", "0")
+    assert result.exit_code == 0, result.output
+    line = json.loads(result.output)
+    assert line["test"] is None and line["train"]["n"] == 1000 and line["psi"] == {}
+    X, y = german
+    reference = Scorecard().fit(X, y)
+    meta = json.loads((out / "model.json").read_text())
+    assert meta["coefficients"] == pytest.approx(reference.coef_, rel=1e-9)
+    assert "No test sample" in (out / "report.html").read_text()
+
+
+def test_test_data_evaluates_the_saved_card_on_that_file(german, tmp_path):
+    from sklearn.metrics import roc_auc_score
+
+    X, y = german
+    frame = X.assign(bad=y.to_numpy())
+    dev, held = tmp_path / "dev.csv", tmp_path / "held.parquet"
+    frame.iloc[:700].to_csv(dev, index=False)
+    frame.iloc[700:].to_parquet(held)
+    out = tmp_path / "m"
+    result = _train(
+        "--data", str(dev), "--target", "bad", "--out", str(out), "--test-data", str(held)
+    )
+    assert result.exit_code == 0, result.output
+    line = json.loads(result.output)
+    assert line["train"]["n"] == 700 and line["test"]["n"] == 300
+    test = pd.read_parquet(held)
+    pd_test = load_model(out).predict_pd(test)
+    assert line["test"]["auc"] == pytest.approx(roc_auc_score(test["bad"], pd_test), abs=1e-6)
+    assert line["test"]["bad_rate"] == pytest.approx(test["bad"].mean(), abs=1e-6)
+
+
+def test_bad_test_options_name_the_option(german, tmp_path):
+    data = _german_file(tmp_path, german)
+    base = ["--data", str(data), "--target", "bad", "--out", str(tmp_path / "m")]
+    exc = _error(_train(*base, "--test-size", "1.2"))
+    assert isinstance(exc, InvalidInputError) and exc.field == "test_size"
+    exc = _error(_train(*base, "--test-data", str(tmp_path / "absent.csv")))
+    assert isinstance(exc, NotFoundError) and exc.field == "test_data"
+    no_target = tmp_path / "no_target.csv"
+    pd.read_csv(data).drop(columns="bad").to_csv(no_target, index=False)
+    exc = _error(_train(*base, "--test-data", str(no_target)))
+    assert isinstance(exc, InvalidInputError) and exc.field == "test_data"
+    assert "target" in str(exc)
+    few = tmp_path / "few.csv"
+    pd.read_csv(data)[["bad", "age_in_years"]].to_csv(few, index=False)
+    exc = _error(_train(*base, "--test-data", str(few)))
+    assert isinstance(exc, InvalidInputError) and exc.field == "test_data"
+    assert "features" in str(exc)
+    exc = _error(_train(*base, "--test-data", str(few), "--test-size", "0.3"))
+    assert isinstance(exc, InvalidInputError) and exc.field == "test_size"

@@ -47,6 +47,9 @@ SELECTOR_CASES = [
     ("max_corr", 0.0),
     ("max_vif", 0.5),
     ("max_features", 0),
+    ("max_features", "all"),
+    ("iv_noise_stat", "auto"),
+    ("iv_noise_stat", -1.0),
     ("stepwise", "lasso"),
 ]
 
@@ -134,6 +137,8 @@ TRAIN_CASES = [
     ("kind", "D"),
     ("calibration", "beta"),
     ("test_size", 1.0),
+    ("test_size", 1.2),
+    ("test_size", -0.1),
     ("oot_from", "2024-01-01"),  # without time_col
     ("time_col", "nope"),
 ]

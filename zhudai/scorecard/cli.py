@@ -1,8 +1,9 @@
 """``zhudai card``: train a credit model on a table and score a table with a saved model.
 
 ``zhudai card train --data FILE --target COL [--time-col COL --oot-from DATE] [--kind A|B|C]
-[--model lr|xgb|lgbm|mlp] --out DIR`` prints ONE JSON line of train/test (and oot) metrics and
-writes the artefact, ``report.html``, ``scorecard.xlsx`` and (scorecards) ``scorecard.sql``
+[--model lr|xgb|lgbm|mlp] [--test-size 0.3 | --test-data FILE] --out DIR`` prints ONE JSON
+line of train/test (and oot) metrics (``"test": null`` with ``--test-size 0``) and writes the
+artefact, ``report.html``, ``scorecard.xlsx`` and (scorecards) ``scorecard.sql``
 into DIR. ``zhudai card score --model DIR --data FILE --out FILE`` writes the input's id
 columns (or row numbers) with ``score`` and ``pd``. FILE is CSV or Parquet.
 ``zhudai card reject-inference --world DIR``: see :mod:`zhudai.scorecard.reject_cli`.
@@ -41,8 +42,15 @@ def train(
     exclude: list[str] = typer.Option(
         [], "--exclude", help="Columns not to use as features (repeatable)."
     ),
-    test_size: float = typer.Option(
-        0.3, "--test-size", help="Share of development rows held out for test."
+    test_size: float | None = typer.Option(
+        None,
+        "--test-size",
+        help="Share of development rows held out for test (default 0.3); 0 fits every row.",
+    ),
+    test_data: Path | None = typer.Option(
+        None,
+        "--test-data",
+        help="Table to test on (.csv or .parquet); every development row is then fitted.",
     ),
     seed: int = typer.Option(0, "--seed", help="Random seed of the split and the model."),
     name: str | None = typer.Option(None, "--name", help="Model name in the artefact."),
@@ -59,6 +67,7 @@ def train(
     from zhudai.table_files import read_pandas_table
 
     frame = read_pandas_table(data)
+    test_frame = read_pandas_table(test_data, "test_data") if test_data is not None else None
     result = run_training(
         frame,
         target,
@@ -68,6 +77,7 @@ def train(
         oot_from=oot_from,
         exclude=exclude,
         test_size=test_size,
+        test_data=test_frame,
         seed=seed,
         calibration=calibration,
         name=name,

@@ -27,7 +27,9 @@ OOT_SHARE = 0.2
 def _line(label: str, result: TrainResult, paths: dict[str, Path]) -> list[str]:
     m = result.metrics
     parts = [
-        f"{p} AUC {m[p]['auc']:.3f} KS {m[p]['ks']:.3f}" for p in ("train", "test", "oot") if p in m
+        f"{p} AUC {m[p]['auc']:.3f} KS {m[p]['ks']:.3f}"
+        for p in ("train", "test", "oot")
+        if m.get(p)
     ]
     return [
         f"{label}: {m['n_features']} features; " + "; ".join(parts),

@@ -38,6 +38,20 @@ def _table(frame: pd.DataFrame, digits: int = 4) -> str:
     return frame.to_html(index=False, float_format=lambda v: f"{v:.{digits}f}", border=0)
 
 
+def evaluation_sample(result: TrainResult) -> str:
+    """The sample the lift table and KS curve describe: out-of-time, else test, else train."""
+    return next(p for p in ("oot", "test", "train") if p in result.samples)
+
+
+def _no_test_note(result: TrainResult) -> str:
+    if "test" in result.samples:
+        return ""
+    return (
+        "<p><b>No test sample</b>: the model was fitted on every development row "
+        "(test size 0), so the train figures are in-sample.</p>"
+    )
+
+
 def _value(result: TrainResult, part: str) -> np.ndarray:
     s = result.samples[part]
     return s.score if s.score is not None else s.pd
@@ -60,7 +74,7 @@ def _figures(result: TrainResult) -> list[tuple[str, go.Figure]]:
     figs.append(("roc", roc))
 
     ks_fig = go.Figure()
-    part = "oot" if "oot" in result.samples else "test"
+    part = evaluation_sample(result)
     s = result.samples[part]
     fpr, tpr = metrics.roc_curve(s.y, s.pd)
     n_bad = float(s.y.sum())
@@ -125,7 +139,7 @@ def monthly_psi(result: TrainResult) -> pd.DataFrame | None:
     if not window:
         return None
     col = window["time_column"]
-    parts = list(result.samples.values())
+    parts = [s for s in result.samples.values() if col in s.X.columns]  # a test table may lack it
     when = pd.to_datetime(pd.concat([s.X[col] for s in parts]), errors="coerce")
     pd_all = np.concatenate([s.pd for s in parts])
     month = when.dt.strftime("%Y-%m").to_numpy()
@@ -146,6 +160,7 @@ def write_html_report(result: TrainResult, path: str | Path) -> Path:
         f"data hash <code>{result.meta['data_hash'][:16]}</code></p>",
         "<h2>Discrimination</h2>",
         _table(pd.DataFrame(rows)),
+        _no_test_note(result),
         "<h2>Stability (PSI of the PD)</h2>",
         _table(pd.DataFrame([m["psi"]])) if m["psi"] else "<p>single sample</p>",
     ]
@@ -155,7 +170,7 @@ def write_html_report(result: TrainResult, path: str | Path) -> Path:
     monthly = monthly_psi(result)
     if monthly is not None:
         parts += ["<h2>PSI of the PD by month (against the first month)</h2>", _table(monthly)]
-    eval_part = "oot" if "oot" in result.samples else "test"
+    eval_part = evaluation_sample(result)
     s = result.samples[eval_part]
     parts += [
         f"<h2>Lift and gain by decile ({eval_part})</h2>",
@@ -195,7 +210,7 @@ def write_excel(result: TrainResult, path: str | Path) -> Path:
     )
     m = result.metrics
     metric_rows = pd.DataFrame([{"sample": p, **m[p]} for p in result.samples])
-    eval_part = "oot" if "oot" in result.samples else "test"
+    eval_part = evaluation_sample(result)
     s = result.samples[eval_part]
     selection = pd.DataFrame(
         [

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from zhudai.exceptions import InvalidInputError
-from zhudai.scorecard.binning import VariableBins
+from zhudai.scorecard.binning import VariableBins, code_number
 from zhudai.scorecard.calibration import Calibrator
 from zhudai.scorecard.points import RiskGrades, Scaling
 from zhudai.trees import TreeEnsemble, from_lightgbm
@@ -79,24 +79,26 @@ class ScorecardModel(_Runtime):
     def _row_spec(self, f: str) -> tuple:
         b, pts = self.bins[f], self.points[f].tolist()
         special = {c: pts[b.special_index] for c in b.special_codes}
-        cats = {c: pts[i] for i, g in enumerate(b.groups) for c in g}
+        # code columns look values up as numbers (1, 1.0 and numpy's 1 hash alike)
+        cats = {(float(c) if b.codes else c): pts[i] for i, g in enumerate(b.groups) for c in g}
         if b.unseen == "missing":
             unseen: float | None = pts[b.missing_index]
         elif b.unseen == "other":
             unseen = pts[b.special_index]
         else:
             unseen = None
-        return (f, b.dtype == "numeric", b.splits, pts, special, pts[b.missing_index], cats, unseen)
+        kind = "codes" if b.codes else b.dtype
+        return (f, kind, b.splits, pts, special, pts[b.missing_index], cats, unseen)
 
     def points_one(self, row: Mapping[str, Any]) -> list[float]:
         """Points of each feature for one row, in ``features`` order."""
         out = []
         get = row.get
-        for name, numeric, splits, pts, special, missing, cats, unseen in self._rows:
+        for name, kind, splits, pts, special, missing, cats, unseen in self._rows:
             v = get(name)
             if v is None or v is NA or v != v:  # None, pandas NA and NaN are missing
                 out.append(missing)
-            elif numeric:
+            elif kind == "numeric":
                 if special and v in special:
                     out.append(special[v])
                 else:
@@ -105,7 +107,10 @@ class ScorecardModel(_Runtime):
                     except TypeError:
                         raise InvalidInputError(name, f"must be a number; got {v!r}") from None
             else:
-                p = cats.get(v if type(v) is str else str(v))
+                if kind == "codes":
+                    p = cats.get(code_number(name, v))
+                else:
+                    p = cats.get(v if type(v) is str else str(v))
                 if p is None:
                     if unseen is None:
                         raise InvalidInputError(name, f"unseen category {v!r}")

@@ -23,6 +23,7 @@ from sklearn.linear_model import LogisticRegression
 from zhudai.exceptions import InvalidInputError, NotFittedError
 from zhudai.scorecard._params import Param, check_params, is_float
 from zhudai.scorecard.binning import Binner
+from zhudai.scorecard.iv_floor import choose_noise_stat
 from zhudai.scorecard.metrics import check_target
 from zhudai.scorecard.points import RiskGrades, Scaling
 from zhudai.scorecard.regularisation import choose_c
@@ -39,7 +40,10 @@ class Scorecard:
     Parameters
     ----------
     binner : an unfitted :class:`Binner` (default settings if ``None``).
-    selector : an unfitted :class:`FeatureSelector` (default settings if ``None``).
+    selector : an unfitted :class:`FeatureSelector` (default settings if ``None``). With its
+        default ``min_iv="auto"`` and ``iv_noise_stat="cv"`` the IV floor's noise level is
+        chosen by cross-validated gain on the training rows
+        (:func:`~zhudai.scorecard.iv_floor.choose_noise_stat`; losses in ``noise_stat_cv_``).
     C : inverse L2 strength of the logistic regression, or ``"cv"`` (default): chosen from
         :data:`~zhudai.scorecard.regularisation.C_GRID` by 5-fold stratified
         cross-validation (held-out log-loss) on the training rows and selected features,
@@ -127,6 +131,12 @@ class Scorecard:
         self.selector_ = (
             copy.deepcopy(self.selector) if self.selector is not None else FeatureSelector()
         )
+        self.noise_stat_cv_: dict[float, float] = {}
+        if self.selector_.min_iv == "auto" and self.selector_.iv_noise_stat == "cv":
+            # the noise level's cross-validation counts rows, not weights
+            check_params(self.selector_, FeatureSelector._PARAMS)
+            stat, self.noise_stat_cv_ = choose_noise_stat(X, yy, self.binner_, self.selector_)
+            self.selector_.iv_noise_stat = stat
         self.selector_.fit(woe, yy, self.binner_.iv_, X.isna().mean(), sample_weight=w)
         self.dropped_ = dict(self.selector_.dropped_)
         features = list(self.selector_.selected_)
@@ -191,6 +201,11 @@ class Scorecard:
             "selection": {
                 "iv": {k: float(v) for k, v in self.binner_.iv_.items()},
                 "dropped": self.dropped_,
+                "min_iv": self.selector_.min_iv_,
+                "iv_noise_stat_cv_log_loss": {
+                    f"{s:g}": (v if np.isfinite(v) else None)
+                    for s, v in self.noise_stat_cv_.items()
+                },
             },
         }
 

@@ -22,6 +22,21 @@ STEPWISE = (None, "aic", "bic", "ks")
 # weakest real columns 218 and more (IV 0.0076 to 0.018, all dropped by a fixed 0.02).
 IV_CONVENTION = 0.02
 IV_NOISE_STAT = 30.0
+# max_features="auto": at least MAX_FEATURES_FLOOR (the fixed cap measured best on 1,000-row
+# German Credit), and one more feature per EVENTS_PER_FEATURE rows of the rarer class (twice
+# the classic 10 events per variable, as the card is a prediction model). A fixed 30 dropped 5
+# of the 35 real columns of the 200,000-row benchmark table (test AUC 0.8056 against 0.8109
+# for WOE + LR on every column; docs/scorecard.md, "Selection on large data").
+MAX_FEATURES_FLOOR = 30
+EVENTS_PER_FEATURE = 20
+
+
+def auto_min_iv(y: np.ndarray, noise_stat: float, w: np.ndarray | None = None) -> float:
+    """``min_iv="auto"``: 0.02, or ``noise_stat / n_eff`` (``n_eff = goods * bads / rows``,
+    counted as sums of the sample weights ``w`` when given) when smaller."""
+    weights = np.ones(len(y)) if w is None else w
+    n_bad, n_rows = float(np.sum(weights * y)), float(np.sum(weights))
+    return min(IV_CONVENTION, noise_stat / (n_bad * (n_rows - n_bad) / n_rows))
 
 
 def vif(frame: pd.DataFrame) -> pd.Series:
@@ -78,11 +93,17 @@ class FeatureSelector:
     ----------
     max_missing_rate : drop features missing in more than this share of rows.
     min_iv : drop features whose IV is below this; ``"auto"`` (default): 0.02 ("useless" by
-        convention), lowered to ``30 / n_eff`` (``n_eff = goods * bads / rows``) when that is
-        smaller, i.e. on large samples, where an IV under 0.02 can still be far above what
-        noise columns reach (about ``10 / n_eff``). The threshold used is ``min_iv_``.
+        convention), lowered to ``iv_noise_stat / n_eff`` (``n_eff = goods * bads / rows``)
+        when that is smaller, i.e. on large samples, where an IV under 0.02 can still be far
+        above what noise columns reach (about ``10 / n_eff``). The threshold used is
+        ``min_iv_``.
+    iv_noise_stat : the ``n_eff * IV`` below which ``min_iv="auto"`` drops a feature, or
+        ``"cv"`` (default): :class:`~zhudai.scorecard.Scorecard` chooses it by cross-validated
+        gain (:mod:`zhudai.scorecard.iv_floor`); a selector fitted on WOE alone uses 30.
     max_corr : of two features correlated above this (absolute, on WOE), drop the lower-IV one.
-    max_features : then keep at most this many, highest IV first (``None``: no cap).
+    max_features : then keep at most this many, highest IV first (``None``: no cap);
+        ``"auto"`` (default): 30, or one per 20 rows of the rarer class when that is more (the
+        cap used is ``max_features_``).
     max_vif : then drop the highest-VIF feature while any VIF exceeds this (``None``: skip).
     stepwise : ``None``, ``"aic"``, ``"bic"`` or ``"ks"`` forward selection on what remains.
     """
@@ -94,9 +115,18 @@ class FeatureSelector:
             lambda v: v == "auto" or is_float(0)(v),
             "'auto' or a non-negative float",
         ),
+        Param(
+            "iv_noise_stat",
+            lambda v: v == "cv" or is_float(0)(v),
+            "'cv' or a non-negative float",
+        ),
         Param("max_corr", is_float(0, 1, low_open=True), "a float in (0, 1]"),
         Param("max_vif", is_float(1, optional=True), "None or a float >= 1"),
-        Param("max_features", is_int(1, optional=True), "None or a positive integer"),
+        Param(
+            "max_features",
+            lambda v: v == "auto" or is_int(1, optional=True)(v),
+            "'auto', None or a positive integer",
+        ),
         Param("stepwise", one_of(STEPWISE), f"one of {STEPWISE}"),
     )
 
@@ -104,13 +134,15 @@ class FeatureSelector:
         self,
         max_missing_rate: float = 0.95,
         min_iv: float | str = "auto",
+        iv_noise_stat: float | str = "cv",
         max_corr: float = 0.7,
         max_vif: float | None = 10.0,
-        max_features: int | None = 30,
+        max_features: int | str | None = "auto",
         stepwise: str | None = None,
     ) -> None:
         self.max_missing_rate = max_missing_rate
         self.min_iv = min_iv
+        self.iv_noise_stat = iv_noise_stat
         self.max_corr = max_corr
         self.max_vif = max_vif
         self.max_features = max_features
@@ -131,11 +163,15 @@ class FeatureSelector:
             raise InvalidInputError("sample_weight", "stepwise selection takes no sample weights")
         w = np.ones(len(yy)) if w is None else w
         if self.min_iv == "auto":
-            n_bad, n_rows = float((w * yy).sum()), float(w.sum())
-            n_eff = n_bad * (n_rows - n_bad) / n_rows
-            self.min_iv_ = min(IV_CONVENTION, IV_NOISE_STAT / n_eff)
+            stat = IV_NOISE_STAT if self.iv_noise_stat == "cv" else float(self.iv_noise_stat)
+            self.min_iv_ = auto_min_iv(yy, stat, w)
         else:
             self.min_iv_ = float(self.min_iv)
+        if self.max_features == "auto":
+            rarer = int(min(yy.sum(), len(yy) - yy.sum()))
+            self.max_features_: int | None = max(MAX_FEATURES_FLOOR, rarer // EVENTS_PER_FEATURE)
+        else:
+            self.max_features_ = None if self.max_features is None else int(self.max_features)
         dropped: dict[str, str] = {}
         kept = [c for c in iv.sort_values(ascending=False).index if c in woe.columns]
         for c in list(kept):
@@ -147,7 +183,9 @@ class FeatureSelector:
                 dropped[c] = f"IV {iv[c]:.4f} < {self.min_iv_:.4g}"
         kept = [c for c in kept if c not in dropped]
         if kept:
-            corr = woe[kept].corr().abs().fillna(0.0)
+            with np.errstate(invalid="ignore", divide="ignore"):  # WOE has no missing values
+                r = np.atleast_2d(np.corrcoef(woe[kept].to_numpy(dtype=float), rowvar=False))
+            corr = pd.DataFrame(np.nan_to_num(np.abs(r)), index=kept, columns=kept)
             for i, c in enumerate(kept):
                 if c in dropped:
                     continue
@@ -155,10 +193,10 @@ class FeatureSelector:
                     if d not in dropped and corr.loc[c, d] > self.max_corr:
                         dropped[d] = f"|corr| {corr.loc[c, d]:.2f} with {c} > {self.max_corr}"
             kept = [c for c in kept if c not in dropped]
-        if self.max_features is not None:
-            for c in kept[self.max_features :]:
-                dropped[c] = f"beyond the {self.max_features} highest-IV features"
-            kept = kept[: self.max_features]
+        if self.max_features_ is not None:
+            for c in kept[self.max_features_ :]:
+                dropped[c] = f"beyond the {self.max_features_} highest-IV features"
+            kept = kept[: self.max_features_]
         while self.max_vif is not None and len(kept) > 1:
             v = vif(woe[kept])
             worst = str(v.idxmax())

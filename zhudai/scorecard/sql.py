@@ -46,7 +46,10 @@ def _feature_case(model: ScorecardModel, feature: str) -> str:
         otherwise = _num(pts[len(b.splits)])
     else:
         for i, group in enumerate(b.groups):
-            if group:
+            if group and b.codes:  # integer codes compare as numbers
+                codes = ", ".join(_num(float(c)) for c in group)
+                lines.append(f"    WHEN {col} IN ({codes}) THEN {_num(pts[i])}")
+            elif group:
                 cats = ", ".join(_text(c) for c in group)
                 lines.append(f"    WHEN CAST({col} AS TEXT) IN ({cats}) THEN {_num(pts[i])}")
         otherwise = {

@@ -2,7 +2,9 @@
 
 Read a table, split it into train / test (stratified) and an optional out-of-time sample,
 fit the chosen model, measure it on every sample and write the artefact directory with its
-report, Excel table and (for scorecards) SQL.
+report, Excel table and (for scorecards) SQL. ``test_size=0`` fits on every development row
+and keeps no test sample (the metrics say ``"test": null``); ``test_data`` is a separate table
+to test on, and then every development row is fitted as well.
 
 Candidate features are every column except the target, the time column, id columns (named
 ``id`` or ending in ``_id``), datetime columns and ``exclude``.
@@ -31,6 +33,7 @@ from zhudai.scorecard.scorecard import Scorecard
 
 MODELS = ("lr", "xgb", "lgbm", "mlp")
 CARD_KINDS = ("A", "B", "C")
+DEFAULT_TEST_SIZE = 0.3  # share of development rows held out when no test table is given
 
 
 def id_columns(frame: pd.DataFrame) -> list[str]:
@@ -105,6 +108,8 @@ def _split(
         parts["oot"] = (frame[oot], y[oot])
     idx = np.flatnonzero(dev)
     metrics.check_target(y[idx], "target (development sample)")
+    if test_size == 0:
+        return {"train": (frame.iloc[idx], y[idx]), **parts}
     if min(np.bincount(y[idx], minlength=2)) < 2:
         raise InvalidInputError(
             "target", "needs at least 2 goods and 2 bads to split train and test"
@@ -112,6 +117,36 @@ def _split(
     tr, te = train_test_split(idx, test_size=test_size, stratify=y[idx], random_state=seed)
     parts = {"train": (frame.iloc[tr], y[tr]), "test": (frame.iloc[te], y[te]), **parts}
     return parts
+
+
+def _held_out_share(test_size: float | None, test_data: pd.DataFrame | None) -> float:
+    """The share of development rows to hold out: 0 when a test table is given."""
+    if test_size is None:
+        return 0.0 if test_data is not None else DEFAULT_TEST_SIZE
+    if isinstance(test_size, bool) or not 0 <= test_size < 1:
+        raise InvalidInputError("test_size", f"must be in [0, 1); got {test_size}")
+    if test_data is not None and test_size != 0:
+        raise InvalidInputError(
+            "test_size",
+            f"must be 0 or left out with a test table (every development row is fitted); "
+            f"got {test_size}",
+        )
+    return float(test_size)
+
+
+def _check_test_table(test_data: pd.DataFrame, target: str) -> np.ndarray:
+    """The target of the given test table, checked before any fitting."""
+    if target not in test_data.columns:
+        raise InvalidInputError("test_data", f"lacks the target column {target!r}")
+    return metrics.check_target(test_data[target], "test_data")
+
+
+def _check_test_features(test_data: pd.DataFrame, features: Sequence[str]) -> None:
+    absent = [f for f in features if f not in test_data.columns]
+    if absent:
+        raise InvalidInputError(
+            "test_data", f"lacks {len(absent)} of the model's features: {absent[:5]}"
+        )
 
 
 def _estimator(model: str, seed: int, scaling: Scaling):
@@ -133,15 +168,19 @@ def train(
     time_col: str | None = None,
     oot_from: str | None = None,
     exclude: Sequence[str] = (),
-    test_size: float = 0.3,
+    test_size: float | None = None,
     seed: int = 0,
     calibration: str | None = None,
     name: str | None = None,
     estimator: Any = None,
     scaling: Scaling | None = None,
+    test_data: pd.DataFrame | None = None,
 ) -> TrainResult:
     """Fit and evaluate one model; ``estimator`` overrides the default for ``model``.
 
+    ``test_size`` is the stratified share of development rows held out (``None``: 0.3, or 0
+    with ``test_data``); 0 fits every development row and keeps no test sample. ``test_data``
+    (a table with the target and the model's features) is then the test sample.
     ``scaling`` sets a scorecard's base score, base odds and PDO (default 600, 50:1, 20).
     """
     if model not in MODELS:
@@ -150,15 +189,15 @@ def train(
         raise InvalidInputError("kind", f"must be one of {CARD_KINDS}; got {kind!r}")
     if calibration is not None and calibration not in METHODS:
         raise InvalidInputError("calibration", f"must be one of {METHODS}; got {calibration!r}")
-    if not 0 < test_size < 1:
-        raise InvalidInputError("test_size", f"must be in (0, 1); got {test_size}")
+    held_out = _held_out_share(test_size, test_data)
     if target not in frame.columns:
         raise InvalidInputError("target", f"column {target!r} is not in the data")
     y = metrics.check_target(frame[target])
+    y_test = _check_test_table(test_data, target) if test_data is not None else None
     features = candidate_features(frame, target, time_col, exclude)
     if not features:
         raise InvalidInputError("data", "has no feature columns besides the target, ids and times")
-    parts = _split(frame, y, time_col, oot_from, test_size, seed)
+    parts = _split(frame, y, time_col, oot_from, held_out, seed)
     X_train, y_train = parts["train"]
     fit_X, fit_y, cal_part = X_train[features], y_train, None
     if calibration is not None:
@@ -181,6 +220,9 @@ def train(
     elif isinstance(est, NeuralModel):
         files["mlp_weights"] = est.weights_
     runtime = _runtime(meta, est)
+    if test_data is not None and y_test is not None:
+        _check_test_features(test_data, runtime.features)
+        parts = {"train": parts["train"], "test": (test_data, y_test), **parts}
     samples = {}
     for part, (Xp, yp) in parts.items():
         score = runtime.score(Xp) if isinstance(runtime, ScorecardModel) else None
@@ -190,7 +232,9 @@ def train(
     meta["target"] = target
     meta["data_hash"] = data_hash(frame)
     meta["training_window"] = _window(frame, time_col, oot_from)
-    meta["split"] = {"test_size": test_size, "seed": seed, "stratified": True}
+    meta["split"] = {"test_size": held_out, "seed": seed, "stratified": held_out > 0}
+    if test_data is not None:
+        meta["split"]["test_data"] = {"rows": len(test_data), "data_hash": data_hash(test_data)}
     return TrainResult(est, runtime, meta, files, samples, result_metrics)
 
 
@@ -222,6 +266,7 @@ def _window(
 
 def _metrics(model: str, kind: str, runtime: Any, samples: dict[str, Sample]) -> dict[str, Any]:
     out: dict[str, Any] = {"model": model, "kind": kind, "n_features": len(runtime.features)}
+    out.update(train=None, test=None)  # "test" stays null when no test sample was kept
     for part, s in samples.items():
         out[part] = metrics.summary(s.y, s.pd)
     train_pd = samples["train"].pd
