@@ -51,6 +51,11 @@ class Settings(BaseSettings):
     apr_cap: float = Field(default=0.24, gt=0, lt=1, description="All-in cost ceiling (APR).")
     api_rate: float = Field(default=500, gt=0, description="API requests per second per key.")
     api_burst: int = Field(default=1000, ge=1, description="API requests a key may burst.")
+    funder_routing: Literal["cheapest", "value"] = Field(
+        default="cheapest",
+        description="Live funder routing: cheapest cost of funds first, or by the push's "
+        "expected profit (zhudai.acquisition.ranking).",
+    )
 
     @property
     def database_url(self) -> str:

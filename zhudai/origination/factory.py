@@ -21,7 +21,9 @@ from zhudai.features.online import OnlineFeatureEngine
 from zhudai.fraud.engine import FraudEngine, thresholds_for
 from zhudai.fraud.model import FraudModel
 from zhudai.fraud.rings import default_ring_scorer_factory
+from zhudai.imports import import_target
 from zhudai.origination.pipeline import OriginationService
+from zhudai.origination.routing import FunderRanking
 from zhudai.providers import ProviderHub, build_simulated_hub
 from zhudai.settings import Settings, get_settings
 from zhudai.store.migrate import upgrade
@@ -84,4 +86,16 @@ def build_service(
         fraud if fraud is not None else fraud_engine_from_home(s.home),
         providers if providers is not None else providers_from_home(s.home),
         OnlineFeatureEngine(load_feature_set()),
+        ranking=_ranking(s),
     )
+
+
+#: The funder rankings ``ZHUDAI_FUNDER_ROUTING`` names, looked up by name (acquisition sits
+#: below origination: the live path plugs it in, it does not import it).
+RANKINGS = {"value": "zhudai.acquisition.ranking:value_ranking"}
+
+
+def _ranking(s: Settings) -> FunderRanking | None:
+    """The configured funder ranking (``None``: the pipeline's cheapest-first default)."""
+    target = RANKINGS.get(s.funder_routing)
+    return None if target is None else import_target(target)(s.database_url)

@@ -45,7 +45,13 @@ from zhudai.origination.graph_feed import GraphFeed
 from zhudai.origination.history import ApplicantHistory, applicant_history
 from zhudai.origination.inputs import FeatureSources, feature_inputs
 from zhudai.origination.recorder import write_origination
-from zhudai.origination.routing import route, settle
+from zhudai.origination.routing import (
+    CheapestFirst,
+    FunderRanking,
+    RoutingRequest,
+    route,
+    settle,
+)
 from zhudai.parsing import parse_input
 from zhudai.providers import ProviderAnswer, ProviderHub, ProviderQuery, ProviderStatus
 from zhudai.store.db import AnswerHook, get_engine
@@ -128,6 +134,7 @@ class OriginationService:
         policy: str = "acard_default",
         prescreen_policy: str = "prescreen",
         fraud_inputs: Callable[[FraudResult], dict[str, Any]] | None = None,
+        ranking: FunderRanking | None = None,
     ) -> None:
         self.url = url
         self.engine = get_engine(url)
@@ -139,6 +146,7 @@ class OriginationService:
         self.policy_name = policy
         self.prescreen_name = prescreen_policy
         self.fraud_inputs = fraud_inputs or _fraud_inputs
+        self.ranking = ranking or CheapestFirst()
         self._catalogue: Catalogue | None = None
         self._texts: dict[str, str] = {}
         self.graph_feed = GraphFeed(self.engine, fraud)
@@ -296,11 +304,12 @@ class OriginationService:
                 amount = None
                 if outcome == "approve" and limit is not None and decision.apr is not None:
                     amount = money(min(app.amount, limit))
+                    request = _routing_request(app, decision, answers, float(amount))
                     funder = route(
                         conn,
-                        self.catalogue.funders,
-                        grade=decision.extras.get("grade"),
-                        score=_score(decision),
+                        self.ranking.rank(self.catalogue.funders, request),
+                        grade=request.grade,
+                        score=request.score,
                         apr=decision.apr,
                         product=app.product,
                         day=app.local_time.date(),
@@ -476,6 +485,36 @@ class OriginationService:
 def _stored_answer(conn: Connection, application_id: str) -> DecisionAnswer | None:
     stored = conn.scalar(_STORED_ANSWER, {"external_id": application_id})
     return None if stored is None else DecisionAnswer.model_validate(stored)
+
+
+def _routing_request(
+    app: ProtectedApplication,
+    decision: Decision,
+    answers: Mapping[str, ProviderAnswer],
+    amount: float,
+) -> RoutingRequest:
+    """The approved offer as funder rankings see it."""
+    bought = answers.get("multi_lending")
+    multi = (
+        bought.data.get("multi_lending_90d")
+        if bought is not None and bought.status is ProviderStatus.DATA and bought.data
+        else None
+    )
+    return RoutingRequest(
+        application_id=app.request_id,
+        amount=amount,
+        term_months=decision.term_months or app.term_months,
+        apr=float(decision.apr or 0.0),
+        product=app.product,
+        channel=app.channel,
+        grade=decision.extras.get("grade"),
+        score=_score(decision),
+        pd=decision.pd,
+        province=app.province,
+        age=app.age,
+        multi_lending=None if multi is None else int(multi),
+        occupation=app.occupation,
+    )
 
 
 def _score(decision: Decision) -> float | None:

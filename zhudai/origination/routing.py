@@ -10,8 +10,10 @@ SQLite (one writer at a time) and on PostgreSQL (row lock) concurrent requests n
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Protocol
 
 from sqlalchemy import Table, and_, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -50,6 +52,44 @@ _BOOK = (
 _RELEASE = update(_QUOTA).where(_KEY).values(reserved=_QUOTA.c.reserved - bindparam("amount"))
 
 
+@dataclass(frozen=True)
+class RoutingRequest:
+    """What a funder ranking may weigh: the approved offer and the applicant's declared and
+    bought facts (``None`` where unknown)."""
+
+    application_id: str
+    amount: float
+    term_months: int
+    apr: float
+    product: str
+    channel: str
+    grade: str | None
+    score: float | None
+    pd: float | None
+    province: str | None
+    age: int | None
+    multi_lending: int | None
+    occupation: str | None
+
+
+class FunderRanking(Protocol):
+    """The order in which funders are tried for one approved application (a funder left out
+    is not tried); routing still checks each one's declared appetite and reserves its quota."""
+
+    def rank(
+        self, funders: Sequence[FunderAppetite], request: RoutingRequest
+    ) -> Sequence[FunderAppetite]: ...
+
+
+class CheapestFirst:
+    """The catalogue's order: cheapest cost of funds first, every funder tried."""
+
+    def rank(
+        self, funders: Sequence[FunderAppetite], request: RoutingRequest
+    ) -> Sequence[FunderAppetite]:
+        return funders
+
+
 def _ensure_day(conn: Connection, funder_id: int, day: date) -> None:
     """The funder's row for ``day``, created empty if missing (no race: ON CONFLICT DO NOTHING)."""
     key = {"fid": funder_id, "d": day}
@@ -82,8 +122,9 @@ def route(
     day: date,
     amount: Decimal,
 ) -> FunderAppetite | None:
-    """The first funder (cheapest cost of funds first) whose appetite fits and whose quota
-    takes ``amount`` (reserved in ``conn``'s transaction); ``None`` if no funder can."""
+    """The first funder of ``funders`` (in the order given: a :class:`FunderRanking`'s)
+    whose appetite fits and whose quota takes ``amount`` (reserved in ``conn``'s
+    transaction); ``None`` if no funder can."""
     for funder in funders:
         if funder.accepts(grade=grade, score=score, apr=apr, product=product) and reserve(
             conn, funder, day, amount
