@@ -7,7 +7,7 @@ report and its sources are imported from their modules.
 
 from zhudai.monitoring.rates import rate_alerts
 from zhudai.monitoring.seasonal import SeasonalRule, seasonal_alerts, weekday_expectation
-from zhudai.monitoring.stability import stability_alerts, stability_index, weekly_stability
+from zhudai.monitoring.stability import period_stability, stability_alerts, stability_index
 
 __all__ = [
     "SeasonalRule",
@@ -16,5 +16,5 @@ __all__ = [
     "stability_alerts",
     "stability_index",
     "weekday_expectation",
-    "weekly_stability",
+    "period_stability",
 ]
