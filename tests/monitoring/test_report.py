@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
 import polars as pl
@@ -58,7 +58,6 @@ def test_contract_errors_name_the_field():
         check_decisions(good.with_columns(pl.col("approved").cast(pl.Int8)))
     with pytest.raises(InvalidInputError, match="decisions"):
         check_decisions(good.head(0))
-    assert datetime.now(UTC).tzinfo is not None  # the edges carry offsets; inside is local
 
 
 def test_rule_hits_become_lists_and_missing_files_are_named(tmp_path):
@@ -70,3 +69,25 @@ def test_rule_hits_become_lists_and_missing_files_are_named(tmp_path):
         rule_hits(results.select("application_id"))
     with pytest.raises(InvalidInputError, match="applications.parquet"):
         from_files(tmp_path, results)
+
+
+def test_a_channel_mix_shift_alerts_on_its_first_day_as_a_share():
+    rows = _decisions("a@v1", 50, 60)
+    shift = (START + timedelta(days=42)).date()
+    for i, r in enumerate(rows):  # from day 42 on, nine in ten come from social ads
+        if r["decided_at"].date() >= shift:
+            r["channel"] = "social_ads" if i % 10 else "app_store"
+    mix = build_report(pl.DataFrame(rows)).alerts.filter(pl.col("kind") == "mix")
+    first = mix.sort("day").group_by("metric", maintain_order=True).first()
+    assert dict(zip(first["metric"], first["day"], strict=True)) == {
+        "share:app_store": shift,
+        "share:social_ads": shift,
+    }
+    assert set(mix["direction"]) == {"up", "down"}
+
+
+def test_period_must_be_a_week_or_a_day():
+    from zhudai.monitoring.stability import period_stability
+
+    with pytest.raises(InvalidInputError, match="period"):
+        period_stability(pl.DataFrame(_decisions("a", 2, 3)), ["score"], period="1mo")

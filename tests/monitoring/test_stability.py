@@ -12,9 +12,9 @@ import pytest
 from zhudai.monitoring.stability import (
     PSI_SHIFTED,
     noise_floor,
+    period_stability,
     stability_alerts,
     stability_index,
-    weekly_stability,
 )
 
 
@@ -70,9 +70,9 @@ def _weeks_frame(shift_week: int, n_weeks: int = 8, per_week: int = 300) -> pl.D
 
 
 def test_a_shifted_week_alerts_once_dated_on_its_sunday():
-    weekly = weekly_stability(_weeks_frame(shift_week=6), ["score", "in_channel"])
+    weekly = period_stability(_weeks_frame(shift_week=6), ["score", "in_channel"])
     assert weekly.height == 16
-    stable = weekly.filter(pl.col("week") != datetime(2024, 2, 12).date())
+    stable = weekly.filter(pl.col("start") != datetime(2024, 2, 12).date())
     assert stable["psi"].max() < 0.1
     alerts = stability_alerts(weekly)
     assert sorted(alerts["metric"].to_list()) == ["psi:in_channel", "psi:score"]
@@ -82,8 +82,8 @@ def test_a_shifted_week_alerts_once_dated_on_its_sunday():
 
 def test_small_weeks_give_no_index_and_noise_alone_does_not_alert():
     frame = _weeks_frame(shift_week=-1, per_week=60)
-    weekly = weekly_stability(frame, ["score"])
+    weekly = period_stability(frame, ["score"])
     assert weekly["psi"].null_count() == 0  # 60 rows: enough
     assert stability_alerts(weekly).height == 0
-    thin = weekly_stability(_weeks_frame(shift_week=-1, per_week=20), ["score"])
+    thin = period_stability(_weeks_frame(shift_week=-1, per_week=20), ["score"])
     assert thin["psi"].null_count() == thin.height

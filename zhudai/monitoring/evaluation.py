@@ -22,8 +22,8 @@ from zhudai.times import month_start
 SEEN_BY = {
     "ring": ("rule", "velocity", "cluster"),
     "probing": ("rule", "velocity", "cluster"),
-    "macro_shock": ("volume", "approval", "stability", "rule"),
-    "channel_shift": ("volume", "stability"),
+    "macro_shock": ("volume", "approval", "stability", "rule", "mix"),
+    "channel_shift": ("volume", "stability", "mix"),
 }
 WITHIN_DAYS = 1  # an attack is found when alerted on its first day or this many days after
 

@@ -2,8 +2,9 @@
 
 Per unit (policy or model) and day: applications in all and by channel (``volume`` alerts, up
 and down, against the weekday baseline), hits of every rule (``rule``, up), the approval rate
-(``approval``, against the previous ``APPROVAL_WINDOW_DAYS`` days); per week: PSI of the score
-and CSI of every input (``stability``) and the bad rate of the week's applications once the
+(``approval``, against the previous ``RATE_WINDOW_DAYS`` days), the share of each channel
+(``mix``, likewise); per week and per day: PSI of the score and CSI of every input
+(``stability``) and the bad rate of the week's applications once the
 loan book judges them (``bad_rate``); and, from the fraud layer's results, new suspicious
 clusters (``cluster``). Alerts are incidents: days in a row out of band are one alert.
 """
@@ -21,9 +22,9 @@ from zhudai.fraud.trends import TrendSettings, alert_table, cluster_alerts, clus
 from zhudai.monitoring.contract import check_decisions, input_columns
 from zhudai.monitoring.rates import BAD_RATE_FLOOR, rate_alerts
 from zhudai.monitoring.seasonal import ALERT_SCHEMA, SeasonalRule, day_span, seasonal_alerts
-from zhudai.monitoring.stability import PSI_SHIFTED, PSI_WATCH, stability_alerts, weekly_stability
+from zhudai.monitoring.stability import PSI_SHIFTED, PSI_WATCH, period_stability, stability_alerts
 
-APPROVAL_WINDOW_DAYS = 28  # days pooled for the approval-rate baseline
+RATE_WINDOW_DAYS = 28  # days pooled for the baseline of a daily rate (approval, channel share)
 BAD_RATE_WINDOW_WEEKS = 8  # weeks pooled for the bad-rate baseline
 VOLUME = SeasonalRule("volume", directions=("up", "down"))
 RULE = SeasonalRule("rule")
@@ -35,7 +36,7 @@ class MonitoringReport:
 
     daily: pl.DataFrame  # unit, day, metric, value
     approval: pl.DataFrame  # unit, day, events, rows
-    stability: pl.DataFrame  # unit, week, column, rows, psi
+    stability: pl.DataFrame  # unit, start, end, column, rows, psi, noise (weekly)
     bad_rates: pl.DataFrame  # unit, day (week's Sunday), events, rows
     alerts: pl.DataFrame
 
@@ -98,13 +99,15 @@ def _unit_report(
     alerts = [
         seasonal_alerts(counts.filter(~is_hit), VOLUME, span),
         seasonal_alerts(counts.filter(is_hit), RULE, span),
-        rate_alerts(approval, "approval", "approval_rate", APPROVAL_WINDOW_DAYS),
+        rate_alerts(approval, "approval", "approval_rate", RATE_WINDOW_DAYS),
+        *_mix_alerts(part, approval.select("day", "rows")),
     ]
     has_score = "score" in part.columns and part["score"].drop_nulls().len() > 0
     columns = ["score"] * has_score + input_columns(part)
-    weekly = weekly_stability(part, columns) if columns else None
+    weekly = period_stability(part, columns, "1w") if columns else None
     if weekly is not None:
-        alerts.append(stability_alerts(weekly))
+        daily = period_stability(part, columns, "1d")
+        alerts += [stability_alerts(weekly), stability_alerts(daily, prefix="psi_day")]
     bad = None
     if "bad" in part.columns and part["bad"].drop_nulls().len():
         bad = (
@@ -119,6 +122,18 @@ def _unit_report(
         )
     metrics = {"daily": counts, "approval": approval, "stab": weekly, "bad": bad}
     return metrics, alerts
+
+
+def _mix_alerts(part: pl.DataFrame, totals: pl.DataFrame) -> list[pl.DataFrame]:
+    """Drift of each channel's share of the day's applications (a shift of the channel mix
+    shows in the share before the counts: the other channels' losses offset the total)."""
+    per_channel = part.group_by("day", "channel").agg(pl.len().alias("events"))
+    out = []
+    for channel in sorted(per_channel["channel"].unique()):
+        mine = per_channel.filter(pl.col("channel") == channel).select("day", "events")
+        days = totals.join(mine, on="day", how="left").fill_null(0)
+        out.append(rate_alerts(days, "mix", f"share:{channel}", RATE_WINDOW_DAYS))
+    return out
 
 
 def _daily_counts(part: pl.DataFrame) -> pl.DataFrame:
@@ -183,7 +198,7 @@ def write_html(
         fig = go.Figure()
         for (unit, col), part in report.stability.group_by("unit", "column", maintain_order=True):
             fig.add_trace(
-                go.Scatter(x=part["week"].to_list(), y=part["psi"].to_list(), name=f"{unit} {col}")
+                go.Scatter(x=part["start"].to_list(), y=part["psi"].to_list(), name=f"{unit} {col}")
             )
         for level in (PSI_WATCH, PSI_SHIFTED):
             fig.add_hline(y=level, line_dash="dot")
