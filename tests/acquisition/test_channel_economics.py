@@ -193,13 +193,34 @@ def test_budget_moves_conserve_spend(as_of: date) -> None:
     moves = budget_recommendation(table, 0.25)
     rated = table.filter((pl.col("channel") != "all") & pl.col("roi").is_not_null())
     assert len(moves) == rated.height
-    assert sum(m.change for m in moves) == pytest.approx(0.0, abs=1e-6)
     median = float(rated["roi"].median())
+    gives = [m for m in moves if m.roi < median or m.roi < 0]
+    takes = [m for m in moves if m.roi > median and m.roi > 0]
     for m in moves:
-        assert (m.change < 0) == (m.roi < median)
+        assert (m.change < 0) == (m in gives)
+        assert m.change <= 0 or m.roi > 0  # a loss-making channel never receives
         assert m.projected_profit_change == pytest.approx(m.change * m.roi)
+    cut = sum(m.change for m in gives)
+    assert cut == pytest.approx(-0.25 * sum(m.spend for m in gives))
+    assert sum(m.change for m in moves) == pytest.approx(0.0 if takes else cut, abs=1e-6)
     with pytest.raises(InvalidInputError, match="shift"):
         budget_recommendation(table, 0)
+
+
+def test_budget_by_hand() -> None:
+    table = pl.DataFrame(
+        {
+            "channel": ["a", "b", "c", "d", "all"],
+            "roi": [2.0, 1.0, -0.5, -1.0, 0.1],
+            "acquisition_cost": [100.0, 300.0, 200.0, 400.0, 1000.0],
+        }
+    )
+    moves = {m.channel: m for m in budget_recommendation(table, 0.5)}
+    # median -0.5 ... 1.0 -> 0.25: a and b take, c and d give half of 600 = 300, split 1:3
+    assert moves["c"].change == -100.0 and moves["d"].change == -200.0
+    assert moves["a"].change == pytest.approx(75.0) and moves["b"].change == pytest.approx(225.0)
+    losing = table.with_columns(pl.col("roi") - 3.0)  # every channel loses money: only cuts
+    assert all(m.change < 0 for m in budget_recommendation(losing, 0.5))
 
 
 def test_cli_report(as_of: date, tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -318,23 +318,25 @@ class BudgetMove:
 
 
 def budget_recommendation(table: pl.DataFrame, shift: float = DEFAULT_SHIFT) -> list[BudgetMove]:
-    """Move ``shift`` of the spend of every channel whose ROI is below the median to the
-    channels above it, in proportion to their spend. The projection assumes the next CNY of a
-    channel earns its average ROI: an upper bound where returns diminish, so the moves are kept
-    to a fraction and should be re-measured after a month."""
+    """Move ``shift`` of the spend of every channel whose ROI is below the median or negative
+    to the channels whose ROI is above the median and positive, in proportion to their spend;
+    with no such channel the cut is kept (a saving). A loss-making channel never receives. The
+    projection assumes the next CNY of a channel earns its average ROI: an upper bound where
+    returns diminish, so the moves are kept to a fraction and should be re-measured after a
+    month."""
     if not 0 < shift <= 1:
         raise InvalidInputError("shift", f"must be in (0, 1]; got {shift}")
     rows = table.filter((pl.col("channel") != "all") & pl.col("roi").is_not_null())
     if rows.height < 2:
         return []
     median = float(rows["roi"].median())  # type: ignore[arg-type]
-    donors = rows.filter(pl.col("roi") < median)
-    takers = rows.filter(pl.col("roi") > median)
-    moved = float(donors["acquisition_cost"].sum()) * shift
-    taker_spend = float(takers["acquisition_cost"].sum())
+    gives = (pl.col("roi") < median) | (pl.col("roi") < 0)
+    takes = (pl.col("roi") > median) & (pl.col("roi") > 0)
+    moved = float(rows.filter(gives)["acquisition_cost"].sum()) * shift
+    taker_spend = float(rows.filter(takes)["acquisition_cost"].sum())
     moves = []
     for r in rows.sort("roi", descending=True).iter_rows(named=True):
-        if r["roi"] < median:
+        if r["roi"] < median or r["roi"] < 0:
             change = -shift * r["acquisition_cost"]
         elif r["roi"] > median and taker_spend > 0:
             change = moved * r["acquisition_cost"] / taker_spend
