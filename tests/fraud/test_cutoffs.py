@@ -35,3 +35,27 @@ def test_the_best_cut_is_never_worse_than_flagging_everyone(rows: list[tuple[flo
     assert f1(cut) >= f1(0.0) - 1e-12
     if y.any():
         assert (p >= cut).any()  # some application is flagged at the chosen cut
+
+
+def test_too_few_fraud_labels_is_one_clear_error() -> None:
+    import polars as pl
+    import pytest
+
+    from zhudai.exceptions import InvalidInputError
+    from zhudai.fraud.evaluation import fit_on_results
+    from zhudai.fraud.signals import MODEL_FEATURES
+
+    n = 40
+    results = pl.DataFrame(
+        {"application_id": list(range(n)), **{f: [0.0] * n for f in MODEL_FEATURES}}
+    )
+    labels = pl.DataFrame(
+        {
+            "application_id": list(range(n)),
+            "is_fraud": [i < 3 for i in range(n)],
+            "ring_id": [None] * n,
+        },
+        schema_overrides={"ring_id": pl.Int64},
+    )
+    with pytest.raises(InvalidInputError, match="got 3 and 37"):
+        fit_on_results(results, None, labels=labels)

@@ -31,6 +31,9 @@ TRAIN_SEED_OFFSET = 1_000_003
 # The fraud model's review band reaches down to where, on held-out scores, at least this share
 # of the applications at or above the cut-off are fraud.
 REVIEW_PRECISION = 0.5
+# Labels of each class the fraud model needs: every one of the 3 cut-off folds must learn
+# from both classes (stratified folds put at least 2 of each class in each fold's training).
+MIN_LABELS_PER_CLASS = 6
 # A fraud type the layer stops less than this share of is named weak in the evaluation.
 WEAK_RECALL = 0.5
 
@@ -126,6 +129,15 @@ def fit_on_results(
     y = data["is_fraud"].fill_null(False).cast(pl.Int64).to_numpy()
     ring = data["ring_id"].is_not_null().cast(pl.Int64).to_numpy()
     ring_labels = ring if 0 < ring.sum() < len(ring) else None
+    frauds = int(y.sum())
+    if min(frauds, len(y) - frauds) < MIN_LABELS_PER_CLASS:
+        raise InvalidInputError(
+            "labels",
+            f"the fraud model needs at least {MIN_LABELS_PER_CLASS} fraudulent and "
+            f"{MIN_LABELS_PER_CLASS} legitimate applications to learn from and choose its "
+            f"cut-offs on held-out folds; got {frauds} and {len(y) - frauds} (a larger world or "
+            "more labelled cases)",
+        )
     fraud_oof, ring_oof = _out_of_fold(X, y, ring_labels, params)
     model = FraudModel(**params).fit(X, y, ring_labels)
     model.threshold_ = _best_threshold(y, fraud_oof)
