@@ -17,6 +17,7 @@ made (the daily job's: the start of ``day``, Asia/Shanghai) and goes through
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
@@ -134,6 +135,24 @@ class CaseBook:
             case.move(to, require_aware(at, "at"), reason, actor, promise_due=promise_due)
             _move(conn, case_id, before, to, to_local(at), reason, actor, promise_due)
         return case
+
+    def record_scores(self, scores: Mapping[int, float]) -> int:
+        """Keep each loan's C-score (``{loan_id: score}``) on its live case; the cases scored."""
+        if not scores:
+            return 0
+        with self.engine.begin() as conn:
+            live = conn.execute(
+                select(_CASES.c.id, _CASES.c.loan_id).where(
+                    _CASES.c.state.in_(LIVE_STATES), _CASES.c.loan_id.in_(list(scores))
+                )
+            ).all()
+            for case in live:
+                conn.execute(
+                    update(_CASES)
+                    .where(_CASES.c.id == case.id)
+                    .values(c_score=float(scores[case.loan_id]))
+                )
+        return len(live)
 
     def case(self, case_id: int) -> CollectionCase:
         """A stored case and its history (times aware, Asia/Shanghai)."""

@@ -176,3 +176,9 @@ def move_cmd(
     due = promise_due.date() if promise_due else None
     case = CaseBook(url).move(case_id, to, utc_now(), reason, actor, promise_due=due)
     typer.echo(_case_json(case))
+
+
+from zhudai.collections.ccard_cli import ccard_score_cmd, ccard_train_cmd  # noqa: E402
+
+app.command("ccard-train")(ccard_train_cmd)
+app.command("ccard-score")(ccard_score_cmd)
