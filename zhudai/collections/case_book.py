@@ -59,6 +59,18 @@ class CaseReport:
     live: int
 
 
+@dataclass(frozen=True)
+class LiveCase:
+    """A live case as allocation and the queues read it."""
+
+    case_id: int
+    loan_id: int
+    bucket: str
+    state: CaseState
+    c_score: float | None
+    assigned_to: str | None
+
+
 class CaseBook:
     """The store's collection cases (the embedded SQLite by default, or ``url``)."""
 
@@ -153,6 +165,27 @@ class CaseBook:
                     .values(c_score=float(scores[case.loan_id]))
                 )
         return len(live)
+
+    def live_cases(self, queue: str | None = None) -> list[LiveCase]:
+        """The live cases (of one queue, if given), oldest first."""
+        query = select(
+            _CASES.c.id, _CASES.c.loan_id, _CASES.c.bucket, _CASES.c.state, _CASES.c.c_score,
+            _CASES.c.assigned_to,
+        ).where(_CASES.c.state.in_(LIVE_STATES))  # fmt: skip
+        if queue is not None:
+            query = query.where(_CASES.c.assigned_to == queue)
+        with self.engine.connect() as conn:
+            return [
+                LiveCase(r.id, r.loan_id, r.bucket, CaseState(r.state), r.c_score, r.assigned_to)
+                for r in conn.execute(query.order_by(_CASES.c.id))
+            ]
+
+    def assign(self, queues: Mapping[int, str]) -> int:
+        """Put each case (``{case_id: queue}``) in its queue; the cases assigned."""
+        with self.engine.begin() as conn:
+            for case_id, queue in queues.items():
+                conn.execute(update(_CASES).where(_CASES.c.id == case_id).values(assigned_to=queue))
+        return len(queues)
 
     def case(self, case_id: int) -> CollectionCase:
         """A stored case and its history (times aware, Asia/Shanghai)."""

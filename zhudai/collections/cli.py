@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import typer
 
+from zhudai.collections.ccard_cli import ccard_score_cmd, ccard_train_cmd
+
 if TYPE_CHECKING:
     from zhudai.collections.guard import ComplianceGuard
 
@@ -178,7 +180,42 @@ def move_cmd(
     typer.echo(_case_json(case))
 
 
-from zhudai.collections.ccard_cli import ccard_score_cmd, ccard_train_cmd  # noqa: E402
-
 app.command("ccard-train")(ccard_train_cmd)
 app.command("ccard-score")(ccard_score_cmd)
+
+
+@app.command("allocate")
+def allocate_cmd(
+    day: datetime = typer.Option(..., formats=["%Y-%m-%d"], help="The day YYYY-MM-DD (closed)."),
+    strategy: str = typer.Option("ccard", help="A strategy of the allocation settings."),
+    config: Path | None = typer.Option(
+        None, "--config", help="Allocation settings (default: the shipped allocation.yaml)."
+    ),
+    model: Path | None = typer.Option(None, "--model", help="C-card folder (default installed)."),
+    url: str | None = typer.Option(None, "--url", help="SQLAlchemy URL of the store."),
+) -> None:
+    """Score the live cases with the C-card and put each in a queue (SMS, automated call, an
+    agent, an agency) by bucket x C-score band x amount band, within capacities."""
+    from dataclasses import asdict
+
+    from zhudai.collections.allocation import load_allocation
+    from zhudai.collections.allocation_job import process_allocation
+
+    report = process_allocation(
+        day.date(), url, strategy=strategy, config=load_allocation(config), model_dir=model
+    )
+    typer.echo(json.dumps(asdict(report), default=str))
+
+
+@app.command("queue")
+def queue_cmd(
+    name: str = typer.Argument(..., help="A queue: an agent, an agency, sms, auto-dialler."),
+    url: str | None = typer.Option(None, "--url", help="SQLAlchemy URL of the store."),
+) -> None:
+    """List the live cases in a queue, one JSON line each."""
+    from dataclasses import asdict
+
+    from zhudai.collections.case_book import CaseBook
+
+    for case in CaseBook(url).live_cases(name):
+        typer.echo(json.dumps(asdict(case), default=str))
