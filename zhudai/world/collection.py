@@ -64,7 +64,7 @@ def respond(
 
 def next_slot(dpd: int) -> int:
     """The days past due of the slot after ``dpd`` (30 days on after the last one)."""
-    later = SLOTS[SLOTS > dpd]
+    later = SLOTS[dpd < SLOTS]
     return int(later[0]) if len(later) else int(dpd) + 30
 
 
