@@ -56,12 +56,14 @@ def test_bands_at_their_cuts() -> None:
         ("M1", 0.1, 6000.0, "agent", "auto_call"),
         ("M1", 0.1, 800.0, "auto_call", "auto_call"),
         ("M2", 0.4, 800.0, "agent", "agent"),
-        ("M3", 0.1, 6000.0, "agency", "agent"),
+        ("M3", 0.1, 6000.0, "agent", "agent"),
         ("M3", 0.1, 4000.0, "sms", "agent"),
         ("M5", 0.7, 100.0, "agency", "agency"),
-        ("M6+", 0.05, 9000.0, "agency", "agency"),
+        ("M6+", 0.05, 9000.0, "agent", "agency"),
+        ("M4", 0.3, 2000.0, "agency", "agency"),
         ("M6+", 0.05, 900.0, "sms", "agency"),
         ("M2", None, 800.0, "sms", "agent"),  # unscored: only the rows without scores
+        ("M2", None, 8000.0, "agent", "agent"),
     ],
 )
 def test_shipped_strategies(
@@ -81,7 +83,7 @@ def test_a_full_treatment_overflows_to_the_next_with_room(tmp_path: Path) -> Non
     # five M2 cases wanting agents (3 seats), the largest amounts placed first
     cases = [CaseToAllocate(k, "M2", 0.7, 1000.0 + k) for k in range(1, 6)]
     got = {a.case_id: (a.wanted, a.treatment, a.queue) for a in allocate(cases, config, "ccard")}
-    # room a1 2 / a2 1: a1; then a1 and a2 tie at 1, a1 declared first; then a2
+    # room a1 2 / a2 1: a1; then a tie at 1 (case 4: 4 % 2 picks a1); then a2
     assert got == {
         5: ("agent", "agent", "a1"),
         4: ("agent", "agent", "a1"),
@@ -91,13 +93,19 @@ def test_a_full_treatment_overflows_to_the_next_with_room(tmp_path: Path) -> Non
     }
 
 
+def test_equal_queues_share_the_cases(tmp_path: Path) -> None:
+    config = load_allocation()
+    days = [allocate([CaseToAllocate(k, "M4", 0.1, 6000.0)], config, "bucket")[0] for k in range(6)]
+    assert [a.queue for a in days] == ["agency-east", "agency-west"] * 3  # one a day, fresh room
+
+
 def test_queues_are_balanced_most_room_first(tmp_path: Path) -> None:
     data = _settings()
     data["treatments"]["agent"]["queues"] = {"a1": 3, "a2": 1}
     config = _config(tmp_path, data)
     cases = [CaseToAllocate(k, "M2", 0.7, 2000.0 - k) for k in range(1, 5)]
-    # room a1 3 / a2 1: a1, a1 (2 vs 1 left), then a1 and a2 tie at 1: a1 (declared first), a2
-    assert [a.queue for a in allocate(cases, config, "ccard")] == ["a1", "a1", "a1", "a2"]
+    # room a1 3 / a2 1: a1, a1 (2 vs 1 left); case 3 finds a tie at 1: 3 % 2 picks a2; then a1
+    assert [a.queue for a in allocate(cases, config, "ccard")] == ["a1", "a1", "a2", "a1"]
 
 
 @settings(max_examples=60, deadline=None)

@@ -7,7 +7,7 @@ commissions, queues and capacities, the bands and the strategies are declared on
 
 A strategy is a list of rows read in order; the first row matching a case names its
 treatment. Cases are placed largest amount overdue first (scarce agent time goes where most
-money is), each in the queue of its treatment with the most room left; when the treatment is
+money is), each in the queue of its treatment with the most room left (ties by case id); when the treatment is
 full the case goes to the next treatment of ``overflow`` with room (the last is unlimited).
 """
 
@@ -220,7 +220,7 @@ def allocate(
     >>> config = load_allocation()
     >>> [a.queue for a in allocate([CaseToAllocate(1, "M1", 0.9, 300.0),
     ...                             CaseToAllocate(2, "M2", 0.7, 3000.0)], config, "ccard")]
-    ['sms', 'agent-01']
+    ['sms', 'agent-03']
     """
     rows = config.strategy(strategy)
     todo = list(cases)
@@ -238,13 +238,20 @@ def allocate(
         index = next(i for i, r in enumerate(rows) if r.matches(case.bucket, score, amount))
         wanted = rows[index].treatment
         for name in config.overflow[config.overflow.index(wanted) :]:
-            queues = config.treatments[name].queues
-            queue = max(queues, key=lambda q: room[q])  # the first declared among equals
+            queue = _roomiest(list(config.treatments[name].queues), room, case.case_id)
             if room[queue] >= 1:
                 room[queue] -= 1
                 placed[case.case_id] = Assignment(case.case_id, wanted, name, queue, index)
                 break
     return [placed[c.case_id] for c in todo]
+
+
+def _roomiest(queues: list[str], room: dict[str, float], case_id: int) -> str:
+    """The queue with the most room; among equals the one at ``case_id`` modulo their number
+    (so queues that start every day equal share the cases over the days)."""
+    most = max(room[q] for q in queues)
+    ties = [q for q in queues if room[q] == most]
+    return ties[case_id % len(ties)]
 
 
 def queue_loads(assignments: Sequence[Assignment]) -> Counter[str]:
