@@ -312,13 +312,20 @@ def report_lines(comparison: Comparison) -> list[str]:
     """The comparison as a table (side by side, champion/challenger, per queue, curves); the
     command prints the headline JSON after it."""
     m = comparison.training.result.metrics
-    cols = ("cases", "recovered", "cost", "recovery_per_cost", "recovered_share", "roll_forward",
-            "actions", "blocked")  # fmt: skip
+    cols = {  # column: (header, format), to fit 80 characters
+        "cases": ("cases", "{:.0f}"), "recovered": ("recovered", "{:,.0f}"),
+        "cost": ("cost", "{:,.0f}"), "recovery_per_cost": ("rec/cost", "{:.1f}"),
+        "recovered_share": ("share", "{:.3f}"), "roll_forward": ("roll_fwd", "{:.3f}"),
+        "actions": ("actions", "{:,.0f}"), "blocked": ("blocked", "{:.0f}"),
+    }  # fmt: skip
 
     def row(name: str, values: dict[str, Any]) -> str:
-        return f"  {name:<24}" + "".join(f"{str(values[c]):>18}" for c in cols)
+        cells = (
+            "-" if values[c] is None else fmt.format(values[c]) for c, (_, fmt) in cols.items()
+        )
+        return f"  {name:<20}" + "".join(f"{cell:>8}" for cell in cells)
 
-    header = f"  {'':<24}" + "".join(f"{c:>18}" for c in cols)
+    header = f"  {'':<20}" + "".join(f"{h:>8}" for h, _ in cols.values())
     lines = [
         f"C-card on the book: {comparison.training.rows:,} review points, out of time from "
         f"{comparison.training.oot_from} (AUC {m['oot']['auc']:.3f}, KS {m['oot']['ks']:.3f}); "
@@ -336,8 +343,7 @@ def report_lines(comparison: Comparison) -> list[str]:
     ]  # fmt: skip
     for s, queues in comparison.by_queue.items():
         lines += [row(f"{s}/{q}", v) for q, v in queues.items()]
-    lines.append("recovery curves (cumulative recovered share by day since review, days 0 5 10 "
-                 "15 20 25 29):")  # fmt: skip
+    lines.append("recovery curves: recovered share by day since review (0 5 10 15 20 25 29):")
     for name, curve in comparison.curves.items():
         lines.append(
             f"  {name:<24}" + "".join(f"{curve[d]:>8.3f}" for d in (0, 5, 10, 15, 20, 25, 29))
