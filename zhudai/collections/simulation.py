@@ -312,20 +312,23 @@ def report_lines(comparison: Comparison) -> list[str]:
     """The comparison as a table (side by side, champion/challenger, per queue, curves); the
     command prints the headline JSON after it."""
     m = comparison.training.result.metrics
-    cols = {  # column: (header, format), to fit 80 characters
-        "cases": ("cases", "{:.0f}"), "recovered": ("recovered", "{:,.0f}"),
-        "cost": ("cost", "{:,.0f}"), "recovery_per_cost": ("rec/cost", "{:.1f}"),
-        "recovered_share": ("share", "{:.3f}"), "roll_forward": ("roll_fwd", "{:.3f}"),
-        "actions": ("actions", "{:,.0f}"), "blocked": ("blocked", "{:.0f}"),
+    cols = {  # column: (header, width, format), to fit 80 characters; money in CNY thousands
+        "cases": ("cases", 6, "{:.0f}"), "recovered": ("rec_k", 9, "{:,.1f}"),
+        "cost": ("cost_k", 8, "{:,.1f}"), "recovery_per_cost": ("rec/cost", 8, "{:.1f}"),
+        "recovered_share": ("share", 6, "{:.3f}"), "roll_forward": ("roll", 6, "{:.3f}"),
+        "actions": ("actions", 8, "{:,.0f}"), "blocked": ("blocks", 7, "{:.0f}"),
     }  # fmt: skip
+    thousands = {"recovered", "cost"}
+
+    def cell(column: str, value: Any) -> str:
+        _, width, fmt = cols[column]
+        shown = "-" if value is None else fmt.format(value / 1000 if column in thousands else value)
+        return f"{shown:>{width}}"
 
     def row(name: str, values: dict[str, Any]) -> str:
-        cells = (
-            "-" if values[c] is None else fmt.format(values[c]) for c, (_, fmt) in cols.items()
-        )
-        return f"  {name:<20}" + "".join(f"{cell:>8}" for cell in cells)
+        return f"  {name:<20}" + "".join(cell(c, values[c]) for c in cols)
 
-    header = f"  {'':<20}" + "".join(f"{h:>8}" for h, _ in cols.values())
+    header = f"  {'':<20}" + "".join(f"{h:>{w}}" for h, w, _ in cols.values())
     lines = [
         f"C-card on the book: {comparison.training.rows:,} review points, out of time from "
         f"{comparison.training.oot_from} (AUC {m['oot']['auc']:.3f}, KS {m['oot']['ks']:.3f}); "
@@ -346,6 +349,6 @@ def report_lines(comparison: Comparison) -> list[str]:
     lines.append("recovery curves: recovered share by day since review (0 5 10 15 20 25 29):")
     for name, curve in comparison.curves.items():
         lines.append(
-            f"  {name:<24}" + "".join(f"{curve[d]:>8.3f}" for d in (0, 5, 10, 15, 20, 25, 29))
+            f"  {name:<20}" + "".join(f"{curve[d]:>7.3f}" for d in (0, 5, 10, 15, 20, 25, 29))
         )
     return lines
