@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Literal
 
 from fastapi import APIRouter, Header, Path, Query
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -181,7 +180,7 @@ def propose(
         "at": body.at.isoformat(),
     }
     if body.kind is not ActionKind.VISIT:
-        proposal["phone"] = cipher().decrypt(phone_enc)
+        proposal["phone"] = cipher().decrypt(phone_enc, "phone_enc")
     try:
         decision = _guard(url).propose(proposal)
     except InvalidInputError as exc:
@@ -192,4 +191,4 @@ def propose(
     )
 
 
-__all__ = ["Literal", "router"]
+__all__ = ["router"]
