@@ -256,3 +256,21 @@ def simulate_cmd(
     for line in report_lines(comparison):
         typer.echo(line)
     typer.echo(json.dumps(comparison.headline()))
+
+
+@app.command("scorecards")
+def scorecards_cmd(
+    out: Path | None = typer.Option(None, "--out", help="CSV of the scorecards."),
+    url: str | None = typer.Option(None, "--url", help="SQLAlchemy URL of the store."),
+) -> None:
+    """Collector and agency scorecards from the book's collection history: calls, contact and
+    promise rates, recovered, and the calls the compliance guard blocks on a replay, by rule."""
+    from zhudai.collections.scorecards import collector_scorecards, scorecard_lines
+
+    cards = collector_scorecards(url)
+    for line in scorecard_lines(cards):
+        typer.echo(line)
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        cards.write_csv(out)
+        typer.echo(f"  {out}")

@@ -1,7 +1,8 @@
 """Demo stage ``collections`` (after ``bcard``): the day's cases from the book, the C-card
 trained on the book's collection outcomes and installed as ``<home>/models/ccard``, the live
 cases scored and allocated, then the C-card and bucket-only strategies compared on the book's
-out-of-time overdue cases with the world's response model (evaluation code)."""
+out-of-time overdue cases with the world's response model (evaluation code), and the
+collectors' and agencies' scorecards on the book's call history."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from zhudai.collections.allocation_job import process_allocation
 from zhudai.collections.case_book import CaseBook
 from zhudai.collections.ccard import train_ccard
 from zhudai.collections.ccard_cli import training_summary
+from zhudai.collections.scorecards import collector_scorecards, scorecard_lines
 from zhudai.collections.simulation import compare_strategies, report_lines
 from zhudai.exceptions import InvalidInputError
 from zhudai.scorecard.training import write_artifacts
@@ -48,4 +50,6 @@ def run_stage(ctx: Any) -> list[str]:
         f"{allocation.treatments}, queues {allocation.queues}, overflowed {allocation.overflowed}",
         *report_lines(comparison),
         f"headline: {comparison.headline()}",
+        "collectors and agencies on the book's call history (guard replayed):",
+        *scorecard_lines(collector_scorecards(url)),
     ]
