@@ -274,3 +274,21 @@ def scorecards_cmd(
         out.parent.mkdir(parents=True, exist_ok=True)
         cards.write_csv(out)
         typer.echo(f"  {out}")
+
+
+@app.command("reminders")
+def reminders_cmd(
+    day: datetime = typer.Option(..., formats=["%Y-%m-%d"], help="The day YYYY-MM-DD."),
+    settings: Path | None = typer.Option(
+        None, "--settings", help="Reminder settings (default: the shipped reminders.yaml)."
+    ),
+    url: str | None = typer.Option(None, "--url", help="SQLAlchemy URL of the store."),
+) -> None:
+    """Plan the day's reminders (D-3, D-1, D0 by SMS or automated call) by B-card band, each
+    judged by the compliance guard; print what would go."""
+    from dataclasses import asdict
+
+    from zhudai.collections.reminders import load_reminders, process_reminders
+
+    report = process_reminders(day.date(), url, settings=load_reminders(settings))
+    typer.echo(json.dumps(asdict(report), default=str))
