@@ -1,13 +1,13 @@
 """Demo stage ``collections`` (after ``bcard``): the day's cases from the book, the C-card
 trained on the book's collection outcomes and installed as ``<home>/models/ccard``, the live
 cases scored and allocated, then the C-card and bucket-only strategies compared on the book's
-out-of-time overdue cases with the world's response model (evaluation code), and the
-collectors' and agencies' scorecards on the book's call history."""
+out-of-time overdue cases with the world's response model (evaluation code), the next day's
+reminders, and the collectors' and agencies' scorecards on the book's call history."""
 
 from __future__ import annotations
 
 import shutil
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ from zhudai.collections.allocation_job import process_allocation
 from zhudai.collections.case_book import CaseBook
 from zhudai.collections.ccard import train_ccard
 from zhudai.collections.ccard_cli import training_summary
+from zhudai.collections.reminders import process_reminders
 from zhudai.collections.scorecards import collector_scorecards, scorecard_lines
 from zhudai.collections.simulation import compare_strategies, report_lines
 from zhudai.exceptions import InvalidInputError
@@ -41,7 +42,10 @@ def run_stage(ctx: Any) -> list[str]:
     ctx.artifacts["ccard_model_dir"] = target
     config = load_allocation()
     allocation = process_allocation(day, url, config=config, model_dir=target)
-    comparison = compare_strategies(url, world, day, config, seed=ctx.seed)
+    comparison = compare_strategies(url, world, day, config, seed=ctx.seed, training=training)
+    reminders = process_reminders(
+        day + timedelta(days=1), url, model_dir=ctx.artifacts.get("bcard_model_dir")
+    )
     ctx.artifacts["collections_comparison"] = comparison.headline()
     return [
         f"cases on {day}: opened {cases.opened}, live {cases.live}",
@@ -50,6 +54,8 @@ def run_stage(ctx: Any) -> list[str]:
         f"{allocation.treatments}, queues {allocation.queues}, overflowed {allocation.overflowed}",
         *report_lines(comparison),
         f"headline: {comparison.headline()}",
+        f"reminders for {reminders.day}: {reminders.planned} by B-card band {reminders.bands}, "
+        f"allowed by the guard {reminders.allowed}, blocked {reminders.blocked}",
         "collectors and agencies on the book's call history (guard replayed):",
         *scorecard_lines(collector_scorecards(url)),
     ]

@@ -60,12 +60,18 @@ REPLICATIONS = 20
 
 
 def evaluation_cases(
-    url: str | None, world_dir: str | Path, as_of: date, *, seed: int = 0
+    url: str | None,
+    world_dir: str | Path,
+    as_of: date,
+    *,
+    seed: int = 0,
+    training: CcardTraining | None = None,
 ) -> tuple[pl.DataFrame, CcardTraining]:
-    """The C-card trained on the book, and its out-of-time review points with ``p_repay``,
+    """The C-card trained on the book (or ``training``, a card already trained on it to
+    ``as_of``), and its out-of-time review points with ``p_repay``,
     the world's ``reach`` / ``ability`` of the debtor and whether the episode is ``serious``;
     points past the world's last collection slot are left out (the world works none)."""
-    training = train_ccard(url, as_of, seed=seed)
+    training = training or train_ccard(url, as_of, seed=seed)
     frame = training_frame(read_behaviour(url), read_contacts(url), as_of)
     oot = frame.filter(pl.col("review_day") >= date.fromisoformat(training.oot_from))
     scored = score_points(training.result.model, oot)
@@ -269,13 +275,14 @@ def compare_strategies(
     *,
     seed: int = 0,
     replications: int = REPLICATIONS,
+    training: CcardTraining | None = None,
 ) -> Comparison:
     """Train the C-card on the book, then work its out-of-time cases under the bucket-only
     champion and the C-card challenger, ``replications`` times each with the same random
     numbers for both (see the module docstring)."""
     if replications < 1:
         raise InvalidInputError("replications", f"must be at least 1; got {replications}")
-    cases, training = evaluation_cases(url, world_dir, as_of, seed=seed)
+    cases, training = evaluation_cases(url, world_dir, as_of, seed=seed, training=training)
     amount = cases["amount_overdue"].to_numpy()
     worked = {}
     for s in (CHAMPION, CHALLENGER):
