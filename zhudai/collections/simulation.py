@@ -321,7 +321,7 @@ def report_lines(comparison: Comparison) -> list[str]:
     m = comparison.training.result.metrics
     cols = {  # column: (header, width, format), to fit 80 characters; money in CNY thousands
         "cases": ("cases", 6, "{:.0f}"), "recovered": ("rec_k", 9, "{:,.1f}"),
-        "cost": ("cost_k", 8, "{:,.1f}"), "recovery_per_cost": ("rec/cost", 8, "{:.1f}"),
+        "cost": ("cost_k", 8, "{:,.1f}"), "recovery_per_cost": ("rec/cost", 9, "{:.1f}"),
         "recovered_share": ("share", 6, "{:.3f}"), "roll_forward": ("roll", 6, "{:.3f}"),
         "actions": ("actions", 8, "{:,.0f}"), "blocked": ("blocks", 7, "{:.0f}"),
     }  # fmt: skip
@@ -333,9 +333,9 @@ def report_lines(comparison: Comparison) -> list[str]:
         return f"{shown:>{width}}"
 
     def row(name: str, values: dict[str, Any]) -> str:
-        return f"  {name:<20}" + "".join(cell(c, values[c]) for c in cols)
+        return f"  {name:<19}" + "".join(cell(c, values[c]) for c in cols)
 
-    header = f"  {'':<20}" + "".join(f"{h:>{w}}" for h, w, _ in cols.values())
+    header = f"  {'':<19}" + "".join(f"{h:>{w}}" for h, w, _ in cols.values())
     lines = [
         f"C-card on the book: {comparison.training.rows:,} review points, out of time from "
         f"{comparison.training.oot_from} (AUC {m['oot']['auc']:.3f}, KS {m['oot']['ks']:.3f}); "
