@@ -29,6 +29,7 @@ def test_demo_runs_every_stage(tmp_path: Path, capsys: pytest.CaptureFixture[str
         "reconciliation_path",
         "monitoring_report_path",
         "acquisition_report",
+        "ccard_model_dir",
     }
     assert expected <= set(art), expected - set(art)
     names = [name for name, _ in STAGES]
@@ -43,6 +44,7 @@ def test_demo_runs_every_stage(tmp_path: Path, capsys: pytest.CaptureFixture[str
         "decisions",
         "loans",
         "bcard",
+        "collections",
         "monitoring",
         "acquisition",
     ]

@@ -49,6 +49,7 @@ from zhudai.api.routes import (
     reports,
     screening,
 )
+from zhudai.api.routes import collections as collection_routes
 from zhudai.faults import fault_point
 from zhudai.fraud.list_store import StoredLists
 from zhudai.logs import log_off_thread
@@ -185,6 +186,7 @@ def create_app(
         fraud,
         funders,
         loans,
+        collection_routes,
         decisions,
         policies,
         models,

@@ -24,7 +24,9 @@ def create_cmd(
     name: str = typer.Option(..., "--name", help="A unique name for the key."),
     role: str = typer.Option(..., "--role", help="channel, funder, analyst, collector or admin."),
     tenant: str | None = typer.Option(
-        None, "--tenant", help="The channel or funder code the key acts for."
+        None,
+        "--tenant",
+        help="The channel or funder code, or a collector's queue, the key acts for.",
     ),
 ) -> None:
     """Create a key; the key itself is printed alone on the last line, this once only."""

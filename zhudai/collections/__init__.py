@@ -1,5 +1,5 @@
 """Collections (贷后): the compliance guard that judges every action before it happens, its
-records, and the collection cases with their states and history.
+records, the collection cases with their states and history, the C-card and 分案.
 
 The store-backed classes (``CaseBook``, ``StoreActionLog``) and ``RedisDayCounts`` are loaded
 on first use: the store's models import this package's case states.
@@ -18,6 +18,14 @@ from zhudai.collections.records import ActionLog, ActionRecord, InMemoryActionLo
 from zhudai.collections.rules import GuardRules, HoursWindow, RuleId, load_rules
 
 _LAZY = {
+    "AllocationConfig": "zhudai.collections.allocation",
+    "Assignment": "zhudai.collections.allocation",
+    "CaseToAllocate": "zhudai.collections.allocation",
+    "allocate": "zhudai.collections.allocation",
+    "load_allocation": "zhudai.collections.allocation",
+    "process_allocation": "zhudai.collections.allocation_job",
+    "train_ccard": "zhudai.collections.ccard",
+    "score_overdue": "zhudai.collections.ccard",
     "CaseBook": "zhudai.collections.case_book",
     "StoreActionLog": "zhudai.collections.record_store",
     "RedisDayCounts": "zhudai.collections.counts_redis",
@@ -32,6 +40,9 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "TRANSITIONS",
+    "AllocationConfig",
+    "Assignment",
+    "CaseToAllocate",
     "VOICE_KINDS",
     "ActionKind",
     "ActionLog",
@@ -53,5 +64,10 @@ __all__ = [
     "RuleId",
     "StoreActionLog",
     "Tally",
+    "allocate",
+    "load_allocation",
     "load_rules",
+    "process_allocation",
+    "score_overdue",
+    "train_ccard",
 ]

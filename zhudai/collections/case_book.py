@@ -17,6 +17,7 @@ made (the daily job's: the start of ``day``, Asia/Shanghai) and goes through
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
@@ -56,6 +57,18 @@ class CaseReport:
     closed: int
     broken_promises: int
     live: int
+
+
+@dataclass(frozen=True)
+class LiveCase:
+    """A live case as allocation and the queues read it."""
+
+    case_id: int
+    loan_id: int
+    bucket: str
+    state: CaseState
+    c_score: float | None
+    assigned_to: str | None
 
 
 class CaseBook:
@@ -134,6 +147,45 @@ class CaseBook:
             case.move(to, require_aware(at, "at"), reason, actor, promise_due=promise_due)
             _move(conn, case_id, before, to, to_local(at), reason, actor, promise_due)
         return case
+
+    def record_scores(self, scores: Mapping[int, float]) -> int:
+        """Keep each loan's C-score (``{loan_id: score}``) on its live case; the cases scored."""
+        if not scores:
+            return 0
+        with self.engine.begin() as conn:
+            live = conn.execute(
+                select(_CASES.c.id, _CASES.c.loan_id).where(
+                    _CASES.c.state.in_(LIVE_STATES), _CASES.c.loan_id.in_(list(scores))
+                )
+            ).all()
+            for case in live:
+                conn.execute(
+                    update(_CASES)
+                    .where(_CASES.c.id == case.id)
+                    .values(c_score=float(scores[case.loan_id]))
+                )
+        return len(live)
+
+    def live_cases(self, queue: str | None = None) -> list[LiveCase]:
+        """The live cases (of one queue, if given), oldest first."""
+        query = select(
+            _CASES.c.id, _CASES.c.loan_id, _CASES.c.bucket, _CASES.c.state, _CASES.c.c_score,
+            _CASES.c.assigned_to,
+        ).where(_CASES.c.state.in_(LIVE_STATES))  # fmt: skip
+        if queue is not None:
+            query = query.where(_CASES.c.assigned_to == queue)
+        with self.engine.connect() as conn:
+            return [
+                LiveCase(r.id, r.loan_id, r.bucket, CaseState(r.state), r.c_score, r.assigned_to)
+                for r in conn.execute(query.order_by(_CASES.c.id))
+            ]
+
+    def assign(self, queues: Mapping[int, str]) -> int:
+        """Put each case (``{case_id: queue}``) in its queue; the cases assigned."""
+        with self.engine.begin() as conn:
+            for case_id, queue in queues.items():
+                conn.execute(update(_CASES).where(_CASES.c.id == case_id).values(assigned_to=queue))
+        return len(queues)
 
     def case(self, case_id: int) -> CollectionCase:
         """A stored case and its history (times aware, Asia/Shanghai)."""

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import typer
 
+from zhudai.collections.ccard_cli import ccard_score_cmd, ccard_train_cmd
+
 if TYPE_CHECKING:
     from zhudai.collections.guard import ComplianceGuard
 
@@ -160,3 +162,117 @@ def move_cmd(
     due = promise_due.date() if promise_due else None
     case = CaseBook(url).move(case_id, to, utc_now(), reason, actor, promise_due=due)
     typer.echo(_case_json(case))
+
+
+app.command("ccard-train")(ccard_train_cmd)
+app.command("ccard-score")(ccard_score_cmd)
+
+
+@app.command("allocate")
+def allocate_cmd(
+    day: datetime = typer.Option(..., formats=["%Y-%m-%d"], help="The day YYYY-MM-DD (closed)."),
+    strategy: str = typer.Option("ccard", help="A strategy of the allocation settings."),
+    config: Path | None = typer.Option(
+        None, "--config", help="Allocation settings (default: the shipped allocation.yaml)."
+    ),
+    model: Path | None = typer.Option(None, "--model", help="C-card folder (default installed)."),
+    url: str | None = typer.Option(None, "--url", help="SQLAlchemy URL of the store."),
+) -> None:
+    """Score the live cases with the C-card and put each in a queue (SMS, automated call, an
+    agent, an agency) by bucket x C-score band x amount band, within capacities."""
+    from dataclasses import asdict
+
+    from zhudai.collections.allocation import load_allocation
+    from zhudai.collections.allocation_job import process_allocation
+
+    report = process_allocation(
+        day.date(), url, strategy=strategy, config=load_allocation(config), model_dir=model
+    )
+    typer.echo(json.dumps(asdict(report), default=str))
+
+
+@app.command("queue")
+def queue_cmd(
+    name: str = typer.Argument(..., help="A queue: an agent, an agency, sms, auto-dialler."),
+    url: str | None = typer.Option(None, "--url", help="SQLAlchemy URL of the store."),
+) -> None:
+    """List the live cases in a queue, one JSON line each."""
+    from dataclasses import asdict
+
+    from zhudai.collections.case_book import CaseBook
+
+    for case in CaseBook(url).live_cases(name):
+        typer.echo(json.dumps(asdict(case), default=str))
+
+
+@app.command("simulate")
+def simulate_cmd(
+    customers: int = typer.Option(3000, "--customers", min=100, help="Customers in the world."),
+    seed: int = typer.Option(7, "--seed", help="Seed of the world and the simulation."),
+    runs: int = typer.Option(20, "--runs", min=1, help="Simulated runs of every case."),
+    config: Path | None = typer.Option(
+        None, "--config", help="Allocation settings (default: the shipped allocation.yaml)."
+    ),
+) -> None:
+    """Generate a world, take over its book, train the C-card, and work the book's out-of-time
+    overdue cases under the bucket-only and the C-card strategies with the world's response
+    model; print the comparison and, last, one JSON line."""
+    import tempfile
+
+    from zhudai.collections.allocation import load_allocation
+    from zhudai.collections.simulation import compare_strategies, report_lines
+    from zhudai.loans.onboarding import onboard
+    from zhudai.store.world_loader import load_world_dir
+    from zhudai.world import generate_world
+    from zhudai.world.generator import observation_date
+
+    settings = load_allocation(config)
+    with tempfile.TemporaryDirectory(prefix="zhudai-collections-") as tmp:
+        world = generate_world(customers, seed, out_dir=Path(tmp) / "world")
+        url = f"sqlite:///{Path(tmp) / 'book.db'}"
+        load_world_dir(world, url)
+        day = observation_date(world)
+        onboard(day, url)
+        comparison = compare_strategies(url, world, day, settings, seed=seed, replications=runs)
+        from zhudai.store.db import get_engine
+
+        get_engine(url).dispose()
+    for line in report_lines(comparison):
+        typer.echo(line)
+    typer.echo(json.dumps(comparison.headline()))
+
+
+@app.command("scorecards")
+def scorecards_cmd(
+    out: Path | None = typer.Option(None, "--out", help="CSV of the scorecards."),
+    url: str | None = typer.Option(None, "--url", help="SQLAlchemy URL of the store."),
+) -> None:
+    """Collector and agency scorecards from the book's collection history: calls, contact and
+    promise rates, recovered, and the calls the compliance guard blocks on a replay, by rule."""
+    from zhudai.collections.scorecards import collector_scorecards, scorecard_lines
+
+    cards = collector_scorecards(url)
+    for line in scorecard_lines(cards):
+        typer.echo(line)
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        cards.write_csv(out)
+        typer.echo(f"  {out}")
+
+
+@app.command("reminders")
+def reminders_cmd(
+    day: datetime = typer.Option(..., formats=["%Y-%m-%d"], help="The day YYYY-MM-DD."),
+    settings: Path | None = typer.Option(
+        None, "--settings", help="Reminder settings (default: the shipped reminders.yaml)."
+    ),
+    url: str | None = typer.Option(None, "--url", help="SQLAlchemy URL of the store."),
+) -> None:
+    """Plan the day's reminders (D-3, D-1, D0 by SMS or automated call) by B-card band, each
+    judged by the compliance guard; print what would go."""
+    from dataclasses import asdict
+
+    from zhudai.collections.reminders import load_reminders, process_reminders
+
+    report = process_reminders(day.date(), url, settings=load_reminders(settings))
+    typer.echo(json.dumps(asdict(report), default=str))

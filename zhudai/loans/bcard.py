@@ -509,7 +509,7 @@ def train_bcard(
     observation month-ends' rows are kept out of time."""
     if not 0 < oot_share < 1:
         raise InvalidInputError("oot_share", f"must be in (0, 1); got {oot_share}")
-    day = as_of or _book_day(url)
+    day = as_of or book_day(url)
     frame = training_frame(read_behaviour(url), day)
     if frame.height == 0 or frame["bad"].n_unique() < 2:
         raise InvalidInputError(
@@ -540,7 +540,8 @@ def train_bcard(
     )
 
 
-def _book_day(url: str | None) -> date:
+def book_day(url: str | None) -> date:
+    """The book's last projection day (the newest `as_of` of its loans)."""
     with get_engine(url).connect() as conn:
         day = conn.scalar(select(func.max(_LOANS.c.as_of)))
     if day is None:

@@ -37,6 +37,42 @@ def _policy(dpd: int) -> np.ndarray:
     return np.array([0.0, 0.05, 0.35, 0.6])
 
 
+def respond(
+    rng: np.random.Generator,
+    kind: np.ndarray,
+    dpd: int | np.ndarray,
+    reach: np.ndarray,
+    ability: np.ndarray,
+    serious: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """How debtors respond to one action each (``kind``: index into ``ACTION_TYPES``) at
+    ``dpd`` days past due: contacted, promised, and paid. Serious episodes never pay before
+    30 days; from 30 days the payment probability scales with the debtor's ability."""
+    n = len(kind)
+    contacted = rng.random(n) < _CONTACT[kind] * reach
+    promise = contacted & (rng.random(n) < _PROMISE[kind])
+    pay_p = np.where(
+        promise,
+        _PAY_IF_PROMISED[kind],
+        np.where(contacted, _PAY_IF_CONTACTED[kind], _PAY_OTHERWISE),
+    )
+    pay_p = np.where(np.asarray(dpd) >= 30, pay_p * ability, pay_p)
+    pays = rng.random(n) < pay_p
+    pays &= ~(serious & (np.asarray(dpd) < 30))  # serious episodes are the ones not cured by 30
+    return contacted, promise, pays
+
+
+def next_slot(dpd: int) -> int:
+    """The days past due of the slot after ``dpd`` (30 days on after the last one)."""
+    later = SLOTS[dpd < SLOTS]
+    return int(later[0]) if len(later) else int(dpd) + 30
+
+
+def self_cures(serious: np.ndarray, next_dpd: int) -> np.ndarray:
+    """A minor episode still unpaid at its last slot before 30 days past due pays anyway."""
+    return ~serious & (next_dpd >= 30)
+
+
 @dataclass
 class Episodes:
     """Overdue episodes to work: due day, whether it is serious, and the debtor's response."""
@@ -69,29 +105,19 @@ def work_episodes(rng: np.random.Generator, ep: Episodes, obs_us: int) -> Worked
     out: dict[str, list[np.ndarray]] = {
         k: [] for k in ("e", "ts", "type", "dpd", "contacted", "promise")
     }
-    for j, dpd in enumerate(SLOTS):
+    for dpd in SLOTS:
         hour = np.clip(rng.normal(14.0, 3.0, m), 8.0, 21.5)
         ts = (ep.due_day + dpd) * US_PER_DAY + (hour * US_PER_HOUR).astype(np.int64)
         active = np.flatnonzero(open_ & (ts < obs_us))
         if len(active) == 0:
             continue
         kind = rng.choice(4, len(active), p=_policy(int(dpd)))
-        contacted = rng.random(len(active)) < _CONTACT[kind] * ep.reach[active]
-        promise = contacted & (rng.random(len(active)) < _PROMISE[kind])
-        pay_p = np.where(
-            promise,
-            _PAY_IF_PROMISED[kind],
-            np.where(contacted, _PAY_IF_CONTACTED[kind], _PAY_OTHERWISE),
+        contacted, promise, pays = respond(
+            rng, kind, dpd, ep.reach[active], ep.ability[active], ep.serious[active]
         )
-        if dpd >= 30:
-            pay_p = pay_p * ep.ability[active]
-        pays = rng.random(len(active)) < pay_p
-        pays &= ~(ep.serious[active] & (dpd < 30))  # serious episodes are the ones not cured by 30
-        next_dpd = SLOTS[j + 1] if j + 1 < len(SLOTS) else dpd + 30
+        next_dpd = next_slot(dpd)
         cure_dpd = np.minimum(dpd + rng.integers(0, 7, len(active)), next_dpd - 1)
-        minor_last = (
-            ~ep.serious[active] & (next_dpd >= 30) & ~pays
-        )  # a minor episode self-cures before 30
+        minor_last = self_cures(ep.serious[active], next_dpd) & ~pays
         cure_dpd = np.where(minor_last, rng.integers(min(dpd + 1, 29), 30, len(active)), cure_dpd)
         cure_dpd = np.where(ep.serious[active], cure_dpd, np.minimum(cure_dpd, 29))
         paid = pays | minor_last

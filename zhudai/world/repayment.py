@@ -108,13 +108,13 @@ def book_loans(rng: np.random.Generator, pop: Population, apps: Applications, ob
     obs_day = obs_us // US_PER_DAY
     ep_rows = np.flatnonzero((minor | serious_row) & (due_day < obs_day))
     ep_loan = inst_loan[ep_rows]
-    legit = role[ep_loan] == Role.LEGIT
+    reach, ability = debtor_response(role[ep_loan] == Role.LEGIT, pop.stability[cust[ep_loan]])
     episodes = Episodes(
         loan=ep_loan,
         due_day=due_day[ep_rows],
         serious=serious_row[ep_rows],
-        reach=np.where(legit, 1.0, 0.35),
-        ability=np.where(legit, np.clip(0.9 * pop.stability[cust[ep_loan]] + 0.2, 0.1, 1.0), 0.05),
+        reach=reach,
+        ability=ability,
     )
     worked = work_episodes(rng, episodes, obs_us)
 
@@ -161,6 +161,14 @@ def book_loans(rng: np.random.Generator, pop: Population, apps: Applications, ob
         worked=worked,
         episode_paid_amount=episode_paid,
     )
+
+
+def debtor_response(legit: np.ndarray, stability: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """How reachable a debtor is (multiplies the contact probability) and how able to pay once
+    30+ days past due: fraudsters are hard to reach and almost never pay."""
+    reach = np.where(legit, 1.0, 0.35)
+    ability = np.where(legit, np.clip(0.9 * stability + 0.2, 0.1, 1.0), 0.05)
+    return reach, ability
 
 
 def _funders(rng: np.random.Generator, score: np.ndarray, apr: np.ndarray) -> np.ndarray:
