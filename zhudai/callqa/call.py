@@ -40,6 +40,8 @@ class Call(BaseModel):
     @field_validator("started_at", mode="before")
     @classmethod
     def _iso(cls, value: Any) -> Any:
+        if isinstance(value, datetime):
+            return require_aware(value, "started_at")
         if not isinstance(value, str):
             raise InvalidInputError("started_at", "must be an ISO 8601 string with a UTC offset")
         try:

@@ -59,3 +59,45 @@ def inspect_cmd(
     typer.echo(f"inspected {sum(counts.values())} calls: {summary or 'none'}", err=True)
     if counts["error"]:
         raise typer.Exit(code=1)
+
+
+@app.command("train")
+def train_cmd(
+    world: list[Path] = typer.Option(..., "--world", help="World folder(s) with labelled calls."),
+    out: Path = typer.Option(Path("callqa-model.json"), "--out", help="Model JSON to write."),
+) -> None:
+    """Train the paraphrase model on worlds' labelled transcripts (their truth/)."""
+    from zhudai.callqa.evaluation import train
+
+    typer.echo(str(train(world).save(out)))
+
+
+@app.command("evaluate")
+def evaluate_cmd(
+    world: Path = typer.Option(..., "--world", help="World folder to measure on."),
+    model: Path | None = _MODEL,
+) -> None:
+    """Precision and recall per type on a world's labelled transcripts, the reviewer workload;
+    a table, then one JSON line."""
+    import json
+
+    from zhudai.callqa.evaluation import SEVERE_TYPES, evaluate
+    from zhudai.callqa.inspector import Inspector
+    from zhudai.callqa.model import ParaphraseModel
+
+    result = evaluate(world, Inspector(model=ParaphraseModel.load(model) if model else None))
+    typer.echo(f"{'type':<24}{'support':>8}{'flagged':>8}{'tp':>6}{'precision':>11}{'recall':>8}")
+    for s in result.scores:
+        mark = " *" if s.type in SEVERE_TYPES else ""
+        typer.echo(
+            f"{s.type.value:<24}{s.support:>8}{s.flagged:>8}{s.true_positives:>6}"
+            f"{s.precision:>11.3f}{s.recall:>8.3f}{mark}"
+        )
+    w = result.workload
+    typer.echo(
+        f"calls {w.calls}, flagged {w.flagged}, audit {w.audited:g}: reviewer-minutes "
+        f"{w.full_minutes:g} by hand vs {w.inspected_minutes:g} (cut {w.cut:.1%}); "
+        f"{w.reviewers_per_claim_50} reviewers where full review needs 50; catch rate "
+        f"{w.catch_rate:.3f}"
+    )
+    typer.echo(json.dumps(result.model_dump(mode="json"), ensure_ascii=False))

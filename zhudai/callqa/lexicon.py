@@ -101,6 +101,19 @@ def pinyin_of(text: str) -> tuple[str, dict[int, int]]:
     return "".join(parts), where
 
 
+def _misheard(said: str, term: str) -> bool:
+    """Whether ``said`` reads as an ASR slip of ``term``: some, at most half, of its
+    characters differ (待不 sounds like 逮捕 but is another word, not a slip).
+
+    Examples
+    --------
+    >>> _misheard("做牢", "坐牢"), _misheard("待不", "逮捕"), _misheard("征信黑明单", "征信黑名单")
+    (True, False, True)
+    """
+    differ = sum(a != b for a, b in zip(said, term, strict=True))
+    return 0 < differ <= len(term) // 2
+
+
 def _pinyin_key(term: str) -> str:
     from pypinyin import lazy_pinyin
 
@@ -176,8 +189,10 @@ class Lexicon:
             for end, entries in self._sound.iter(spoken):
                 for cat, term in entries:
                     start = where[end - len(_pinyin_key(term)) + 2]
-                    key = (cat.id, start, start + len(term))
-                    found.setdefault(key, Hit(cat, term, start, start + len(term), True))
+                    said = text[start : start + len(term)]
+                    if _misheard(said, term):
+                        key = (cat.id, start, start + len(term))
+                        found.setdefault(key, Hit(cat, term, start, start + len(term), True))
         if self._english is not None:
             found.update(self._english_hits(text))
         return self._on_word_bounds(text, sorted(found.values(), key=lambda h: (h.start, h.end)))

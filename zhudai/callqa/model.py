@@ -1,6 +1,11 @@
 """The paraphrase model: one logistic regression per violation type over character n-grams of
-the collector's words (TF-IDF), for violations the lexicon has no phrase for. It explains a hit
-by the n-grams that pushed it up most, the first of which is its evidence span.
+the collector's words (TF-IDF), for violations the lexicon has no phrase for.
+
+It reads line by line: labels are per call, so every collector line of a call takes the call's
+labels in training (the greeting and the closing, said in clean calls too, learn to weigh
+nothing), and a call scores the maximum over its lines, so one bad sentence is not diluted by
+a long polite call. A hit is explained by its line (the evidence span) and the n-grams that
+pushed it up most.
 
 Saved as JSON (vocabulary, idf, weights per type), never pickled.
 """
@@ -25,6 +30,12 @@ THRESHOLD = 0.5
 TEXT_TYPES = tuple(t for t in FlagType if t not in TIME_TYPES)
 NGRAM_SIZES = (2, 3, 4)
 _RUN = re.compile(r"[^\s，。！？；：、,.!?;:\"“”]+")
+_LINE = re.compile(r"[^\n]*\S[^\n]*")
+
+
+def spoken_lines(words: str) -> list[tuple[int, int]]:
+    """The ``[start, end)`` offsets of the non-blank lines of :func:`collector_words`."""
+    return [m.span() for m in _LINE.finditer(words)]
 
 
 def char_ngrams(text: str) -> Iterator[str]:
@@ -73,13 +84,18 @@ class ParaphraseModel:
 
         if len(texts) != len(labels) or not texts:
             raise InvalidInputError("labels", "need one label set per text, and some texts")
+        lines, line_labels = [], []
+        for text, found in zip(texts, labels, strict=True):
+            for start, end in spoken_lines(text):
+                lines.append(text[start:end])
+                line_labels.append(found)
         vec = TfidfVectorizer(analyzer=char_ngrams, min_df=self.min_df, sublinear_tf=True)
-        x = vec.fit_transform(texts)
+        x = vec.fit_transform(lines)
         self.vocabulary_ = {g: int(i) for g, i in vec.vocabulary_.items()}
         self.idf_ = vec.idf_.astype(np.float64)
         self.weights_: dict[FlagType, tuple[np.ndarray, float]] = {}
         for kind in TEXT_TYPES:
-            y = np.array([kind in s for s in labels])
+            y = np.array([kind in s for s in line_labels])
             if y.all() or not y.any():
                 continue
             lr = LogisticRegression(C=self.c, max_iter=2000).fit(x, y)
@@ -105,20 +121,23 @@ class ParaphraseModel:
     def explain(
         self, text: str, top: int = 3
     ) -> list[tuple[FlagType, float, tuple[int, int], str]]:
-        """Per type: probability, the span of the strongest n-gram and the top n-grams."""
+        """Per type: the probability of the strongest line, its span and its top n-grams."""
         if not hasattr(self, "weights_"):
             raise NotFittedError("ParaphraseModel is not fitted; call fit or load first")
-        idx, val = self._vector(text)
+        vectors = [(span, *self._vector(text[span[0] : span[1]])) for span in spoken_lines(text)]
         out = []
         for kind, (coef, bias) in self.weights_.items():
-            push = val * coef[idx]
-            prob = 1 / (1 + math.exp(-(float(push.sum()) + bias)))
+            best = (-math.inf, (0, 0), np.zeros(0), np.zeros(0, np.int64))
+            for span, idx, val in vectors:
+                push = val * coef[idx]
+                logit = float(push.sum()) + bias
+                if logit > best[0]:
+                    best = (logit, span, push, idx)
+            logit, span, push, idx = best
+            prob = 1 / (1 + math.exp(-logit)) if vectors else 0.0
             order = [j for j in np.argsort(-push)[:top] if push[j] > 0]
-            grams = [self._grams[int(idx[j])] for j in order]
-            at = text.find(grams[0]) if grams else -1
-            span = (at, at + len(grams[0])) if at >= 0 else (0, 0)
             why = "n-grams " + ", ".join(
-                f"{g!r} (+{push[j]:.2f})" for g, j in zip(grams, order, strict=True)
+                f"{self._grams[int(idx[j])]!r} (+{push[j]:.2f})" for j in order
             )
             out.append((kind, prob, span, f"p={prob:.2f}; {why}"))
         return out

@@ -6,6 +6,7 @@ import tempfile
 from pathlib import Path
 
 import typer
+from pydantic import ValidationError
 
 from zhudai.exceptions import InvalidInputError
 from zhudai.world.difficulty import Difficulty, parse_difficulty
@@ -38,7 +39,11 @@ def generate(
     difficulty: str = typer.Option(
         Difficulty.REALISTIC.value,
         "--difficulty",
-        help="How well fraud hides: easy (the base world), realistic or hard.",
+        help="How well fraud hides: easy (the base world), realistic or hard; above easy the"
+        " call transcripts are varied too.",
+    ),
+    violation_share: float | None = typer.Option(
+        None, "--violation-share", help="Share of call transcripts with a violation [0.10]."
     ),
 ) -> None:
     """Generate a world of N customers (to --out DIR, or into the store with --db URL)."""
@@ -53,7 +58,13 @@ def generate(
         raise InvalidInputError("--seed", f"must be a non-negative integer; got {seed}")
     if not 1 <= months <= 60:
         raise InvalidInputError("--months", f"must be between 1 and 60; got {months}")
-    params = WorldParams.at_difficulty(parse_difficulty(difficulty))
+    from zhudai.parsing import as_input_error
+
+    changes = {} if violation_share is None else {"violation_share": violation_share}
+    try:
+        params = WorldParams.at_difficulty(parse_difficulty(difficulty), **changes)
+    except ValidationError as exc:
+        raise as_input_error(exc, "--violation-share") from None
     if db is None:
         folder = generate_world(
             customers,
