@@ -21,6 +21,7 @@ def _group() -> None:
 
 
 _MODEL = typer.Option(None, "--model", help="Paraphrase model JSON (zhudai callqa train).")
+_URL = typer.Option(None, "--url", help="SQLAlchemy URL of the store (default: settings).")
 
 
 @app.command("inspect")
@@ -63,13 +64,74 @@ def inspect_cmd(
 
 @app.command("train")
 def train_cmd(
-    world: list[Path] = typer.Option(..., "--world", help="World folder(s) with labelled calls."),
+    world: list[Path] = typer.Option([], "--world", help="World folder(s) with labelled calls."),
+    verdicts: bool = typer.Option(
+        False, "--verdicts", help="Also train on the reviewers' verdicts kept in the store."
+    ),
     out: Path = typer.Option(Path("callqa-model.json"), "--out", help="Model JSON to write."),
+    url: str | None = _URL,
 ) -> None:
-    """Train the paraphrase model on worlds' labelled transcripts (their truth/)."""
+    """Train the paraphrase model on worlds' labelled transcripts and reviewers' verdicts."""
     from zhudai.callqa.evaluation import train
+    from zhudai.callqa.review import ReviewQueue
 
-    typer.echo(str(train(world).save(out)))
+    examples = ReviewQueue(url=url).training_examples() if verdicts else ([], [])
+    typer.echo(str(train(world, examples).save(out)))
+
+
+@app.command("submit")
+def submit_cmd(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="JSON Lines of calls."),
+    model: Path | None = _MODEL,
+    url: str | None = _URL,
+) -> None:
+    """Inspect the calls of FILE and keep them in the review queue; print each inspection."""
+    from zhudai.callqa.inspector import Inspector
+    from zhudai.callqa.model import ParaphraseModel
+    from zhudai.callqa.review import ReviewQueue
+    from zhudai.json_lines import run_json_lines
+
+    queue = ReviewQueue(Inspector(model=ParaphraseModel.load(model) if model else None), url)
+
+    def handle(raw: dict[str, Any]) -> tuple[dict[str, Any], str]:
+        (found,) = queue.submit([raw])
+        return found.contract(), "flagged" if found.flags else "clean"
+
+    with file.open(encoding="utf-8-sig") as lines:
+        counts = run_json_lines(lines, sys.stdout, handle, "call_id", "call")
+    summary = ", ".join(f"{k} {n}" for k, n in sorted(counts.items()))
+    typer.echo(f"submitted {sum(counts.values())} calls: {summary or 'none'}", err=True)
+    if counts["error"]:
+        raise typer.Exit(code=1)
+
+
+@app.command("queue")
+def queue_cmd(
+    limit: int = typer.Option(20, "--limit", help="How many calls to list."),
+    url: str | None = _URL,
+) -> None:
+    """The next calls to review: most severe first, then by score; the audit sample last."""
+    from zhudai.callqa.review import ReviewQueue
+
+    for item in ReviewQueue(url=url).next(limit):
+        typer.echo(item.model_dump_json())
+
+
+@app.command("verdict")
+def verdict_cmd(
+    call_id: str = typer.Argument(..., help="The reviewed call."),
+    violations: str = typer.Option(
+        "", "--violations", help="Comma-separated types heard (empty: the call is clean)."
+    ),
+    reviewer: str = typer.Option(..., "--reviewer", help="Who reviewed it."),
+    url: str | None = _URL,
+) -> None:
+    """Keep a reviewer's verdict on a call; it trains the next model (train --verdicts)."""
+    from zhudai.callqa.review import ReviewQueue
+
+    kinds = [v.strip() for v in violations.split(",") if v.strip()]
+    ReviewQueue(url=url).record_verdict(call_id, kinds, reviewer)
+    typer.echo(f"{call_id}: {', '.join(kinds) or 'clean'} ({reviewer})")
 
 
 @app.command("evaluate")

@@ -76,10 +76,13 @@ def labelled_calls(world: Path) -> tuple[list[Call], list[frozenset[FlagType]]]:
     return out, labels
 
 
-def train(worlds: Sequence[Path]) -> ParaphraseModel:
-    """The paraphrase model trained on the collector's words of every call of ``worlds``."""
-    texts: list[str] = []
-    labels: list[frozenset[FlagType]] = []
+def train(
+    worlds: Sequence[Path],
+    verdicts: tuple[list[str], list[frozenset[FlagType]]] = ([], []),
+) -> ParaphraseModel:
+    """The paraphrase model trained on the collector's words of every call of ``worlds`` and
+    on reviewers' ``verdicts`` (:meth:`~zhudai.callqa.review.ReviewQueue.training_examples`)."""
+    texts, labels = list(verdicts[0]), list(verdicts[1])
     for world in worlds:
         calls, found = labelled_calls(world)
         texts += [collector_words(Context(c.text)) for c in calls]
