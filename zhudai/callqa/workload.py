@@ -35,7 +35,7 @@ class Workload(BaseModel):
     inspected_minutes: float
     reviewers_full_per_day: float
     reviewers_inspected_per_day: float
-    reviewers_per_claim_50: float
+    reviewers_per_claim_50: int
     cut: float
     catch_rate: float
 
