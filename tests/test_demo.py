@@ -28,6 +28,7 @@ def test_demo_runs_every_stage(tmp_path: Path, capsys: pytest.CaptureFixture[str
         "decision_policy",
         "reconciliation_path",
         "acquisition_report",
+        "callqa_model",
     }
     assert expected <= set(art), expected - set(art)
     names = [name for name, _ in STAGES]
@@ -42,6 +43,7 @@ def test_demo_runs_every_stage(tmp_path: Path, capsys: pytest.CaptureFixture[str
         "decisions",
         "loans",
         "bcard",
+        "callqa",
         "acquisition",
     ]
     finished = [printed.index(f"{name} done in") for name in names]  # each ran, in this order

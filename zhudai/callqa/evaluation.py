@@ -129,3 +129,16 @@ def evaluate(world: Path, inspector: Inspector) -> Evaluation:
         scores=score_types(inspections, labels),
         workload=workload(len(calls), sum(flagged), sum(violating), caught, days),
     )
+
+
+#: Share of violating calls in a world generated to train the model (more examples per type).
+TRAINING_VIOLATION_SHARE = 0.4
+
+
+def training_world(out: Path, customers: int, seed: int) -> Path:
+    """A world with varied transcripts to train the paraphrase model on (world code is
+    reached only from evaluation code)."""
+    from zhudai.world import WorldParams, generate_world
+
+    params = WorldParams.at_difficulty("realistic", violation_share=TRAINING_VIOLATION_SHARE)
+    return generate_world(customers, seed, out_dir=out, params=params)
