@@ -155,6 +155,16 @@ def test_severity_orders_flags_and_score_is_the_strongest() -> None:
             "started_at",
         ),
         ({"call_id": "c", "started_at": DAY, "debtor_tz": "Asia/Shangai", "text": ""}, "debtor_tz"),
+        (
+            {
+                "call_id": "c",
+                "started_at": "9999-12-31T23:00:00-12:00",
+                "debtor_tz": "UTC",
+                "text": "",
+            },
+            "started_at",
+        ),
+        ({"call_id": "c", "started_at": DAY, "debtor_tz": "UTC", "text": "a\x00"}, "text"),
         ({"call_id": "", "started_at": DAY, "debtor_tz": "Asia/Shanghai", "text": ""}, "call_id"),
         ({"call_id": "c", "started_at": DAY, "debtor_tz": "Asia/Shanghai"}, "text"),
         (

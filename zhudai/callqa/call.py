@@ -12,6 +12,9 @@ from zhudai.collections.actions import iana_zone
 from zhudai.exceptions import InvalidInputError
 from zhudai.times import require_aware
 
+#: The years a call may start in (a time outside cannot be a recorded collection call).
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+
 
 class Call(BaseModel):
     """``{call_id, started_at, debtor_tz, text}``: the start with its UTC offset, the debtor's
@@ -31,6 +34,22 @@ class Call(BaseModel):
     started_at: datetime
     debtor_tz: str
     text: str = Field(max_length=200_000)
+
+    @field_validator("started_at")
+    @classmethod
+    def _plausible(cls, value: datetime) -> datetime:
+        if not FIRST_YEAR <= value.year <= LAST_YEAR:
+            raise InvalidInputError(
+                "started_at", f"must be between {FIRST_YEAR} and {LAST_YEAR}; got {value.year}"
+            )
+        return value
+
+    @field_validator("text")
+    @classmethod
+    def _no_nul(cls, value: str) -> str:
+        if "\x00" in value:
+            raise InvalidInputError("text", "must not contain NUL characters")
+        return value
 
     @field_validator("call_id", mode="before")
     @classmethod

@@ -156,7 +156,7 @@ class Context:
 
 def _lines(text: str) -> list[Line]:
     out, pos = [], 0
-    for raw in text.split("\n") or [""]:
+    for raw in text.split("\n"):
         label = _LABEL.match(raw)
         speaker, body = (label.group(1), pos + label.end()) if label else (None, pos)
         out.append(Line(pos, pos + len(raw) + 1, body, speaker))
