@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from zhudai.callqa import Inspector, ParaphraseModel
-from zhudai.callqa.evaluation import SEVERE_TYPES, evaluate, labelled_calls, train
+from zhudai.callqa.evaluation import SEVERE_TYPES, Evaluation, evaluate, labelled_calls, train
 from zhudai.callqa.workload import (
     AUDIT_SHARE,
     FLAGGED_REVIEW_MINUTES,
@@ -44,11 +44,13 @@ def model(worlds: tuple[Path, Path]) -> ParaphraseModel:
     return train([worlds[0]])
 
 
-def test_severe_types_reach_the_issues_bar_on_an_unseen_seed(
-    worlds: tuple[Path, Path], model: ParaphraseModel
-) -> None:
-    result = evaluate(worlds[1], Inspector(model=model))
-    scores = {s.type: s for s in result.scores}
+@pytest.fixture(scope="module")
+def measured(worlds: tuple[Path, Path], model: ParaphraseModel) -> Evaluation:
+    return evaluate(worlds[1], Inspector(model=model))
+
+
+def test_severe_types_reach_the_issues_bar_on_an_unseen_seed(measured: Evaluation) -> None:
+    scores = {s.type: s for s in measured.scores}
     for kind in SEVERE_TYPES:
         assert scores[kind].support >= 20, kind
         assert scores[kind].recall >= 0.95, scores[kind]
@@ -56,10 +58,10 @@ def test_severe_types_reach_the_issues_bar_on_an_unseen_seed(
 
 
 def test_the_model_finds_paraphrases_the_lexicon_misses(
-    worlds: tuple[Path, Path], model: ParaphraseModel
+    worlds: tuple[Path, Path], measured: Evaluation
 ) -> None:
     alone = {s.type: s.recall for s in evaluate(worlds[1], Inspector()).scores}
-    both = {s.type: s.recall for s in evaluate(worlds[1], Inspector(model=model)).scores}
+    both = {s.type: s.recall for s in measured.scores}
     assert all(alone[k] < 0.97 for k in SEVERE_TYPES if k.value != "third_party_disclosure")
     assert all(both[k] > alone[k] for k in SEVERE_TYPES)
 
@@ -82,10 +84,9 @@ def test_model_flags_explain_themselves_and_survive_a_round_trip(
 
 
 def test_workload_is_computed_from_the_measured_counts(
-    worlds: tuple[Path, Path], model: ParaphraseModel
+    worlds: tuple[Path, Path], measured: Evaluation
 ) -> None:
-    result = evaluate(worlds[1], Inspector(model=model))
-    w = result.workload
+    w = measured.workload
     calls, labels = labelled_calls(worlds[1])
     assert w.calls == len(calls)
     expected = (

@@ -76,15 +76,22 @@ def test_verdicts_are_checked_and_become_training_labels(queue: ReviewQueue) -> 
     assert model.probabilities("催收员：你住哪我们清清楚楚。")[FlagType.THREAT] > 0.5
 
 
-def test_cli_submits_lists_and_records(zhudai_cli, tmp_path) -> None:
-    assert zhudai_cli("db", "upgrade").returncode == 0
+def test_cli_submits_lists_and_records(queue: ReviewQueue, tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from zhudai.callqa.cli import app
+
     f = tmp_path / "calls.jsonl"
     f.write_text(
         json.dumps(_call("c1", "催收员：你这个老赖。"), ensure_ascii=False) + "\n", "utf-8"
     )
-    assert zhudai_cli("callqa", "submit", str(f)).returncode == 0
-    listed = zhudai_cli("callqa", "queue")
+    run = CliRunner().invoke
+    assert run(app, ["submit", str(f)]).exit_code == 0
+    listed = run(app, ["queue"])
     assert json.loads(listed.stdout.splitlines()[0])["call_id"] == "c1"
-    done = zhudai_cli("callqa", "verdict", "c1", "--violations", "abuse", "--reviewer", "r1")
-    assert done.returncode == 0, done.stderr
-    assert zhudai_cli("callqa", "queue").stdout == ""
+    done = run(app, ["verdict", "c1", "--violations", "abuse", "--reviewer", "r1"])
+    assert done.exit_code == 0, done.output
+    assert run(app, ["queue"]).stdout == ""
+    assert (
+        run(app, ["verdict", "c1", "--violations", "shouting", "--reviewer", "r1"]).exit_code != 0
+    )
