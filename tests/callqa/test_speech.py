@@ -86,3 +86,32 @@ def test_bad_audio_and_missing_models_are_refused(tmp_path: Path, stt: PocketSph
         stt.transcribe(tmp_path / "none.wav")
     with pytest.raises(MissingFileError, match="^model_dir: "):
         FunAsrSpeech(tmp_path / "sensevoice")  # never downloaded: the folder must be there
+
+
+def test_listen_command_transcribes_and_inspects(flite: str, tmp_path: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from zhudai.callqa.cli import app
+
+    wav = _say(flite, "If you do not pay today, you will go to jail.", tmp_path / "j.wav")
+    args = [
+        "listen",
+        str(wav),
+        "--call-id",
+        "r1",
+        "--started-at",
+        "2026-06-01T23:30:00+08:00",
+        "--debtor-tz",
+        "Asia/Shanghai",
+    ]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    line = json.loads(result.stdout)
+    assert {f["type"] for f in line["flags"]} == {"false_legal_threat", "off_hours"}
+    assert "jail" in line["text"]
+    refused = CliRunner().invoke(app, [*args, "--backend", "funasr"])
+    assert isinstance(refused.exception, InvalidInputError) and "--model-dir" in str(
+        refused.exception
+    )

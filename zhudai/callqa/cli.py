@@ -163,3 +163,40 @@ def evaluate_cmd(
         f"{w.catch_rate:.3f}"
     )
     typer.echo(json.dumps(result.model_dump(mode="json"), ensure_ascii=False))
+
+
+@app.command("listen")
+def listen_cmd(
+    audio: Path = typer.Argument(..., exists=True, dir_okay=False, help="WAV recording of a call."),
+    call_id: str = typer.Option(..., "--call-id"),
+    started_at: str = typer.Option(..., "--started-at", help="ISO 8601 with a UTC offset."),
+    debtor_tz: str = typer.Option(..., "--debtor-tz", help="IANA zone of the debtor."),
+    backend: str = typer.Option(
+        "pocketsphinx", "--backend", help="pocketsphinx (English, offline) or funasr."
+    ),
+    model_dir: Path | None = typer.Option(
+        None, "--model-dir", help="Speech model folder (required for funasr)."
+    ),
+) -> None:
+    """Transcribe a recorded call and inspect it: the contract's line plus the heard text."""
+    import json
+
+    from zhudai.callqa.speech import FunAsrSpeech, PocketSphinxSpeech, SpeechToText
+    from zhudai.exceptions import InvalidInputError
+
+    stt: SpeechToText
+    if backend == "pocketsphinx":
+        stt = PocketSphinxSpeech(model_dir)
+    elif backend == "funasr":
+        if model_dir is None:
+            raise InvalidInputError("--model-dir", "funasr needs the deployed model's folder")
+        stt = FunAsrSpeech(model_dir)
+    else:
+        raise InvalidInputError("--backend", f"must be pocketsphinx or funasr; got {backend!r}")
+    from zhudai.callqa.inspector import Inspector
+
+    text = stt.transcribe(audio)
+    found = Inspector().inspect(
+        {"call_id": call_id, "started_at": started_at, "debtor_tz": debtor_tz, "text": text}
+    )
+    typer.echo(json.dumps(found.contract() | {"text": text}, ensure_ascii=False))
