@@ -30,6 +30,7 @@ def test_demo_runs_every_stage(tmp_path: Path, capsys: pytest.CaptureFixture[str
         "monitoring_report_path",
         "acquisition_report",
         "ccard_model_dir",
+        "callqa_model",
     }
     assert expected <= set(art), expected - set(art)
     names = [name for name, _ in STAGES]
@@ -45,6 +46,7 @@ def test_demo_runs_every_stage(tmp_path: Path, capsys: pytest.CaptureFixture[str
         "loans",
         "bcard",
         "collections",
+        "callqa",
         "monitoring",
         "acquisition",
     ]

@@ -39,6 +39,7 @@ SUBCOMMANDS: tuple[tuple[str, str], ...] = (
     ("fraud", "zhudai.fraud.cli:app"),
     ("loans", "zhudai.loans.cli:app"),
     ("collections", "zhudai.collections.cli:app"),
+    ("callqa", "zhudai.callqa.cli:app"),
     ("apikey", "zhudai.api.cli:apikey_app"),
     ("serve", "zhudai.api.cli:serve_app"),
     ("audit", "zhudai.audit.cli:app"),

@@ -33,6 +33,8 @@ STAGES: tuple[tuple[str, str], ...] = (
     ("loans", "zhudai.loans.demo_stage:run_stage"),
     ("bcard", "zhudai.loans.bcard_demo_stage:run_stage"),
     ("collections", "zhudai.collections.demo_stage:run_stage"),
+    # every collection call inspected: the review queue and the measured workload
+    ("callqa", "zhudai.callqa.demo_stage:run_stage"),
     ("monitoring", "zhudai.monitoring.demo_stage:run_stage"),
     # acquisition reads everything above: the book's economics and a day of funder allocation
     ("acquisition", "zhudai.acquisition.demo_stage:run_stage"),

@@ -40,6 +40,7 @@ from zhudai.api.limits import (
 )
 from zhudai.api.routes import (
     applications,
+    calls,
     decisions,
     fraud,
     funders,
@@ -50,6 +51,7 @@ from zhudai.api.routes import (
     screening,
 )
 from zhudai.api.routes import collections as collection_routes
+from zhudai.callqa.review import ReviewQueue
 from zhudai.faults import fault_point
 from zhudai.fraud.list_store import StoredLists
 from zhudai.logs import log_off_thread
@@ -103,6 +105,7 @@ def create_app(
         idempotency=IdempotencyStore(service.url),
         limiter=rate_limiter(s.api_rate, s.api_burst, s.redis_url),
         lists=StoredLists(service.url),
+        reviews=ReviewQueue(url=service.url),
     )
 
     @asynccontextmanager
@@ -182,6 +185,7 @@ def create_app(
 
     for module in (
         applications,
+        calls,
         screening,
         fraud,
         funders,

@@ -21,6 +21,7 @@ from zhudai.api.limits import (
     StoredResponse,
 )
 from zhudai.audit import AuditLog
+from zhudai.callqa.review import ReviewQueue
 from zhudai.faults import fault_point
 from zhudai.fraud.list_store import StoredLists
 from zhudai.origination.pipeline import AuditHook, OriginationService
@@ -40,6 +41,7 @@ class Services:
     idempotency: IdempotencyStore
     limiter: RateLimiter | RedisRateLimiter
     lists: StoredLists
+    reviews: ReviewQueue
 
     def audit_hook(self, caller: Principal, action: str, subject: str) -> AuditHook:
         """An audit entry by ``caller``, appended in the transaction of the write it records."""

@@ -71,6 +71,15 @@ def _zone_names() -> frozenset[str]:
     return frozenset(available_timezones()) - {"localtime", "posixrules", "Factory"}
 
 
+def iana_zone(value: str, field: str) -> str:
+    """``value`` if it names an IANA zone of tzdata; else a clear error naming ``field``."""
+    if value not in _zone_names():
+        raise InvalidInputError(
+            field, f"must be an IANA time zone (e.g. Asia/Shanghai); got {value[:64]!r}"
+        )
+    return value
+
+
 class ProposedAction(BaseModel):
     """One action a collector, an agency or a dialler proposes; a call carries its outcome
     (``answered``, ``effective``) so that, once allowed, it counts towards the day's limits.
@@ -123,11 +132,7 @@ class ProposedAction(BaseModel):
     @field_validator("debtor_tz")
     @classmethod
     def _zone(cls, value: str) -> str:
-        if value not in _zone_names():
-            raise InvalidInputError(
-                "debtor_tz", f"must be an IANA time zone (e.g. Asia/Shanghai); got {value[:64]!r}"
-            )
-        return value
+        return iana_zone(value, "debtor_tz")
 
     @field_validator("phone")
     @classmethod

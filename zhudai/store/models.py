@@ -576,6 +576,27 @@ class CallRecord(Base):
     transcript: Mapped[str] = mapped_column(Text)
 
 
+class CallReview(Base):
+    """A call submitted to inspection (``zhudai.callqa``): its flags, its place in the review
+    queue (``flagged``, ``audit`` for the random sample of unflagged calls, ``none``) and the
+    reviewer's verdict (the violation types confirmed; empty: clean), which trains the next
+    paraphrase model. The transcript is kept masked; times as Asia/Shanghai wall clock."""
+
+    __tablename__ = "call_reviews"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    call_id: Mapped[str] = mapped_column(String(64), unique=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    debtor_tz: Mapped[str] = mapped_column(String(64))
+    transcript: Mapped[str] = mapped_column(Text)
+    flags: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    severity: Mapped[int] = mapped_column(Integer)
+    score: Mapped[float] = mapped_column(Float)
+    queue: Mapped[str] = mapped_column(String(16), index=True)
+    verdict: Mapped[list[str] | None] = mapped_column(JSON)
+    reviewer: Mapped[str | None] = mapped_column(String(80))
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
 # -- the partner API: keys, idempotency, the audit chain (``zhudai.api``, ``zhudai.audit``) --
 class ApiRole(enum.StrEnum):
     CHANNEL = "channel"  # a sales channel: submits applications for its own channel code

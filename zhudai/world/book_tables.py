@@ -12,6 +12,7 @@ import numpy as np
 import polars as pl
 
 from zhudai.times import US_PER_DAY
+from zhudai.world import transcripts_varied
 from zhudai.world.applications import Applications
 from zhudai.world.catalog import PRODUCT_CODES
 from zhudai.world.collection import ACTION_TYPES
@@ -111,7 +112,9 @@ def _collections(
     e = w.action_episode
     is_call = (w.action_type == 2) | (w.action_type == 3)
     calls = np.flatnonzero(is_call)
-    collector, violation = assign_violations(
+    varied = params.varied_transcripts
+    assign = transcripts_varied.assign_violations if varied else assign_violations
+    collector, violation = assign(
         r, w.action_type[calls] == 3, w.contacted[calls], params.violation_share
     )
     started = call_times(r, w.action_ts[calls], violation)
@@ -150,7 +153,7 @@ def _collections(
     cust = apps.cust[book.loan_app[ep.loan[e[calls]]]]
     due_rows = _installment_amount(book, ep.loan[e[calls]], ep.due_day[e[calls]])
     owed = due_rows * (1 + w.action_dpd[calls] // 30)
-    text = transcript_texts(
+    text = (transcripts_varied.varied_texts if varied else transcript_texts)(
         r,
         violation,
         w.contacted[calls],

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
+from pydantic import ValidationError
 
 from zhudai.exceptions import InvalidInputError
 from zhudai.world.difficulty import Difficulty, parse_difficulty
@@ -42,7 +43,11 @@ def generate(
     difficulty: str = typer.Option(
         Difficulty.REALISTIC.value,
         "--difficulty",
-        help="How well fraud hides: easy (the base world), realistic or hard.",
+        help="How well fraud hides: easy (the base world), realistic or hard; above easy the"
+        " call transcripts are varied too.",
+    ),
+    violation_share: float | None = typer.Option(
+        None, "--violation-share", help="Share of call transcripts with a violation [0.10]."
     ),
     params: str | None = typer.Option(
         None,
@@ -62,6 +67,16 @@ def generate(
     if not 1 <= months <= 60:
         raise InvalidInputError("--months", f"must be between 1 and 60; got {months}")
     world_params = _with_difficulty(_params(params), parse_difficulty(difficulty))
+    if violation_share is not None:
+        from zhudai.parsing import as_input_error
+        from zhudai.world.params import WorldParams
+
+        try:
+            world_params = WorldParams.model_validate(
+                {**world_params.model_dump(), "violation_share": violation_share}
+            )
+        except ValidationError as exc:
+            raise as_input_error(exc, "--violation-share") from None
     if db is None:
         folder = generate_world(
             customers,

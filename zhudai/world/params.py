@@ -51,6 +51,11 @@ class WorldParams(BaseModel):
     violation_share: float = Field(
         0.10, ge=0, le=1, description="Share of collection-call transcripts with a violation."
     )
+    varied_transcripts: bool = Field(
+        False,
+        description="Call transcripts in many phrasings, with innocent look-alikes and ASR typos"
+        " (zhudai.world.transcripts_varied); plain templates otherwise.",
+    )
     orders_per_year: float = Field(
         24.0, gt=0, le=500, description="Mean e-commerce orders per customer per year."
     )
@@ -80,11 +85,16 @@ class WorldParams(BaseModel):
 
     @classmethod
     def at_difficulty(cls, level: Difficulty | str, **changes: object) -> WorldParams:
-        """The parameters with the hidden fraud of a named difficulty.
+        """The parameters with the hidden fraud of a named difficulty; above ``easy``, the
+        call transcripts are varied too.
 
         Examples
         --------
         >>> WorldParams.at_difficulty("easy") == WorldParams()
         True
         """
-        return cls(hidden=HiddenFraud.preset(level), **changes)  # type: ignore[arg-type]
+        preset = {
+            "hidden": HiddenFraud.preset(level),
+            "varied_transcripts": Difficulty(level) is not Difficulty.EASY,
+        }
+        return cls(**(preset | changes))  # type: ignore[arg-type]

@@ -18,7 +18,17 @@ import polars as pl
 
 from zhudai.times import US_PER_DAY, US_PER_HOUR
 
-VIOLATIONS = ("none", "abuse", "threat", "third_party_disclosure", "off_hours")
+#: The last three appear only in varied transcripts (:mod:`zhudai.world.transcripts_varied`).
+VIOLATIONS = (
+    "none",
+    "abuse",
+    "threat",
+    "third_party_disclosure",
+    "off_hours",
+    "false_legal_threat",
+    "impersonation",
+    "contact_book_threat",
+)
 _COMPANY = "助贷平台"
 
 _OPENING = (
