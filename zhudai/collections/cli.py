@@ -276,3 +276,24 @@ def reminders_cmd(
 
     report = process_reminders(day.date(), url, settings=load_reminders(settings))
     typer.echo(json.dumps(asdict(report), default=str))
+
+
+@app.command("reminder-effect")
+def reminder_effect_cmd(
+    start: datetime = typer.Option(
+        ..., formats=["%Y-%m-%d"], help="First due date of the window YYYY-MM-DD."
+    ),
+    days: int = typer.Option(90, help="Days of due dates in the window."),
+    seed: int = typer.Option(0, help="Seed of the holdout assignment and the answers."),
+    settings: Path | None = typer.Option(
+        None, "--settings", help="Reminder settings (default: the shipped reminders.yaml)."
+    ),
+    url: str | None = typer.Option(None, "--url", help="SQLAlchemy URL of the store."),
+) -> None:
+    """Measure the reminders' effect on FPD7 as a randomised holdout over the book's first
+    installments due in the window (the world answers for the reminded arm); one JSON line."""
+    from zhudai.collections.reminder_evaluation import evaluate_reminders
+    from zhudai.collections.reminders import load_reminders
+
+    out = evaluate_reminders(start.date(), days, url, settings=load_reminders(settings), seed=seed)
+    typer.echo(json.dumps(out))

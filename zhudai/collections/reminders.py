@@ -7,9 +7,8 @@ are for the installments due that many days later and unpaid by the end of the d
 (``day`` - 1: a reminder goes out in the morning). The B-score is the installed B-card's at
 the last month-end before ``day``.
 
-Their effect on first-payment default is not measured here: the world has no response to a
-reminder sent before the due date (its collection model starts at one day past due), so any
-figure would be the simulation's assumption, not a measurement.
+Their effect on first-payment default is measured by a randomised holdout in
+:mod:`zhudai.collections.reminder_evaluation` (the world answers for the reminded arm).
 """
 
 from __future__ import annotations
