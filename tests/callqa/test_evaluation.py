@@ -69,7 +69,7 @@ def test_the_model_finds_paraphrases_the_lexicon_misses(
 def test_model_flags_explain_themselves_and_survive_a_round_trip(
     tmp_path: Path, model: ParaphraseModel
 ) -> None:
-    text = "催收员：您好，提醒您还款。\n催收员：你住哪我们清清楚楚。\n客户：知道了。"
+    text = "催收员：您好，提醒您还款。\n催收员：你住哪我们清清楚楚13912345678。\n客户：知道了。"
     call = {
         "call_id": "c",
         "started_at": "2026-06-01T10:00:00+08:00",
@@ -79,6 +79,7 @@ def test_model_flags_explain_themselves_and_survive_a_round_trip(
     (flag,) = Inspector(model=model).inspect(call).flags
     assert flag.type.value == "threat" and flag.rule == "model:threat"
     assert "清清楚楚" in flag.evidence and "n-grams" in flag.explanation
+    assert "139****5678" in flag.evidence  # personal data masked, offsets kept
     loaded = ParaphraseModel.load(model.save(tmp_path / "m.json"))
     assert loaded.probabilities(text) == pytest.approx(model.probabilities(text), rel=1e-4)
 

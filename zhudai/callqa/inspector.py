@@ -17,6 +17,7 @@ from zhudai.callqa.model import ParaphraseModel, collector_words
 from zhudai.collections.guard import GuardDecision
 from zhudai.collections.rules import GuardRules, RuleId
 from zhudai.parsing import parse_input
+from zhudai.privacy.masking import mask_text
 
 #: Confidence of a phrase found only by its pinyin (the ASR may have heard another word).
 HOMOPHONE_CONFIDENCE = 0.9
@@ -70,8 +71,10 @@ class Inspector:
         self, call: Call | Mapping[str, Any], guard: GuardDecision | None = None
     ) -> Inspection:
         """Every flag of ``call``; a bad call raises ``InvalidInputError`` naming the field.
+        ID, card and mobile numbers are masked first, so no evidence shows one.
         ``guard`` is the compliance guard's decision on the call, if it was proposed to it."""
         call = parse_input(Call, call)
+        call = call.model_copy(update={"text": mask_text(call.text)})  # same length: spans hold
         ctx = Context(call.text)
         flags = _longest_per_type(
             [f for h in self.lexicon.hits(call.text) if (f := self._judge(h, ctx))]
