@@ -47,7 +47,7 @@ class Figure:
     en: str
     zh: str
     value: float | int | None
-    kind: str = "count"  # count, rate, money
+    kind: str = "count"  # count, rate, ratio, money
 
     @property
     def text(self) -> str:
@@ -55,6 +55,8 @@ class Figure:
             return "–"
         if self.kind == "rate":
             return f"{self.value:.2%}"
+        if self.kind == "ratio":
+            return f"{self.value:.4f}"
         if self.kind == "money":
             return f"{self.value:,.2f}"
         return f"{self.value:,}"

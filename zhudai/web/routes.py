@@ -58,7 +58,7 @@ class WebPages:
             "error.html",
             status,
             title=str(status),
-            status=status,
+            code=status,
             message=text,
             caller=caller,
         )

@@ -10,6 +10,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import plotly.graph_objects as go
 import polars as pl
@@ -249,24 +250,25 @@ def models(ctx: Context) -> PageView:
     return view
 
 
-def _woe_figure(meta: dict, title: str) -> go.Figure | None:
+def _woe_figure(meta: dict[str, Any], title: str, top: int = 4) -> go.Figure | None:
+    """WOE by bin of the card's ``top`` features by IV (from its ``model.json`` bins)."""
     bins = meta.get("bins")
-    if not isinstance(bins, dict) or not bins:
+    if not isinstance(bins, dict):
         return None
+    specs = [b for b in bins.values() if isinstance(b, dict) and b.get("woe") and b.get("labels")]
+    specs.sort(key=lambda b: -float(b.get("iv") or 0))
     fig = go.Figure()
-    for feature, spec in list(bins.items())[:4]:
-        table = spec.get("table") if isinstance(spec, dict) else None
-        if not isinstance(table, list):
-            continue
-        labels = [str(b.get("bin", i)) for i, b in enumerate(table)]
+    for spec in specs[:top]:
         fig.add_trace(
             go.Bar(
-                x=[f"{feature}: {x}" for x in labels], y=[b.get("woe") for b in table], name=feature
+                x=[f"{spec['name']}: {label}" for label in spec["labels"]],
+                y=spec["woe"],
+                name=f"{spec['name']} (IV {float(spec.get('iv') or 0):.3f})",
             )
         )
     if not fig.data:
         return None
-    fig.update_layout(title=f"WOE by bin, {title}")
+    fig.update_layout(title=f"WOE by bin, {title} (top {top} features by IV)")
     return fig
 
 
