@@ -190,7 +190,7 @@ def models(ctx: Context) -> PageView:
     rows = []
     for info in ctx.decisions.models().versions():
         meta = json.loads((info.path / "model.json").read_text("utf-8"))
-        row = {
+        row: dict[str, str | float] = {
             "model": f"{info.name}@v{info.version}",
             "status": info.status,
             "type": info.model_type,
