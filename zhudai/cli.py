@@ -75,6 +75,18 @@ def demo(
     run_demo(out_dir=out, customers=customers, seed=seed)
 
 
+@app.command()
+def report(
+    out: str = typer.Option(..., "--out", help="The HTML file to write (opens offline)."),
+    lang: str = typer.Option("en", "--lang", help="Labels: en or zh."),
+) -> None:
+    """Write the web dashboard's views (overview, acquisition, portfolio, fraud, models,
+    policies, monitoring) into one self-contained HTML file to mail."""
+    from zhudai.web.report import write_report
+
+    typer.echo(str(write_report(out, lang=lang)))
+
+
 def main() -> None:
     """Entry point: run the app; zhudai's own errors and database errors become one line on
     stderr and exit code 2."""

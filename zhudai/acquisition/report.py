@@ -14,7 +14,7 @@ from zhudai.acquisition.channel_economics import GROUPS, BudgetMove
 from zhudai.html_report import PAGE_CSS, html_table
 
 
-def _figure(frame: pl.DataFrame, by: str) -> go.Figure:
+def economics_figure(frame: pl.DataFrame, by: str) -> go.Figure:
     part = frame.filter(pl.col(by) != "all")
     fig = go.Figure()
     for col in ("revenue", "expected_loss", "acquisition_cost", "profit"):
@@ -42,7 +42,7 @@ def write_report(
         if by not in tables:
             continue
         parts.append(f"<h2>By {html.escape(by)}</h2>")
-        fig = _figure(tables[by], by)
+        fig = economics_figure(tables[by], by)
         parts.append(fig.to_html(full_html=False, include_plotlyjs=first))
         first = False
         parts.append(html_table(tables[by]))

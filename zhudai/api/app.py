@@ -197,6 +197,9 @@ def create_app(
         reports,
     ):
         app.include_router(module.router)
+    from zhudai.web.routes import build_router
+
+    app.include_router(build_router(s))  # the risk team's pages, outside /v1 (own sessions)
     return app
 
 

@@ -131,6 +131,17 @@ class ApiKeys:
                 )
             return ApiKeyInfo.of(row)
 
+    def principal(self, key_id: int) -> Principal | None:
+        """The principal of the unrevoked key ``key_id`` (a web session names its key by id)."""
+        q = select(ApiKey.id, ApiKey.name, ApiKey.role, ApiKey.tenant, ApiKey.revoked_at).where(
+            ApiKey.id == key_id
+        )
+        with get_engine(self.url).connect() as conn:
+            row = conn.execute(q).first()
+        if row is None or row.revoked_at is not None:
+            return None
+        return Principal(row.id, row.name, ApiRole(row.role), row.tenant)
+
     def authenticate(self, key: str) -> Principal | None:
         """The principal of a valid, unrevoked key; ``None`` otherwise."""
         if not key.startswith(KEY_PREFIX):

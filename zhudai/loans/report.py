@@ -55,7 +55,7 @@ TABLES = (
 _PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
 
 
-def _vintage_figure(result: PortfolioAnalytics, metric: str, title: str) -> go.Figure:
+def vintage_figure(result: PortfolioAnalytics, metric: str, title: str) -> go.Figure:
     fig = go.Figure()
     curves = vintage_curves(result.vintage, metric) if result.vintage.height else None
     if curves is not None:
@@ -72,7 +72,7 @@ def _vintage_figure(result: PortfolioAnalytics, metric: str, title: str) -> go.F
     return fig
 
 
-def _roll_figure(result: PortfolioAnalytics, values: str, title: str) -> go.Figure:
+def roll_figure(result: PortfolioAnalytics, values: str, title: str) -> go.Figure:
     wide = matrix_wide(result.roll_rates, values) if result.roll_rates.height else None
     fig = go.Figure()
     if wide is not None:
@@ -99,7 +99,7 @@ def _roll_figure(result: PortfolioAnalytics, values: str, title: str) -> go.Figu
     return fig
 
 
-def _flow_figure(result: PortfolioAnalytics) -> go.Figure:
+def flow_figure(result: PortfolioAnalytics) -> go.Figure:
     fig = go.Figure()
     monthly = result.flow_rates.filter(pl.col("month") != "all")
     for flow in [f"{a}->{b}" for a, b in zip(BUCKETS[:-1], BUCKETS[1:], strict=True)]:
@@ -121,7 +121,7 @@ def _flow_figure(result: PortfolioAnalytics) -> go.Figure:
     return fig
 
 
-def _fpd_figure(frame: pl.DataFrame, key: str) -> go.Figure:
+def fpd_figure(frame: pl.DataFrame, key: str) -> go.Figure:
     fig = go.Figure()
     for k in FPD_DAYS:
         fig.add_trace(
@@ -180,15 +180,15 @@ def write_html(result: PortfolioAnalytics, path: Path, title: str = "zhudai port
         (
             "vintage",
             f"Vintage: DPD{t}+ by booking month and MOB",
-            [_vintage_figure(result, m, title) for m, title in VINTAGE_CHARTS],
+            [vintage_figure(result, m, title) for m, title in VINTAGE_CHARTS],
             html_table(result.vintage),
         ),
         (
             "roll",
             "Roll rates: bucket at a month-end to the next (pooled over every month)",
             [
-                _roll_figure(result, "share", "Roll-rate matrix by count (row shares)"),
-                _roll_figure(result, "balance_share", "Roll-rate matrix by balance (row shares)"),
+                roll_figure(result, "share", "Roll-rate matrix by count (row shares)"),
+                roll_figure(result, "balance_share", "Roll-rate matrix by balance (row shares)"),
             ],
             html_table(matrix_wide(result.roll_rates, "loans"))
             if result.roll_rates.height
@@ -197,15 +197,15 @@ def write_html(result: PortfolioAnalytics, path: Path, title: str = "zhudai port
         (
             "flow",
             "Flow rates",
-            [_flow_figure(result)],
+            [flow_figure(result)],
             _chain(result) + html_table(result.flow_rates),
         ),
         (
             "fpd",
             "First payment default: FPD7 and FPD30",
             [
-                _fpd_figure(result.fpd_by_channel, "channel"),
-                _fpd_figure(result.fpd_by_product, "product"),
+                fpd_figure(result.fpd_by_channel, "channel"),
+                fpd_figure(result.fpd_by_product, "product"),
             ],
             html_table(result.fpd_total)
             + html_table(result.fpd_by_channel)

@@ -1,0 +1,356 @@
+"""Each page's view from the platform's services (the same ones the API and the CLI call):
+key figures, charts made by the reports' own figure builders, and tables. No business rule
+lives here; a role's restriction is applied as the API applies it."""
+
+from __future__ import annotations
+
+import difflib
+import html
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import plotly.graph_objects as go
+import polars as pl
+
+from zhudai.api.keys import Principal
+from zhudai.decision.service import DecisionService
+from zhudai.html_report import html_table
+from zhudai.store.models import ApiRole
+from zhudai.web import store_views
+from zhudai.web.pages import BY_NAME, Figure, PageView, Section
+
+#: Economics columns shown as rates.
+_RATES = ("approval_rate", "funded_rate", "fpd7_rate", "fpd30_rate", "bad_rate", "roi")
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every view reads: the store, the decision service, the caller, the book's day."""
+
+    url: str
+    decisions: DecisionService
+    caller: Principal
+    as_of: date | None
+
+
+def overview(ctx: Context) -> PageView:
+    """Applications, approval rate, funded volume, bad rates (the channel report's total row)
+    and fraud hits on the last day with applications."""
+    from zhudai.acquisition.channel_economics import economics
+
+    view = PageView(BY_NAME["overview"])
+    if ctx.as_of is not None:
+        total = economics("channel", as_of=ctx.as_of, url=ctx.url).row(-1, named=True)
+        view.figures += [
+            Figure("applications", "Applications", "申请量", total["applications"]),
+            Figure("approval_rate", "Approval rate", "通过率", total["approval_rate"], "rate"),
+            Figure("principal", "Funded volume (CNY)", "放款金额", total["principal"], "money"),
+            Figure("fpd30_rate", "FPD30", "首逾30+", total["fpd30_rate"], "rate"),
+            Figure("bad_rate", "Bad rate", "坏账率", total["bad_rate"], "rate"),
+        ]
+    day, hits = store_views.fraud_hits_last_day(ctx.url)
+    view.figures.append(Figure("fraud_hits_today", f"Fraud hits on {day}", "当日欺诈命中", hits))
+    daily = store_views.daily_outcomes(ctx.url)
+    fig = go.Figure()
+    for outcome in sorted(set(daily["outcome"].to_list())):
+        part = daily.filter(pl.col("outcome") == outcome)
+        fig.add_trace(go.Bar(x=part["day"].to_list(), y=part["n"].to_list(), name=outcome))
+    fig.update_layout(title="Decisions per day / 每日决策", barmode="stack")
+    view.sections.append(Section("Decisions per day", "每日决策", [fig]))
+    return view
+
+
+def acquisition(ctx: Context) -> PageView:
+    """Economics by channel, product and funder; a channel (funder) key sees only its own row,
+    as ``/v1/reports/channels`` (``/funders``) answers it."""
+    from zhudai.acquisition.channel_economics import economics
+    from zhudai.acquisition.report import economics_figure
+
+    view = PageView(BY_NAME["acquisition"])
+    if ctx.as_of is None:
+        view.sections.append(Section("No daily close yet", "尚无日终数据"))
+        return view
+    own = {ApiRole.CHANNEL: "channel", ApiRole.FUNDER: "funder"}.get(ctx.caller.role)
+    for by, zh in (("channel", "渠道"), ("product", "产品"), ("funder", "资金方")):
+        if own is not None and by != own:
+            continue
+        table = economics(by, as_of=ctx.as_of, url=ctx.url)
+        if own is not None:
+            table = table.filter(pl.col(by) == ctx.caller.tenant)
+        for r in table.iter_rows(named=True):
+            for col in ("applications", "approval_rate", "principal", "profit"):
+                kind = "rate" if col in _RATES else "count" if col == "applications" else "money"
+                view.figures.append(
+                    Figure(f"{by}:{r[by]}:{col}", f"{r[by]} {col}", "", r[col], kind)
+                )
+        view.sections.append(
+            Section(f"By {by}", f"按{zh}", [economics_figure(table, by)], html_table(table))
+        )
+    return view
+
+
+def portfolio(ctx: Context) -> PageView:
+    """Vintage curves, roll rates, flow rates and FPD (the portfolio report's figures)."""
+    from zhudai.loans.analytics import analyse, matrix_wide, read_book
+    from zhudai.loans.report import (
+        VINTAGE_CHARTS,
+        flow_figure,
+        fpd_figure,
+        roll_figure,
+        vintage_figure,
+    )
+
+    view = PageView(BY_NAME["portfolio"])
+    if ctx.as_of is None:
+        return view
+    result = analyse(read_book(ctx.url), ctx.as_of)
+    view.figures += [
+        Figure("loans", "Loans booked", "放款笔数", result.loans),
+        Figure("loan_principal", "Principal booked", "放款本金", result.principal, "money"),
+    ]
+    metric, title = VINTAGE_CHARTS[0]
+    roll = matrix_wide(result.roll_rates, "loans") if result.roll_rates.height else None
+    view.sections += [
+        Section(
+            "Vintage",
+            "账龄曲线",
+            [vintage_figure(result, metric, title)],
+            html_table(result.vintage, 50),
+        ),
+        Section(
+            "Roll rates",
+            "迁徙率",
+            [roll_figure(result, "share", "Roll-rate matrix by count")],
+            html_table(roll) if roll is not None else "",
+        ),
+        Section(
+            "Flow rates / buckets",
+            "逾期桶流转",
+            [flow_figure(result)],
+            html_table(result.flow_rates, 50),
+        ),
+        Section(
+            "First payment default",
+            "首期逾期",
+            [fpd_figure(result.fpd_by_channel, "channel")],
+            html_table(result.fpd_total) + html_table(result.fpd_by_channel),
+        ),
+    ]
+    return view
+
+
+def fraud(ctx: Context) -> PageView:
+    """Daily fraud-rule hits of the stored decisions, the analysts' cases, and the largest
+    ring of applicants sharing a device, drawn with masked phones."""
+    from zhudai.fraud.cases import FraudCases
+
+    view = PageView(BY_NAME["fraud"])
+    hits = store_views.daily_fraud_hits(ctx.url)
+    fig = go.Figure()
+    for rule in sorted(set(hits["rule"].to_list())):
+        part = hits.filter(pl.col("rule") == rule)
+        fig.add_trace(go.Scatter(x=part["day"].to_list(), y=part["n"].to_list(), name=rule))
+    fig.update_layout(title="Fraud rule hits per day / 每日欺诈规则命中")
+    view.figures.append(
+        Figure("fraud_hits_total", "Fraud hits", "欺诈命中合计", int(hits["n"].sum()))
+    )
+    view.sections.append(Section("Rule hit trends", "规则命中趋势", [fig]))
+    cases = FraudCases(ctx.url).cases(None, 200)
+    case_rows = pl.DataFrame(
+        [
+            {"id": c.id, "subject": c.subject, "status": c.status, "opened_by": c.opened_by}
+            for c in cases
+        ],
+        schema={"id": pl.Int64, "subject": pl.Utf8, "status": pl.Utf8, "opened_by": pl.Utf8},
+    )
+    view.sections.append(Section("Cases and alerts", "案件与预警", [], html_table(case_rows)))
+    ring = store_views.largest_device_ring(ctx.url)
+    if ring is not None:
+        view.figures.append(Figure("ring_members", "Ring members", "团伙成员数", len(ring.members)))
+        view.sections.append(
+            Section(
+                f"Ring on device {ring.device}",
+                "共用设备团伙",
+                [ring.figure()],
+                html_table(pl.DataFrame({"member": ring.members})),
+            )
+        )
+    return view
+
+
+def models(ctx: Context) -> PageView:
+    """Registered model versions with their report metrics (AUC, KS), the WOE of a card's
+    first features, and the weekly score PSI per policy version, shifted weeks marked."""
+    from zhudai.monitoring.stability import PSI_SHIFTED
+
+    view = PageView(BY_NAME["models"])
+    rows = []
+    for info in ctx.decisions.models().versions():
+        meta = json.loads((info.path / "model.json").read_text("utf-8"))
+        row: dict[str, str | float] = {
+            "model": f"{info.name}@v{info.version}",
+            "status": info.status,
+            "type": info.model_type,
+        }
+        for part, values in (meta.get("metrics") or {}).items():
+            if isinstance(values, dict):
+                for m in ("auc", "ks"):
+                    if isinstance(values.get(m), int | float):
+                        row[f"{part}_{m}"] = float(values[m])
+                        view.figures.append(
+                            Figure(
+                                f"{info.name}@v{info.version}:{part}_{m}",
+                                f"{info.name} v{info.version} {part} {m.upper()}",
+                                "",
+                                float(values[m]),
+                                "ratio",
+                            )
+                        )
+        rows.append(row)
+        woe = _woe_figure(meta, f"{info.name} v{info.version}")
+        if woe is not None:
+            view.sections.append(Section(f"WOE of {info.name} v{info.version}", "分箱WOE", [woe]))
+    view.sections.insert(
+        0, Section("Model versions", "模型版本", [], html_table(pl.DataFrame(rows)))
+    )
+    psi = store_views.score_psi(ctx.url)
+    if psi.height:
+        fig = go.Figure()
+        for unit in sorted(set(psi["unit"].to_list())):
+            part = psi.filter(pl.col("unit") == unit)
+            shifted = [v is not None and v >= PSI_SHIFTED for v in part["psi"].to_list()]
+            fig.add_trace(
+                go.Scatter(
+                    x=part["end"].to_list(),
+                    y=part["psi"].to_list(),
+                    name=unit,
+                    mode="lines+markers",
+                    marker={
+                        "color": ["crimson" if s else "steelblue" for s in shifted],
+                        "size": [12 if s else 6 for s in shifted],
+                    },
+                )
+            )
+        fig.add_hline(y=PSI_SHIFTED, line_dash="dash", annotation_text="shifted")
+        fig.update_layout(title="Weekly score PSI per policy version (red: shifted) / 每周评分PSI")
+        view.figures.append(
+            Figure(
+                "psi_shifted_weeks",
+                "Shifted weeks",
+                "漂移周数",
+                int((psi["psi"] >= PSI_SHIFTED).sum()),
+            )
+        )
+        view.sections.append(
+            Section("Score PSI over time", "评分稳定性", [fig], html_table(psi, 100))
+        )
+    return view
+
+
+def _woe_figure(meta: dict[str, Any], title: str, top: int = 4) -> go.Figure | None:
+    """WOE by bin of the card's ``top`` features by IV (from its ``model.json`` bins)."""
+    bins = meta.get("bins")
+    if not isinstance(bins, dict):
+        return None
+    specs = [b for b in bins.values() if isinstance(b, dict) and b.get("woe") and b.get("labels")]
+    specs.sort(key=lambda b: -float(b.get("iv") or 0))
+    fig = go.Figure()
+    for spec in specs[:top]:
+        fig.add_trace(
+            go.Bar(
+                x=[f"{spec['name']}: {label}" for label in spec["labels"]],
+                y=spec["woe"],
+                name=f"{spec['name']} (IV {float(spec.get('iv') or 0):.3f})",
+            )
+        )
+    if not fig.data:
+        return None
+    fig.update_layout(title=f"WOE by bin, {title} (top {top} features by IV)")
+    return fig
+
+
+def policies(
+    ctx: Context, name: str | None = None, a: int | None = None, b: int | None = None
+) -> PageView:
+    """The stored policy versions and the diff of two versions of one policy (default: the
+    last two)."""
+    store = ctx.decisions.store
+    view = PageView(BY_NAME["policies"])
+    infos = store.versions()
+    table = pl.DataFrame(
+        [
+            {
+                "policy": i.name,
+                "version": i.version,
+                "status": i.status,
+                "hash": i.content_hash[:12],
+            }
+            for i in infos
+        ]
+    )
+    view.figures.append(Figure("policy_versions", "Policy versions", "策略版本数", len(infos)))
+    view.sections.append(Section("Versions", "版本", [], html_table(table)))
+    names = sorted({i.name for i in infos})
+    chosen = (
+        name
+        if name in names
+        else next(
+            (n for n in names if len([i for i in infos if i.name == n]) > 1),
+            names[0] if names else None,
+        )
+    )
+    if chosen is None:
+        return view
+    numbers = sorted(i.version for i in infos if i.name == chosen)
+    old = a if a in numbers else numbers[-2] if len(numbers) > 1 else numbers[0]
+    new = b if b in numbers else numbers[-1]
+    lines = difflib.unified_diff(
+        store.get(chosen, old)[0].text.splitlines(),
+        store.get(chosen, new)[0].text.splitlines(),
+        f"{chosen}@v{old}",
+        f"{chosen}@v{new}",
+        lineterm="",
+    )
+    diff = "\n".join(lines) or "(identical)"
+    view.sections.append(
+        Section(
+            f"Diff {chosen} v{old} → v{new}",
+            "版本差异",
+            [],
+            f"<pre class='diff'>{html.escape(diff)}</pre>",
+        )
+    )
+    view.extra["policy_names"] = names
+    return view
+
+
+def monitoring(ctx: Context) -> PageView:
+    """The drift alerts of every policy version (the monitoring report on the store)."""
+    report = store_views.monitoring_report(ctx.url)
+    view = PageView(BY_NAME["monitoring"])
+    if report is None:
+        return view
+    summary = report.summary()
+    view.figures += [
+        Figure("alerts", "Alerts", "预警数", summary["alerts"]),
+        Figure(
+            "alerts_per_week", "Alerts per week", "每周预警", summary["alerts_per_week"], "ratio"
+        ),
+    ]
+    view.sections.append(Section("Alerts", "预警", [], html_table(report.alerts, 200)))
+    return view
+
+
+#: The page builders that take only the context (applications pages on the server).
+BUILDERS: dict[str, Callable[[Context], PageView]] = {
+    "overview": overview,
+    "acquisition": acquisition,
+    "portfolio": portfolio,
+    "fraud": fraud,
+    "models": models,
+    "policies": policies,
+    "monitoring": monitoring,
+}
