@@ -217,26 +217,10 @@ def simulate_cmd(
     """Generate a world, take over its book, train the C-card, and work the book's out-of-time
     overdue cases under the bucket-only and the C-card strategies with the world's response
     model; print the comparison and, last, one JSON line."""
-    import tempfile
-
     from zhudai.collections.allocation import load_allocation
-    from zhudai.collections.simulation import compare_strategies, report_lines
-    from zhudai.loans.onboarding import onboard
-    from zhudai.store.world_loader import load_world_dir
-    from zhudai.world import generate_world
-    from zhudai.world.generator import observation_date
+    from zhudai.collections.strategy_evaluation import evaluate_on_new_world, report_lines
 
-    settings = load_allocation(config)
-    with tempfile.TemporaryDirectory(prefix="zhudai-collections-") as tmp:
-        world = generate_world(customers, seed, out_dir=Path(tmp) / "world")
-        url = f"sqlite:///{Path(tmp) / 'book.db'}"
-        load_world_dir(world, url)
-        day = observation_date(world)
-        onboard(day, url)
-        comparison = compare_strategies(url, world, day, settings, seed=seed, replications=runs)
-        from zhudai.store.db import get_engine
-
-        get_engine(url).dispose()
+    comparison = evaluate_on_new_world(customers, seed, load_allocation(config), runs)
     for line in report_lines(comparison):
         typer.echo(line)
     typer.echo(json.dumps(comparison.headline()))

@@ -18,7 +18,7 @@ from zhudai.collections.ccard import train_ccard
 from zhudai.collections.ccard_cli import training_summary
 from zhudai.collections.reminders import process_reminders
 from zhudai.collections.scorecards import collector_scorecards, scorecard_lines
-from zhudai.collections.simulation import compare_strategies, report_lines
+from zhudai.collections.strategy_evaluation import compare_strategies, report_lines
 from zhudai.exceptions import InvalidInputError
 from zhudai.scorecard.training import write_artifacts
 

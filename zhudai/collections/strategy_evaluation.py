@@ -359,3 +359,29 @@ def report_lines(comparison: Comparison) -> list[str]:
             f"  {name:<20}" + "".join(f"{curve[d]:>7.3f}" for d in (0, 5, 10, 15, 20, 25, 29))
         )
     return lines
+
+
+def evaluate_on_new_world(
+    customers: int, seed: int, settings: AllocationConfig, replications: int
+) -> Comparison:
+    """``zhudai collections simulate``: generate a world, take over its book in a throw-away
+    store as of its observation day, and compare the strategies on it."""
+    import tempfile
+
+    from zhudai.loans.onboarding import onboard
+    from zhudai.store.db import get_engine
+    from zhudai.store.world_loader import load_world_dir
+    from zhudai.world import generate_world
+    from zhudai.world.generator import observation_date
+
+    with tempfile.TemporaryDirectory(prefix="zhudai-collections-") as tmp:
+        world = generate_world(customers, seed, out_dir=Path(tmp) / "world")
+        url = f"sqlite:///{Path(tmp) / 'book.db'}"
+        load_world_dir(world, url)
+        day = observation_date(world)
+        onboard(day, url)
+        comparison = compare_strategies(
+            url, world, day, settings, seed=seed, replications=replications
+        )
+        get_engine(url).dispose()
+    return comparison

@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from zhudai.collections.allocation import load_allocation
-from zhudai.collections.simulation import (
+from zhudai.collections.strategy_evaluation import (
     Worked,
     challenger_arm,
     recovery_curve,
