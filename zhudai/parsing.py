@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from zhudai.exceptions import InvalidInputError
+from zhudai.exceptions import InvalidInputError, MissingFileError
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -42,3 +43,16 @@ def as_input_error(exc: ValidationError, default_field: str) -> InvalidInputErro
         return InvalidInputError(cause.field, cause.problem)
     field = ".".join(str(p) for p in first["loc"]) or default_field
     return InvalidInputError(field, first["msg"])
+
+
+def read_yaml_mapping(path: Path, field: str) -> dict[str, Any]:
+    """The mapping a settings file holds (an empty file: ``{}``); a missing file or another
+    kind of document is an error naming ``field``."""
+    import yaml
+
+    if not path.is_file():
+        raise MissingFileError(field, str(path))
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if not isinstance(data, dict):
+        raise InvalidInputError(field, f"{path} must hold a mapping")
+    return data

@@ -20,19 +20,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from importlib import resources
 from pathlib import Path
 
 import polars as pl
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 
 from zhudai.acquisition.terms import Market, load_market
-from zhudai.exceptions import InvalidInputError, MissingFileError
+from zhudai.exceptions import InvalidInputError
 from zhudai.loans.analytics import fpd, read_book
 from zhudai.loans.labels import book_labels
-from zhudai.parsing import parse_input
+from zhudai.parsing import parse_input, read_yaml_mapping
 from zhudai.store.db import get_engine
 from zhudai.store.models import Application, ApplicationStatus, Channel, Funder, Loan
 
@@ -41,6 +39,7 @@ GROUPS = ("channel", "product", "funder")
 #: Share of a below-median channel's spend the recommendation moves.
 DEFAULT_SHIFT = 0.2
 UNFUNDED = "none"
+SHIPPED_COSTS = Path(__file__).with_name("channels.yaml")
 
 
 class ChannelCost(BaseModel):
@@ -56,15 +55,7 @@ class ChannelCost(BaseModel):
 
 def load_channel_costs(path: str | Path | None = None) -> dict[str, ChannelCost]:
     """Cost models by channel code (the package's ``channels.yaml`` when ``path`` is None)."""
-    if path is None:
-        text = resources.files("zhudai.acquisition").joinpath("channels.yaml").read_text("utf-8")
-    else:
-        if not Path(path).is_file():
-            raise MissingFileError("channel_costs", str(path))
-        text = Path(path).read_text("utf-8")
-    raw = yaml.safe_load(text) or {}
-    if not isinstance(raw, dict):
-        raise InvalidInputError("channel_costs", "must map channel codes to cost models")
+    raw = read_yaml_mapping(Path(path) if path else SHIPPED_COSTS, "channel_costs")
     return {str(k): parse_input(ChannelCost, v or {}) for k, v in raw.items()}
 
 

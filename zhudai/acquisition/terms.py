@@ -10,14 +10,12 @@ bank's internet loans, and the platform's own share of every joint loan at least
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from zhudai.exceptions import InvalidInputError, MissingFileError
-from zhudai.parsing import parse_input
+from zhudai.exceptions import InvalidInputError
+from zhudai.parsing import parse_input, read_yaml_mapping
 
 #: One partner's balance at most this share of the bank's tier-1 net capital (2021 notice).
 PARTNER_BALANCE_CAP = 0.25
@@ -174,25 +172,15 @@ class Market(BaseModel):
         return tuple(sorted(self.funders, key=lambda f: (f.price, f.code)))
 
 
-DEFAULT_MARKET = "market.yaml"
+SHIPPED_MARKET = Path(__file__).with_name("market.yaml")
 
 
 def load_market(path: str | Path | None = None, *, scale: float = 1.0) -> Market:
     """The market from a YAML file (the package's default partner banks when ``path`` is
     None); ``scale`` multiplies every quota and capital figure, to fit a simulated day."""
-    if path is None:
-        text = resources.files("zhudai.acquisition").joinpath(DEFAULT_MARKET).read_text("utf-8")
-        where = DEFAULT_MARKET
-    else:
-        p = Path(path)
-        if not p.is_file():
-            raise MissingFileError("market", str(p))
-        text, where = p.read_text("utf-8"), str(p)
     if not scale > 0:
         raise InvalidInputError("scale", f"must be positive; got {scale}")
-    raw = yaml.safe_load(text)
-    if not isinstance(raw, dict):
-        raise InvalidInputError("market", f"{where} must hold a mapping")
+    raw = read_yaml_mapping(Path(path) if path else SHIPPED_MARKET, "market")
     for f in raw.get("funders") or []:
         if isinstance(f, dict):
             for key in _SCALED:

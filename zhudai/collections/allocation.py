@@ -18,12 +18,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from zhudai.collections.actions import ActionKind
-from zhudai.exceptions import InvalidInputError, MissingFileError
+from zhudai.exceptions import InvalidInputError
 from zhudai.loans.delinquency import BUCKETS
 
 SHIPPED = Path(__file__).with_name("allocation.yaml")
@@ -175,17 +174,9 @@ class AllocationConfig(BaseModel):
 
 def load_allocation(path: Path | None = None) -> AllocationConfig:
     """The allocation settings of a YAML file (default: the shipped ``allocation.yaml``)."""
-    import yaml
+    from zhudai.parsing import parse_input, read_yaml_mapping
 
-    from zhudai.parsing import parse_input
-
-    path = path or SHIPPED
-    if not path.is_file():
-        raise MissingFileError("allocation", path)
-    data: Any = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    if not isinstance(data, dict):
-        raise InvalidInputError("allocation", f"{path} must hold a mapping")
-    return parse_input(AllocationConfig, data)
+    return parse_input(AllocationConfig, read_yaml_mapping(path or SHIPPED, "allocation"))
 
 
 @dataclass(frozen=True)

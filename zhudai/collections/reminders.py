@@ -25,7 +25,7 @@ from sqlalchemy import select
 
 from zhudai.collections.actions import ActionKind
 from zhudai.collections.guard import ComplianceGuard
-from zhudai.exceptions import InvalidInputError, MissingFileError, NotFoundError
+from zhudai.exceptions import NotFoundError
 from zhudai.store.db import get_engine
 from zhudai.store.models import Customer, Installment, Loan
 from zhudai.times import from_local
@@ -78,17 +78,9 @@ class ReminderSettings(BaseModel):
 
 def load_reminders(path: Path | None = None) -> ReminderSettings:
     """The reminder settings of a YAML file (default: the shipped ``reminders.yaml``)."""
-    import yaml
+    from zhudai.parsing import parse_input, read_yaml_mapping
 
-    from zhudai.parsing import parse_input
-
-    path = path or SHIPPED
-    if not path.is_file():
-        raise MissingFileError("reminders", path)
-    data: Any = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    if not isinstance(data, dict):
-        raise InvalidInputError("reminders", f"{path} must hold a mapping")
-    return parse_input(ReminderSettings, data)
+    return parse_input(ReminderSettings, read_yaml_mapping(path or SHIPPED, "reminders"))
 
 
 @dataclass(frozen=True)
