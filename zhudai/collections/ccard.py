@@ -37,18 +37,15 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pandas as pd
 import polars as pl
 from sqlalchemy import Table, select
 
 from zhudai.exceptions import InvalidInputError
 from zhudai.loans.bcard import BUREAU_FIELDS, BehaviourFrames, book_day, read_behaviour
 from zhudai.loans.delinquency import buckets_of
-from zhudai.scorecard.points import Scaling
 from zhudai.scorecard.registry import load_model
-from zhudai.scorecard.runtime import ScorecardModel
-from zhudai.scorecard.training import TrainResult, train
+from zhudai.scorecard.runtime import points_and_pd
+from zhudai.scorecard.training import TrainResult, train_latest_out_of_time
 from zhudai.store.db import get_engine
 from zhudai.store.models import CollectionAction
 
@@ -304,13 +301,9 @@ def fit_ccard(
         raise InvalidInputError(
             "book", f"gives {frame.height} labelled review points with one class or none"
         )
-    data = frame.drop("bucket", "repaid_30d", "episode_start").to_pandas()
-    data["review_day"] = pd.to_datetime(data["review_day"])
-    cut = pd.Timestamp(data["review_day"].quantile(1 - oot_share)).normalize()
-    oot_from = str(cut.date())
-    result = train(
-        data, TARGET, model="lr", kind="C", time_col="review_day", oot_from=oot_from,
-        seed=seed, name=name,
+    result, oot_from = train_latest_out_of_time(
+        frame.drop("bucket", "repaid_30d", "episode_start").to_pandas(), TARGET, "review_day",
+        oot_share, kind="C", seed=seed, name=name,
     )  # fmt: skip
     first, last = frame["review_day"].min(), frame["review_day"].max()
     assert isinstance(first, date) and isinstance(last, date)
@@ -332,13 +325,7 @@ def score_points(model: Any, feats: pl.DataFrame) -> pl.DataFrame:
     probability of clearing the overdue amount within ``REVIEW_DAYS`` days)."""
     if feats.height == 0:
         return feats.with_columns(cscore=pl.lit(None, pl.Float64), p_repay=pl.lit(None, pl.Float64))
-    data = feats.to_pandas()
-    p_unpaid = np.asarray(model.predict_pd(data), dtype=float)
-    score = (
-        np.asarray(model.score(data), dtype=float)
-        if isinstance(model, ScorecardModel)
-        else Scaling().score_from_pd(np.clip(p_unpaid, 1e-12, 1 - 1e-12))
-    )
+    score, p_unpaid = points_and_pd(model, feats.to_pandas())
     return feats.with_columns(cscore=pl.Series(score), p_repay=pl.Series(1.0 - p_unpaid))
 
 

@@ -53,18 +53,15 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pandas as pd
 import polars as pl
 from sqlalchemy import Table, func, select
 
 from zhudai.exceptions import InvalidInputError, NotFoundError
 from zhudai.loans.analytics import last_month_end
 from zhudai.loans.book import REPAYMENT, REVERSAL
-from zhudai.scorecard.points import Scaling
 from zhudai.scorecard.registry import load_model
-from zhudai.scorecard.runtime import ScorecardModel
-from zhudai.scorecard.training import TrainResult, train
+from zhudai.scorecard.runtime import points_and_pd
+from zhudai.scorecard.training import TrainResult, train_latest_out_of_time
 from zhudai.store.db import get_engine
 from zhudai.store.models import (
     BureauReport,
@@ -515,20 +512,10 @@ def train_bcard(
         raise InvalidInputError(
             "book", f"gives {frame.height} labelled observation points with one class or none"
         )
-    data = frame.drop("dpd_now").to_pandas()
-    data["month_end"] = pd.to_datetime(data["month_end"])
-    cut = pd.Timestamp(data["month_end"].quantile(1 - oot_share)).normalize()
-    oot_from = str(cut.date())
-    result = train(
-        data,
-        "bad",
-        model="lr",
-        kind="B",
-        time_col="month_end",
-        oot_from=oot_from,
-        seed=seed,
-        name=name,
-    )
+    result, oot_from = train_latest_out_of_time(
+        frame.drop("dpd_now").to_pandas(), "bad", "month_end", oot_share,
+        kind="B", seed=seed, name=name,
+    )  # fmt: skip
     first, last = frame["month_end"].min(), frame["month_end"].max()
     assert isinstance(first, date) and isinstance(last, date)
     return BcardTraining(
@@ -563,13 +550,7 @@ def score_features(model: Any, feats: pl.DataFrame) -> pl.DataFrame:
     default points scale (600 at 50:1, PDO 20), as ``score_table`` does."""
     if feats.height == 0:
         return feats.with_columns(bscore=pl.lit(None, pl.Float64), bpd=pl.lit(None, pl.Float64))
-    data = feats.to_pandas()
-    pd_bad = np.asarray(model.predict_pd(data), dtype=float)
-    score = (
-        np.asarray(model.score(data), dtype=float)
-        if isinstance(model, ScorecardModel)
-        else Scaling().score_from_pd(np.clip(pd_bad, 1e-12, 1 - 1e-12))
-    )
+    score, pd_bad = points_and_pd(model, feats.to_pandas())
     return feats.with_columns(bscore=pl.Series(score), bpd=pl.Series(pd_bad))
 
 

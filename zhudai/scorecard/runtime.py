@@ -304,3 +304,12 @@ class MLPModel(_Encoded):
             key=lambda r: -r[1],
         )
         return ranked[:k]
+
+
+def points_and_pd(model: Any, data: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """A loaded model's score in points and its PD on ``data``; a model without points (a
+    booster) is given the PD on the default points scale (600 at 50:1, PDO 20)."""
+    pd_bad = np.asarray(model.predict_pd(data), dtype=float)
+    if isinstance(model, ScorecardModel):
+        return np.asarray(model.score(data), dtype=float), pd_bad
+    return Scaling().score_from_pd(np.clip(pd_bad, 1e-12, 1 - 1e-12)), pd_bad

@@ -319,3 +319,15 @@ def metrics_line(result: TrainResult, out_dir: str | Path | None = None) -> str:
     if out_dir is not None:
         payload["out"] = str(out_dir)
     return json.dumps(payload, separators=(",", ":"))
+
+
+def train_latest_out_of_time(
+    frame: pd.DataFrame, target: str, time_col: str, oot_share: float, **options: Any
+) -> tuple[TrainResult, str]:
+    """:func:`train` a WOE + LR card with the latest ``oot_share`` of the rows by
+    ``time_col`` (days) kept out of time; also the day the out-of-time sample starts."""
+    data = frame.copy()
+    data[time_col] = pd.to_datetime(data[time_col])
+    oot_from = str(pd.Timestamp(data[time_col].quantile(1 - oot_share)).normalize().date())
+    result = train(data, target, model="lr", time_col=time_col, oot_from=oot_from, **options)
+    return result, oot_from
