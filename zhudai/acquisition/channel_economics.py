@@ -18,9 +18,11 @@ Definitions (the facilitator's view, CNY):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field
@@ -28,7 +30,7 @@ from sqlalchemy import func, select
 
 from zhudai.acquisition.terms import Market, load_market
 from zhudai.exceptions import InvalidInputError
-from zhudai.loans.analytics import fpd, read_book
+from zhudai.loans.analytics import BookFrames, fpd, read_book
 from zhudai.loans.labels import book_labels
 from zhudai.parsing import parse_input, read_yaml_mapping
 from zhudai.store.db import get_engine
@@ -200,18 +202,20 @@ def summarise(rows: pl.DataFrame, by: str) -> pl.DataFrame:
     return pl.concat([groups, total])
 
 
-def economics(
-    by: str = "channel",
+def economics_tables(
+    groups: Sequence[str] = GROUPS,
     *,
     as_of: date,
     url: str | None = None,
     market: Market | None = None,
     costs: dict[str, ChannelCost] | None = None,
-) -> pl.DataFrame:
-    """The economics table grouped ``by`` channel, product or funder (one row per group,
-    plus ``all``), sorted by profit, with the loan book's FPD7 and FPD30."""
-    if by not in GROUPS:
-        raise InvalidInputError("by", f"must be one of {', '.join(GROUPS)}; got {by!r}")
+) -> dict[str, pl.DataFrame]:
+    """The economics table of each grouping of ``groups`` (channel, product, funder), from one
+    read of the store: one row per group plus ``all``, sorted by profit, with the loan book's
+    FPD7 and FPD30."""
+    unknown = [by for by in groups if by not in GROUPS]
+    if unknown:
+        raise InvalidInputError("by", f"must be one of {', '.join(GROUPS)}; got {unknown[0]!r}")
     apps, loans = read_funnel(url)
     rows = priced_applications(
         apps,
@@ -220,8 +224,17 @@ def economics(
         market or load_market(),
         costs if costs is not None else load_channel_costs(),
     )
-    out = summarise(rows, by)
-    return out.join(_fpd(by, as_of, url), on=by, how="left").select(_columns(by))
+    book = _with_funder_codes(read_book(url), url)
+    return {
+        by: summarise(rows, by).join(_fpd(book, by, as_of), on=by, how="left").select(_columns(by))
+        for by in groups
+    }
+
+
+def economics(by: str = "channel", **options: Any) -> pl.DataFrame:
+    """The economics table grouped ``by`` channel, product or funder (see
+    :func:`economics_tables`; ``as_of`` is required)."""
+    return economics_tables((by,), **options)[by]
 
 
 def _grouped(rows: pl.DataFrame, by: str) -> pl.DataFrame:
@@ -256,23 +269,18 @@ def _grouped(rows: pl.DataFrame, by: str) -> pl.DataFrame:
     )
 
 
-def _fpd(by: str, as_of: date, url: str | None) -> pl.DataFrame:
+def _with_funder_codes(book: BookFrames, url: str | None) -> BookFrames:
+    """The book with each loan's funder code (``funder``), for FPD by funder."""
+    with get_engine(url).connect() as conn:
+        codes = {i: c or n for i, c, n in conn.execute(select(Funder.id, Funder.code, Funder.name))}
+    funder = pl.col("funder_id").replace_strict(codes, default="unknown", return_dtype=pl.Utf8)
+    return BookFrames(
+        book.loans.with_columns(funder=funder), book.installments, book.bucket_changes
+    )
+
+
+def _fpd(book: BookFrames, by: str, as_of: date) -> pl.DataFrame:
     """FPD7 and FPD30 rates per group (the loan book's own definition)."""
-    book = read_book(url)
-    if by == "funder":
-        with get_engine(url).connect() as conn:
-            codes = {
-                i: c or n for i, c, n in conn.execute(select(Funder.id, Funder.code, Funder.name))
-            }
-        book = type(book)(
-            book.loans.with_columns(
-                funder=pl.col("funder_id").replace_strict(
-                    codes, default="unknown", return_dtype=pl.Utf8
-                )
-            ),
-            book.installments,
-            book.bucket_changes,
-        )
     per = fpd(book, as_of, by=(by,)).select(by, "fpd7_rate", "fpd30_rate")
     total = fpd(book, as_of, by=()).select(pl.col("group").alias(by), "fpd7_rate", "fpd30_rate")
     return pl.concat([per, total])

@@ -74,7 +74,7 @@ def report(
         GROUPS,
         book_as_of,
         budget_recommendation,
-        economics,
+        economics_tables,
     )
     from zhudai.acquisition.report import write_report
 
@@ -84,7 +84,7 @@ def report(
     day = book_as_of() if as_of is None else _day(as_of)
     if day is None:
         raise InvalidInputError("as_of", "the loan book has no daily close yet; give --as-of")
-    tables = {g: economics(g, as_of=day) for g in groups}
+    tables = economics_tables(groups, as_of=day)
     channel = tables.get("channel")
     moves = budget_recommendation(channel, shift) if channel is not None else []
     for g, t in tables.items():

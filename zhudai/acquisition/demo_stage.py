@@ -10,7 +10,7 @@ from zhudai.acquisition.channel_economics import (
     GROUPS,
     book_as_of,
     budget_recommendation,
-    economics,
+    economics_tables,
 )
 from zhudai.acquisition.evaluation import evaluate_cross_sell, evaluate_day
 from zhudai.acquisition.report import write_report
@@ -21,7 +21,7 @@ def run_stage(ctx: Any) -> list[str]:
     day = book_as_of(url)
     if day is None:
         return ["acquisition skipped: the loan book has no daily close (run the loans stage)"]
-    tables = {by: economics(by, as_of=day, url=url) for by in GROUPS}
+    tables = economics_tables(GROUPS, as_of=day, url=url)
     moves = budget_recommendation(tables["channel"])
     path = write_report(tables, moves, day, ctx.out_dir / "acquisition" / "economics.html")
     ctx.artifacts["acquisition_report"] = path

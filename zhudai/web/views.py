@@ -66,7 +66,7 @@ def overview(ctx: Context) -> PageView:
 def acquisition(ctx: Context) -> PageView:
     """Economics by channel, product and funder; a channel (funder) key sees only its own row,
     as ``/v1/reports/channels`` (``/funders``) answers it."""
-    from zhudai.acquisition.channel_economics import economics
+    from zhudai.acquisition.channel_economics import economics_tables
     from zhudai.acquisition.report import economics_figure
 
     view = PageView(BY_NAME["acquisition"])
@@ -74,10 +74,11 @@ def acquisition(ctx: Context) -> PageView:
         view.sections.append(Section("No daily close yet", "尚无日终数据"))
         return view
     own = {ApiRole.CHANNEL: "channel", ApiRole.FUNDER: "funder"}.get(ctx.caller.role)
-    for by, zh in (("channel", "渠道"), ("product", "产品"), ("funder", "资金方")):
-        if own is not None and by != own:
-            continue
-        table = economics(by, as_of=ctx.as_of, url=ctx.url)
+    shown = [g for g in (("channel", "渠道"), ("product", "产品"), ("funder", "资金方"))
+             if own is None or g[0] == own]  # fmt: skip
+    tables = economics_tables([by for by, _ in shown], as_of=ctx.as_of, url=ctx.url)
+    for by, zh in shown:
+        table = tables[by]
         if own is not None:
             table = table.filter(pl.col(by) == ctx.caller.tenant)
         for r in table.iter_rows(named=True):
