@@ -18,6 +18,7 @@ Definitions (the facilitator's view, CNY):
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -237,19 +238,30 @@ def economics(by: str = "channel", **options: Any) -> pl.DataFrame:
     return economics_tables((by,), **options)[by]
 
 
+#: Amounts summed per group correctly rounded (``math.fsum``): a multithreaded sum's last bits
+#: depend on the order it adds in, and the same group must read the same whichever rows were
+#: asked for (a channel's own row equals its row in the full table).
+_EXACT_SUMS = ("principal", "_loss", "revenue", "acquisition_cost")
+
+
+def _fsum(values: pl.Series) -> float:
+    return math.fsum(values.to_list())
+
+
 def _grouped(rows: pl.DataFrame, by: str) -> pl.DataFrame:
     funded = pl.col("funded")
     g = rows.group_by(by).agg(
         applications=pl.len(),
         approved=pl.col("approved").sum(),
         funded=funded.sum(),
-        principal=pl.col("principal").sum(),
+        principal=pl.col("principal").drop_nulls(),
         bad_rate=pl.col("bad").mean(),
         _unknown=(funded & pl.col("_p").is_null()).sum(),
-        _loss=(pl.col("exposure") * pl.col("_p")).sum(),
-        revenue=pl.col("revenue").sum(),
-        acquisition_cost=pl.col("acquisition_cost").sum(),
+        _loss=(pl.col("exposure") * pl.col("_p")).drop_nulls(),
+        revenue=pl.col("revenue"),
+        acquisition_cost=pl.col("acquisition_cost"),
     )
+    g = g.with_columns(pl.col(c).map_elements(_fsum, return_dtype=pl.Float64) for c in _EXACT_SUMS)
     g = g.with_columns(
         approval_rate=pl.col("approved") / pl.col("applications"),
         funded_rate=pl.col("funded") / pl.col("applications"),
