@@ -178,6 +178,20 @@ def test_refusal_cap_mixes_sure_and_doubtful_pushes() -> None:
     assert violations(over) == ["b0: expected refusals 0.2250 over 0.2"]
 
 
+def test_a_push_worth_nothing_can_make_room_under_the_cap() -> None:
+    # the doubtful push (accept 0.6) alone breaks a 25% refusal cap; beside a sure push worth
+    # nothing by itself, (0.4 + 0.05) / 2 = 0.225 fits: the optimum makes both (hypothesis
+    # found this day against brute force)
+    values = np.array([[1.0], [0.0]])
+    accept = np.array([[0.6], [0.95]])
+    p = _problem(values, [50.0, 50.0], [1e9], accept, [0.25])
+    batch = batch_allocate(p)
+    assert batch.choice.tolist() == [0, 0] and violations(batch) == []
+    assert batch.expected_profit == pytest.approx(1.0)
+    alone = _problem(values[1:], [50.0], [1e9], accept[1:], [0.25])
+    assert batch_allocate(alone).choice.tolist() == [-1]  # nothing gained: no push
+
+
 def test_joint_caps_hold_in_every_strategy() -> None:
     # the bank may add joint loans only while they stay within half of its new loans
     # (room 0), and the facilitator's own 30% share must fit its budget

@@ -31,6 +31,9 @@ from zhudai.acquisition.terms import JOINT_SHARE_OF_INTERNET_LOANS, Candidate, M
 
 #: Slack in CNY allowed when recounting a capacity (float sums of amounts).
 TOLERANCE = 1e-6
+#: Cost added to every push in the batch objective (CNY), so that a push that adds nothing is
+#: not made.
+PUSH_TIE_BREAK = 1e-9
 #: Longest the batch solver may run (seconds); past it the best solution found is used.
 SOLVER_SECONDS = 120.0
 
@@ -199,7 +202,9 @@ def random_allocate(p: Problem, seed: int = 0) -> Allocation:
 
 def batch_allocate(p: Problem) -> Allocation:
     """The day's optimum: maximise expected profit subject to every constraint."""
-    rows, cols = np.nonzero(p.allowed & (p.value > 0))  # a loss-making push is never chosen
+    # every allowed pair is a variable: a push worth nothing on its own can still make room
+    # under a bank's refusal cap for a more valuable one
+    rows, cols = np.nonzero(p.allowed)
     k = len(rows)
     choice = np.full(len(p.candidates), -1, dtype=np.int64)
     if k == 0:
@@ -245,7 +250,7 @@ def batch_allocate(p: Problem) -> Allocation:
     v = np.concatenate([b[2] for b in blocks])
     A = csr_array((v, (r, c)), shape=(len(ub), k))
     res = milp(
-        -p.value[rows, cols],
+        PUSH_TIE_BREAK - p.value[rows, cols],  # of equal optima, the one with fewer pushes
         integrality=np.ones(k),
         bounds=(0, 1),
         constraints=LinearConstraint(A, -np.inf, np.array(ub)),
