@@ -15,7 +15,7 @@ from zhudai.collections.case_book import CaseBook
 from zhudai.collections.record_store import StoreActionLog
 from zhudai.settings import Settings
 from zhudai.store.db import get_engine
-from zhudai.store.models import Loan
+from zhudai.store.models import CallRecord, Loan
 
 
 @pytest.fixture
@@ -104,3 +104,53 @@ def test_proposals_go_through_the_guard_once_each(
     assert [r["action_id"] for r in records] == ["A1", "A2", "A3", "A4", "A5"]
     assert all(re.fullmatch(r"\d{3}\*{4}\d{4}", r["phone_masked"]) for r in records)
     assert not any(re.search(r"1\d{10}", str(a)) for a in [*answers, fourth, night])
+
+
+def test_complaints_desk_routes(
+    client: TestClient, keys: dict[str, dict[str, str]], home: Settings
+) -> None:
+    with get_engine(home.database_url).connect() as conn:
+        call = conn.execute(
+            select(CallRecord.id, CallRecord.loan_id, CallRecord.collector_id)
+        ).first()
+    assert call is not None
+    body = {"loan_id": call.loan_id, "call_id": call.id, "received_at": "2026-06-01T09:00:00+08:00",
+            "channel": "hotline", "category": "abuse"}  # fmt: skip
+    write = keys["analyst"] | {"Idempotency-Key": "c1"}
+    made = client.post("/v1/collections/complaints", json=body, headers=write)
+    assert made.status_code == 200, made.text
+    assert made.json()["collector_id"] == call.collector_id
+    again = client.post("/v1/collections/complaints", json=body, headers=write)
+    assert again.json() == made.json() and again.headers.get("Idempotent-Replayed") == "true"
+    assert (
+        client.post(
+            "/v1/collections/complaints", json=body | {"category": "x"}, headers=write
+        ).status_code
+        == 409
+    )  # the same key with another body
+    bad = client.post(
+        "/v1/collections/complaints", json=body | {"call_id": 10**12}, headers=keys["analyst"]
+    )
+    assert bad.status_code == 422 and bad.json()["error"]["field"] == "call_id"
+    naive = client.post(
+        "/v1/collections/complaints",
+        json=body | {"received_at": "2026-06-01T09:00:00"},
+        headers=keys["analyst"],
+    )
+    assert naive.status_code == 422 and naive.json()["error"]["field"] == "received_at"
+    own = ApiKeys(home.database_url).create("c", "collector", call.collector_id)[1]
+    mine = client.get("/v1/collections/complaints", headers={"X-API-Key": own})
+    assert mine.status_code == 200 and made.json()["id"] in [c["id"] for c in mine.json()]
+    assert {c["collector_id"] for c in mine.json()} == {call.collector_id}
+    assert (
+        client.post("/v1/collections/complaints", json=body, headers={"X-API-Key": own}).status_code
+        == 403
+    )  # a collector does not record complaints about itself
+    assert (
+        client.get(
+            "/v1/collections/complaints?collector_id=other", headers={"X-API-Key": own}
+        ).status_code
+        == 403
+    )
+    everyone = client.get("/v1/collections/complaints?limit=1000", headers=keys["analyst"]).json()
+    assert len(everyone) > len(mine.json())

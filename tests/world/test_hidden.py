@@ -53,9 +53,8 @@ def test_easy_world_is_byte_identical_to_the_generator_before_hidden_fraud(
     tmp_path: Path, world_factory: Callable[..., Path]
 ) -> None:
     d = world_factory(tmp_path, 600, 7)
-    got = {
-        str(p.relative_to(d)): hashlib.sha256(p.read_bytes()).hexdigest()[:16]
-        for p in sorted(d.rglob("*.parquet"))
+    got = {  # tables added later (complaints) are new files; none of these may change
+        name: hashlib.sha256((d / name).read_bytes()).hexdigest()[:16] for name in EASY_600_SEED_7
     }
     assert got == EASY_600_SEED_7
 

@@ -1,6 +1,6 @@
 """Collector and agency scorecards from the book's collection history: calls, contact and
 promise rates, the amount recovered, and how many of their calls the compliance guard blocks
-when the history is replayed through it, by rule.
+when the history is replayed through it, by rule, and the complaints that name them.
 
 The history is the store's ``collection_actions`` (every SMS, automated, agent and agency
 action, with its outcome and the recovery credited to it) and ``call_records`` (who made each
@@ -8,7 +8,7 @@ agent or agency call, and when it started). All actions go through one guard in 
 so automated calls count towards a debtor's daily limit as they did; a call's block is its
 collector's. The guard needs a phone number to count unanswered attempts: the replay uses a
 stand-in per customer (one number each, as the book has), never the customer's real number.
-The book holds no complaints, so there is no complaints column.
+Complaints come from the store's ``complaints`` (the desk's records, or a world's).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy import select
 
+from zhudai.collections.complaints import ComplaintDesk
 from zhudai.collections.guard import ComplianceGuard
 from zhudai.collections.rules import GuardRules
 from zhudai.store.db import get_engine
@@ -54,8 +55,9 @@ def _history(url: str | None) -> list[Any]:
 
 def collector_scorecards(url: str | None = None, rules: GuardRules | None = None) -> pl.DataFrame:
     """One row per collector (``team`` in-house or agency): ``calls``, ``contact_rate``,
-    ``promise_rate``, ``recovered``, ``blocked`` and ``block_rate``, and one ``blocked_<rule>``
-    column per rule that blocked any call; sorted by team and block rate."""
+    ``promise_rate``, ``recovered``, ``blocked`` and ``block_rate``, ``complaints`` and
+    ``complaints_per_1k`` (per thousand calls), and one ``blocked_<rule>`` column per rule
+    that blocked any call; sorted by team and block rate."""
     guard = ComplianceGuard(rules)
     stats: dict[str, dict[str, Any]] = defaultdict(
         lambda: {"calls": 0, "contacts": 0, "promises": 0, "recovered": 0.0, "blocks": Counter()}
@@ -82,6 +84,7 @@ def collector_scorecards(url: str | None = None, rules: GuardRules | None = None
         if decision.rule is not None:
             s["blocks"][decision.rule.value] += 1
     rules_seen = sorted({rule for s in stats.values() for rule in s["blocks"]})
+    complaints = ComplaintDesk(url).per_collector()
     rows = [
         {
             "collector": who,
@@ -92,6 +95,8 @@ def collector_scorecards(url: str | None = None, rules: GuardRules | None = None
             "recovered": round(s["recovered"], 2),
             "blocked": sum(s["blocks"].values()),
             "block_rate": sum(s["blocks"].values()) / s["calls"],
+            "complaints": complaints[who],
+            "complaints_per_1k": 1000 * complaints[who] / s["calls"],
             **{f"blocked_{rule}": s["blocks"][rule] for rule in rules_seen},
         }
         for who, s in stats.items()
@@ -103,13 +108,14 @@ def collector_scorecards(url: str | None = None, rules: GuardRules | None = None
 
 
 def scorecard_lines(cards: pl.DataFrame) -> list[str]:
-    """Per team, then per collector: calls, contact and promise rates, recovered, blocks."""
+    """Per team, then per collector: calls, contact and promise rates, recovered, blocks,
+    complaints (count and per thousand calls)."""
     lines = [f"  {'collector':<12}{'team':<10}{'calls':>7}{'contact':>9}{'promise':>9}"
-             f"{'recovered':>12}{'blocked':>9}{'rate':>7}"]  # fmt: skip
+             f"{'recovered':>12}{'blocked':>9}{'rate':>7}{'complaints':>12}{'/1k':>7}"]  # fmt: skip
     for r in cards.iter_rows(named=True):
         lines.append(
             f"  {r['collector']:<12}{r['team']:<10}{r['calls']:>7,}{r['contact_rate']:>9.3f}"
             f"{r['promise_rate']:>9.3f}{r['recovered']:>12,.0f}{r['blocked']:>9,}"
-            f"{r['block_rate']:>7.3f}"
+            f"{r['block_rate']:>7.3f}{r['complaints']:>12,}{r['complaints_per_1k']:>7.1f}"
         )
     return lines

@@ -347,8 +347,8 @@ def report_lines(comparison: Comparison) -> list[str]:
         header,
         *(row(f"{s} ({'challenger' if s == CHALLENGER else 'champion'})", v)
           for s, v in comparison.champion_challenger.items()),
-        "per queue (agency scorecards: recovery, roll-forward, compliance blocks; the world has "
-        "no complaints):",
+        "per queue (recovery, roll-forward, compliance blocks of the simulated 30 days; the "
+        "book's complaints per collector and agency are in `zhudai collections scorecards`):",
         header,
     ]  # fmt: skip
     for s, queues in comparison.by_queue.items():

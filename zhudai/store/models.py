@@ -576,6 +576,23 @@ class CallRecord(Base):
     transcript: Mapped[str] = mapped_column(Text)
 
 
+class Complaint(Base):
+    """A complaint about a collection call or collector, as the complaints desk received it
+    (the platform's hotline, its app or the regulator's 12378 hotline); counted on the
+    collector and agency scorecards. No free text, so no personal data; times as
+    Asia/Shanghai wall clock."""
+
+    __tablename__ = "complaints"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    loan_id: Mapped[int] = mapped_column(ForeignKey("loans.id"), index=True)
+    call_id: Mapped[int | None] = mapped_column(ForeignKey("call_records.id"))
+    collector_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime)
+    channel: Mapped[str] = mapped_column(String(16))
+    category: Mapped[str] = mapped_column(String(32))
+    recorded_by: Mapped[str] = mapped_column(String(80), default="world")
+
+
 class CallReview(Base):
     """A call submitted to inspection (``zhudai.callqa``): its flags, its place in the review
     queue (``flagged``, ``audit`` for the random sample of unflagged calls, ``none``) and the

@@ -83,6 +83,7 @@ LOADS: tuple[TableLoad, ...] = (
     TableLoad("repayments", "repayments", {"repayment_id": "id"}, derive=_idempotency),
     TableLoad("collection_actions", "collection_actions", {"action_id": "id"}),
     TableLoad("call_transcripts", "call_records", {"call_id": "id", "text": "transcript"}),
+    TableLoad("complaints", "complaints", {"complaint_id": "id"}),
 )
 
 

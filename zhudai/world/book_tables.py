@@ -1,4 +1,5 @@
-"""The after-booking tables: loans, installments, repayments, collection actions, transcripts.
+"""The after-booking tables: loans, installments, repayments, collection actions, transcripts,
+complaints.
 
 Written straight to Parquet (with ``truth/transcripts``), because they are built together from
 one :class:`~zhudai.world.repayment.Book`.
@@ -16,6 +17,7 @@ from zhudai.world import transcripts_varied
 from zhudai.world.applications import Applications
 from zhudai.world.catalog import PRODUCT_CODES
 from zhudai.world.collection import ACTION_TYPES
+from zhudai.world.complaints import complaints_frame
 from zhudai.world.identity import ProtectedIdentities
 from zhudai.world.params import WorldParams
 from zhudai.world.repayment import REPAYMENT_METHODS, Book, repayment_rows
@@ -107,7 +109,8 @@ def _collections(
     out: Path,
     loan_ids: np.ndarray,
 ) -> dict[str, int]:
-    """Collection actions, their call transcripts and the transcripts' violation labels."""
+    """Collection actions, their call transcripts, the complaints the calls drew and the
+    transcripts' violation labels."""
     w, ep = book.worked, book.episodes
     e = w.action_episode
     is_call = (w.action_type == 2) | (w.action_type == 3)
@@ -178,6 +181,18 @@ def _collections(
             }
         ),
         out / "call_transcripts.parquet",
+    )
+    counts["complaints"] = write_table(
+        complaints_frame(
+            r,
+            violation[call_order],
+            call_id,
+            loan_of_action[calls][call_order],
+            collector[call_order],
+            started[call_order],
+            obs_us,
+        ),
+        out / "complaints.parquet",
     )
     counts["truth/transcripts"] = write_table(
         pl.DataFrame(

@@ -1,5 +1,6 @@
 """``/v1/collections``: a collector's or agency's queue of cases, one case with its history,
-and proposing an action on a case, which the compliance guard judges before it happens.
+proposing an action on a case, which the compliance guard judges before it happens, and the
+complaints desk (analysts record complaints; a collector sees those naming its own queue).
 
 A collector key's tenant is its queue (an agent such as ``agent-01`` or an agency such as
 ``agency-east``, as ``zhudai collections allocate`` fills them): it sees and acts on the
@@ -23,6 +24,7 @@ from zhudai.api.errors import ERROR_RESPONSES, ApiError
 from zhudai.api.keys import Principal
 from zhudai.collections.actions import ActionKind, Party
 from zhudai.collections.case_book import CaseBook, LiveCase
+from zhudai.collections.complaints import ComplaintDesk, ComplaintIn, StoredComplaint
 from zhudai.collections.guard import ComplianceGuard
 from zhudai.exceptions import InvalidInputError
 from zhudai.privacy import cipher
@@ -189,6 +191,45 @@ def propose(
     return GuardAnswer(
         action_id=decision.action_id, allowed=decision.allowed, rule=rule, reason=decision.reason
     )
+
+
+class ComplaintPublic(BaseModel):
+    id: int
+    loan_id: int
+    call_id: int | None
+    collector_id: str | None
+    received_at: datetime
+    channel: str
+    category: str
+    recorded_by: str
+
+    @classmethod
+    def of(cls, c: StoredComplaint) -> ComplaintPublic:
+        return cls.model_validate(vars(c))
+
+
+@router.post("/complaints", response_model=ComplaintPublic)
+def record_complaint(body: ComplaintIn, caller: Caller, svc: Svc) -> ComplaintPublic:
+    """Record a complaint about a loan's collection (a call's collector is taken from the
+    call); it counts on that collector's or agency's scorecard."""
+    require(caller, ApiRole.ANALYST)
+    return ComplaintPublic.of(ComplaintDesk(svc.origination.url).record(body, actor=caller.name))
+
+
+@router.get("/complaints", response_model=list[ComplaintPublic])
+def complaints(
+    caller: Caller,
+    svc: Svc,
+    collector_id: str | None = Query(None, min_length=1, max_length=40),
+    limit: int = Query(100, ge=1, le=1000),
+) -> list[ComplaintPublic]:
+    """The latest complaints, newest first; a collector sees only those naming its queue."""
+    require(caller, ApiRole.COLLECTOR, ApiRole.ANALYST)
+    own = _queue_of(caller)
+    if own is not None and collector_id not in (None, own):
+        raise ApiError(403, "collector_id", "a collector sees only its own complaints")
+    desk = ComplaintDesk(svc.origination.url)
+    return [ComplaintPublic.of(c) for c in desk.complaints(own or collector_id, limit)]
 
 
 __all__ = ["router"]
