@@ -15,7 +15,8 @@ from starlette.concurrency import run_in_threadpool
 from zhudai.acquisition.channel_economics import book_as_of
 from zhudai.api.deps import Services
 from zhudai.api.keys import Principal
-from zhudai.exceptions import InvalidInputError
+from zhudai.callqa.flags import FlagType
+from zhudai.exceptions import InvalidInputError, NotFoundError
 from zhudai.settings import Settings
 from zhudai.web import session, store_views, views
 from zhudai.web.pages import BY_NAME, PAGES, Page, PageView
@@ -88,6 +89,8 @@ class WebPages:
             view=view,
             caller=caller,
             current=view.page.name,
+            interactive=True,
+            violation_types=[t.value for t in FlagType],
         )
 
     def route(
@@ -99,7 +102,11 @@ class WebPages:
             caller = self.gate(request, page)
             if isinstance(caller, Response):
                 return caller
-            return self.page(request, caller, builder(self.context(request, caller)))
+            try:
+                view = builder(self.context(request, caller))
+            except PermissionError as exc:  # the role may open the page, this key may not
+                return self.error(request, caller, 403, str(exc))
+            return self.page(request, caller, view)
 
         show.__name__ = f"web_{page.name}"
         return show
@@ -192,6 +199,26 @@ def build_router(settings: Settings) -> APIRouter:
         if isinstance(caller, Response):
             return caller
         return web.page(request, caller, views.policies(web.context(request, caller), name, a, b))
+
+    @router.post("/callqa/{call_id}/verdict")
+    async def verdict(request: Request, call_id: str) -> Response:
+        """A reviewer's verdict from the page's form, kept by the API's review queue (the
+        session cookie is SameSite=Strict, so no other site can post it)."""
+        caller = web.gate(request, BY_NAME["callqa"])
+        if isinstance(caller, Response):
+            return caller
+        form = parse_qs((await request.body()).decode("utf-8", "replace"))
+        clean = (form.get("verdict") or [""])[0] == "clean"
+        heard = [] if clean else form.get("violations", [])
+        try:
+            await run_in_threadpool(
+                web.services(request).reviews.record_verdict, call_id, heard, caller.name
+            )
+        except NotFoundError as exc:
+            return web.error(request, caller, 404, str(exc))
+        except InvalidInputError as exc:
+            return web.error(request, caller, 422, str(exc))
+        return RedirectResponse("/web/callqa", status_code=303)
 
     for name, builder in views.BUILDERS.items():
         if name != "policies":

@@ -200,3 +200,19 @@ def applications_page(url: str, page: int = 1, size: int = 50) -> TablePage:
             for i, at, ch, prod, amount, st, phone in conn.execute(q)
         ]
     return TablePage(rows, page, size, total)
+
+
+def guard_blocks(url: str) -> pl.DataFrame:
+    """``rule, kind, n``: the proposals the compliance guard blocked, from its records."""
+    from zhudai.store.models import CollectionActionRecord as Rec
+
+    q = (
+        select(Rec.rule, Rec.kind, func.count(Rec.id))
+        .where(Rec.allowed.is_(False))
+        .group_by(Rec.rule, Rec.kind)
+        .order_by(func.count(Rec.id).desc(), Rec.rule, Rec.kind)
+    )
+    with get_engine(url).connect() as conn:
+        rows = [(str(rule), str(kind), int(n)) for rule, kind, n in conn.execute(q)]
+    schema = {"rule": pl.Utf8, "kind": pl.Utf8, "n": pl.Int64}
+    return pl.DataFrame(rows, schema=schema, orient="row")

@@ -14,9 +14,11 @@ from typing import Any
 
 import plotly.graph_objects as go
 import polars as pl
+from markupsafe import Markup, escape
 
 from zhudai.api.keys import Principal
 from zhudai.decision.service import DecisionService
+from zhudai.exceptions import InvalidInputError
 from zhudai.html_report import html_table
 from zhudai.store.models import ApiRole
 from zhudai.web import store_views
@@ -345,6 +347,161 @@ def monitoring(ctx: Context) -> PageView:
     return view
 
 
+def collections(ctx: Context) -> PageView:
+    """Live cases by queue and the treatment the allocation gave them, the collectors' and
+    agencies' recovery and compliance blocks (their scorecards on the book's call history),
+    and the guard's blocks of proposed actions. A collector key sees its own queue only, as
+    ``/v1/collections/cases`` answers it; the scorecards name collectors by the book's ids,
+    not by queue, so a collector gets no scorecard rather than everyone's."""
+    from zhudai.collections.allocation import load_allocation
+    from zhudai.collections.case_book import CaseBook
+    from zhudai.collections.scorecards import collector_scorecards
+
+    own = None
+    if ctx.caller.role is ApiRole.COLLECTOR:
+        if not ctx.caller.tenant:
+            raise PermissionError("a collector key needs its queue as tenant")
+        own = ctx.caller.tenant
+    view = PageView(BY_NAME["collections"])
+    cases = CaseBook(ctx.url).live_cases(own)
+    config = load_allocation()
+    frame = pl.DataFrame(
+        [
+            {
+                "queue": c.assigned_to or "unassigned",
+                "treatment": _treatment(config, c.assigned_to),
+                "bucket": c.bucket,
+                "state": c.state.value,
+            }
+            for c in cases
+        ],
+        schema={"queue": pl.Utf8, "treatment": pl.Utf8, "bucket": pl.Utf8, "state": pl.Utf8},
+    )
+    view.figures.append(Figure("live_cases", "Live cases", "在催案件", len(cases)))
+    by_queue = frame.group_by("queue", "treatment").len("cases").sort("queue")
+    for r in by_queue.iter_rows(named=True):
+        view.figures.append(
+            Figure(f"queue:{r['queue']}:cases", f"{r['queue']} cases", "", r["cases"])
+        )
+    by_state = frame.group_by("bucket", "state").len("cases").sort("bucket", "state")
+    fig = go.Figure(go.Bar(x=by_queue["queue"].to_list(), y=by_queue["cases"].to_list()))
+    fig.update_layout(title="Live cases per queue / 各队列在催案件")
+    view.sections += [
+        Section("Allocation: live cases per queue", "分案策略：各队列案件", [fig],
+                html_table(by_queue)),
+        Section("Live cases by bucket and state", "按逾期桶和状态", [], html_table(by_state)),
+    ]  # fmt: skip
+    if own is not None:
+        return view
+    cards = collector_scorecards(ctx.url)
+    if cards.height:
+        for r in cards.iter_rows(named=True):
+            for col, kind in (("recovered", "money"), ("blocked", "count")):
+                view.figures.append(
+                    Figure(f"collector:{r['collector']}:{col}", f"{r['collector']} {col}", "",
+                           r[col], kind)
+                )  # fmt: skip
+        teams = cards.group_by("team").agg(
+            pl.col("calls").sum(), pl.col("recovered").sum(), pl.col("blocked").sum()
+        )
+        recovery = go.Figure()
+        for team in sorted(set(cards["team"].to_list())):
+            part = cards.filter(pl.col("team") == team)
+            recovery.add_trace(
+                go.Bar(x=part["collector"].to_list(), y=part["recovered"].to_list(), name=team)
+            )
+        recovery.update_layout(title="Recovered per collector and agency (CNY) / 回收金额")
+        view.sections.append(
+            Section(
+                "Collector and agency recovery",
+                "催收员与委外机构回收",
+                [recovery],
+                html_table(teams.sort("team")) + html_table(cards),
+                "The book's call history replayed through the compliance guard: blocked_<rule> "
+                "counts the calls each rule would have stopped.",
+            )
+        )
+    blocks = store_views.guard_blocks(ctx.url)
+    view.figures.append(
+        Figure("guard_blocked", "Proposals blocked", "合规拦截", int(blocks["n"].sum()))
+    )
+    view.sections.append(
+        Section("Compliance blocks of proposed actions", "合规拦截记录", [], html_table(blocks))
+    )
+    return view
+
+
+def _treatment(config: Any, queue: str | None) -> str:
+    """The treatment whose queues hold ``queue`` (``"-"``: unassigned or unknown queue)."""
+    try:
+        return "-" if queue is None else str(config.treatment_of_queue(queue))
+    except InvalidInputError:
+        return "-"
+
+
+#: Calls of the review queue a page shows (the API serves at most 500).
+REVIEW_PAGE = 50
+
+
+def callqa(ctx: Context) -> PageView:
+    """The next calls of the review queue (``/v1/calls/queue`` order: severity, score, age),
+    each transcript (masked when it was submitted) with its flagged evidence marked; the
+    server page adds the verdict buttons, which record through the same queue."""
+    from zhudai.callqa.review import FLAGGED, ReviewQueue
+
+    items = ReviewQueue(url=ctx.url).next(REVIEW_PAGE)
+    view = PageView(BY_NAME["callqa"])
+    view.figures += [
+        Figure("queued", "Calls to review (shown)", "待复核（本页）", len(items)),
+        Figure("flagged", "Flagged", "命中", sum(i.queue == FLAGGED for i in items)),
+        Figure("audit", "Audit sample", "抽检", sum(i.queue != FLAGGED for i in items)),
+    ]
+    table = pl.DataFrame(
+        [
+            {
+                "call_id": i.call_id,
+                "queue": i.queue,
+                "severity": i.severity,
+                "score": i.score,
+                "started_at": i.started_at.isoformat(timespec="minutes"),
+                "flags": ", ".join(sorted({str(f["type"]) for f in i.flags})),
+            }
+            for i in items
+        ],
+        schema={"call_id": pl.Utf8, "queue": pl.Utf8, "severity": pl.Int64,
+                "score": pl.Float64, "started_at": pl.Utf8, "flags": pl.Utf8},
+    )  # fmt: skip
+    view.sections.append(Section("Review queue", "复核队列", [], html_table(table)))
+    view.extra["calls"] = [
+        {
+            "call_id": i.call_id,
+            "queue": i.queue,
+            "severity": i.severity,
+            "types": sorted({str(f["type"]) for f in i.flags}),
+            "flags": i.flags,
+            "transcript": highlight(i.transcript, i.flags),
+        }
+        for i in items
+    ]
+    return view
+
+
+def highlight(text: str, flags: list[dict[str, Any]]) -> Markup:
+    """``text`` escaped, each flag's ``[start, end)`` evidence in a ``<mark>`` naming its type
+    (an overlapping flag marks only what the earlier one left)."""
+    out, cursor = [], 0
+    for f in sorted(flags, key=lambda f: (int(f["start"]), int(f["end"]))):
+        start, end = max(int(f["start"]), cursor), min(int(f["end"]), len(text))
+        if start >= end:
+            continue
+        out += [escape(text[cursor:start]),
+                Markup('<mark class="flag" data-type="{}" title="{}">{}</mark>').format(
+                    f["type"], f.get("explanation") or f["type"], text[start:end])]  # fmt: skip
+        cursor = end
+    out.append(escape(text[cursor:]))
+    return Markup("").join(out)
+
+
 #: The page builders that take only the context (applications pages on the server).
 BUILDERS: dict[str, Callable[[Context], PageView]] = {
     "overview": overview,
@@ -354,4 +511,6 @@ BUILDERS: dict[str, Callable[[Context], PageView]] = {
     "models": models,
     "policies": policies,
     "monitoring": monitoring,
+    "collections": collections,
+    "callqa": callqa,
 }
