@@ -40,7 +40,17 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-PAGES = ("overview", "acquisition", "portfolio", "fraud", "models", "policies", "monitoring")
+PAGES = (
+    "overview",
+    "acquisition",
+    "portfolio",
+    "fraud",
+    "models",
+    "policies",
+    "monitoring",
+    "collections",
+    "callqa",
+)
 ARTIFACTS = Path(
     os.environ.get("ZHUDAI_TEST_ARTIFACTS", Path(__file__).parents[2] / "test-artifacts" / "web")
 )
@@ -167,6 +177,8 @@ def test_analyst_sees_every_page_with_the_api_figures(
     for m in api.get("/v1/models").json():  # every registered version is listed
         assert f"{m['name']}@v{m['version']}" in listed
     assert shown["fraud"]["ring_members"] and shown["fraud"]["ring_members"] >= 2
+    assert shown["collections"]["live_cases"] == len(api.get("/v1/collections/cases").json())
+    assert shown["callqa"]["queued"] == len(api.get("/v1/calls/queue?limit=50").json())
 
     page.goto(f"{server}/web/fraud")
     ring = page.locator("h2:has-text('Ring') ~ table").last.inner_text()
@@ -198,4 +210,27 @@ def test_channel_key_gets_403_from_the_server_and_its_own_channel_only(
         assert response is not None and response.status == 403, name
     assert "Fraud" not in page.locator("nav").inner_text()  # and no link to it either
     page.screenshot(path=str(ARTIFACTS / "channel-403.png"), full_page=True)
+    page.context.close()
+
+
+def test_a_reviewer_clicks_a_verdict_and_the_call_leaves_the_queue(
+    browser: Any, server: str, home: Settings
+) -> None:
+    analyst = ApiKeys(home.database_url).create("web-reviewer", "analyst")[1]
+    api = httpx.Client(base_url=server, headers={"X-API-Key": analyst}, timeout=60)
+    first = api.get("/v1/calls/queue", params={"limit": 1}).json()[0]
+    page, outside = _login(browser, server, analyst)
+    page.goto(f"{server}/web/callqa")
+    call = page.locator(f"article[data-call='{first['call_id']}']")
+    if first["flags"]:  # the flagged evidence is marked in the transcript
+        assert call.locator("mark.flag").count() >= 1
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    call.screenshot(path=str(ARTIFACTS / "callqa-call.png"))
+    call.locator("button[value=confirm]").click()
+    page.wait_for_load_state("load")
+    assert page.url.endswith("/web/callqa")
+    assert page.locator(f"article[data-call='{first['call_id']}']").count() == 0
+    queued = [c["call_id"] for c in api.get("/v1/calls/queue", params={"limit": 500}).json()]
+    assert first["call_id"] not in queued  # the verdict was kept by the API's queue
+    assert outside == []
     page.context.close()
