@@ -186,6 +186,15 @@ def test_analyst_sees_every_page_with_the_api_figures(
     assert len(phones) == shown["fraud"]["ring_members"]  # masked, as the store keeps them
     assert not re.search(r"\b1\d{10}\b", page.content())  # no full phone anywhere
 
+    app_id = api.get("/v1/applications/W10").json()["application_id"]
+    page.goto(f"{server}/web/policies")
+    page.fill("#application", app_id)
+    page.click("form.lookup button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    trace = api.get(f"/v1/applications/{app_id}").json()["decision"]["trace"]
+    assert _figures(page)["trace_steps"] == len(trace)
+    page.screenshot(path=str(ARTIFACTS / "policies-trace.png"), full_page=True)
+
     response = page.goto(f"{server}/web/applications?page=2&size=100")
     assert response is not None and response.status == 200
     paging = page.locator(".paging")

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import html
 import re
 from collections import Counter
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from zhudai.api.keys import ApiKeys
 from zhudai.collections.scorecards import collector_scorecards
+from zhudai.decision.backtest import backtest
+from zhudai.origination.lookup import decided_inputs
 from zhudai.settings import Settings
+from zhudai.store.db import get_engine
+from zhudai.store.models import Origination
 
 
 def _login(client: TestClient, key: str) -> None:
@@ -103,3 +109,42 @@ def test_callqa_shows_the_api_queue_with_evidence_and_records_a_verdict(
     assert flagged["call_id"] not in client.get("/web/callqa").text
     missing = client.post("/web/callqa/no-such-call/verdict", data={"verdict": "clean"})
     assert missing.status_code == 404
+
+
+def test_policies_backtest_arms_and_a_decision_trace_equal_the_services(
+    client: TestClient, web_keys: dict[str, str], home: Settings
+) -> None:
+    store = client.app.state.services.origination.decisions.store  # type: ignore[attr-defined]
+    text = store.get("acard_default", 1)[0].text
+    store.publish(text + "\n# a second version, same rules: the back-test compares the two\n")
+    _login(client, web_keys["analyst"])
+    r = client.get("/web/policies", params={"name": "acard_default", "a": 1, "b": 2})
+    assert r.status_code == 200
+    shown = _figures(r.text)
+    history = decided_inputs("acard_default", home.database_url)
+    report = backtest(
+        store.compiled("acard_default", 2), history, against=store.compiled("acard_default", 1)
+    )
+    assert report.b is not None
+    for stats in (report.a, report.b):
+        for col in ("approval_rate", "expected_bad_rate", "expected_profit"):
+            got = shown[f"backtest:{stats.policy}:{col}"]
+            assert got == pytest.approx(getattr(stats, col), rel=1e-9), (stats.policy, col)
+    assert "swap-in" in r.text and "swap-out" in r.text
+    # the stored champion decisions: the version replayed decides as it did
+    assert shown["arm:champion v1:approval_rate"] == pytest.approx(report.b.approval_rate)
+
+    with get_engine(home.database_url).connect() as conn:
+        app_id = conn.scalar(select(Origination.external_id).order_by(Origination.id))
+    api = client.get(f"/v1/applications/{app_id}", headers={"X-API-Key": web_keys["analyst"]})
+    trace = api.json()["decision"]["trace"]
+    page = client.get("/web/policies", params={"application": app_id}).text
+    traced = _figures(page)
+    assert traced["trace_steps"] == len(trace)
+    assert traced["trace_hits"] == sum(step["hit"] is True for step in trace)
+    assert all(html.escape(step["why"]) in page for step in trace)
+    assert not re.search(r"\b1\d{10}\b", page)
+    missing = client.get("/web/policies", params={"application": "no-such-id"})
+    assert missing.status_code == 200 and "No such application" in missing.text
+    _login(client, web_keys["collector"])
+    assert client.get("/web/policies", params={"application": app_id}).status_code == 403

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -193,12 +193,19 @@ def build_router(settings: Settings) -> APIRouter:
 
     @router.get("/policies")
     def policies(
-        request: Request, name: str | None = None, a: int | None = None, b: int | None = None
+        request: Request,
+        name: str | None = None,
+        a: str | None = Query(None, max_length=9),
+        b: str | None = Query(None, max_length=9),
+        application: str | None = Query(None, max_length=64),
     ) -> Response:
+        """The policies page; the form's blank versions mean the default pair."""
         caller = web.gate(request, BY_NAME["policies"])
         if isinstance(caller, Response):
             return caller
-        return web.page(request, caller, views.policies(web.context(request, caller), name, a, b))
+        old, new = (int(v) if v and v.isdigit() else None for v in (a, b))
+        ctx = web.context(request, caller)
+        return web.page(request, caller, views.policies(ctx, name, old, new, application))
 
     @router.post("/callqa/{call_id}/verdict")
     async def verdict(request: Request, call_id: str) -> Response:

@@ -216,3 +216,44 @@ def guard_blocks(url: str) -> pl.DataFrame:
         rows = [(str(rule), str(kind), int(n)) for rule, kind, n in conn.execute(q)]
     schema = {"rule": pl.Utf8, "kind": pl.Utf8, "n": pl.Int64}
     return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def variant_results(url: str, policy: str, labels: pl.DataFrame | None) -> pl.DataFrame:
+    """``arm, decisions, approved, approval_rate, labelled, bad_rate`` of the stored decisions
+    of ``policy`` per arm: each ``variant`` (champion, or challenger for its split) at its
+    version, and a shadow's would-be outcomes; ``bad_rate`` over the approved applications
+    the book has judged (``labels``: the store's ``application_id`` and ``bad``)."""
+    q = select(
+        DecisionRecord.application_id,
+        DecisionRecord.variant,
+        DecisionRecord.policy_version,
+        DecisionRecord.outcome,
+        DecisionRecord.record,
+    ).where(DecisionRecord.policy_name == policy)
+    rows = []
+    with get_engine(url).connect() as conn:
+        for app_id, variant, version, outcome, record in conn.execute(q):
+            rows.append((f"{variant} v{version}", app_id, str(getattr(outcome, "value", outcome))))
+            shadow = (record or {}).get("shadow")
+            if isinstance(shadow, dict):
+                v = (shadow.get("policy") or {}).get("version")
+                rows.append((f"shadow v{v}", app_id, str(shadow.get("outcome"))))
+    frame = pl.DataFrame(
+        rows, schema={"arm": pl.Utf8, "application_id": pl.Int64, "outcome": pl.Utf8}, orient="row"
+    )
+    bad = labels if labels is not None else pl.DataFrame(
+        schema={"application_id": pl.Int64, "bad": pl.Int8}
+    )  # fmt: skip
+    approved = pl.col("outcome") == "approve"
+    return (
+        frame.join(bad.select("application_id", "bad"), on="application_id", how="left")
+        .group_by("arm")
+        .agg(
+            decisions=pl.len(),
+            approved=approved.sum(),
+            approval_rate=approved.mean(),
+            labelled=(approved & pl.col("bad").is_not_null()).sum(),
+            bad_rate=pl.col("bad").filter(approved).cast(pl.Float64).mean(),
+        )
+        .sort("arm")
+    )

@@ -8,7 +8,7 @@ import difflib
 import html
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
@@ -18,8 +18,9 @@ from markupsafe import Markup, escape
 
 from zhudai.api.keys import Principal
 from zhudai.decision.service import DecisionService
-from zhudai.exceptions import InvalidInputError
+from zhudai.exceptions import InvalidInputError, NotFoundError
 from zhudai.html_report import html_table
+from zhudai.loans.labels import book_labels
 from zhudai.store.models import ApiRole
 from zhudai.web import store_views
 from zhudai.web.pages import BY_NAME, Figure, PageView, Section
@@ -276,10 +277,15 @@ def _woe_figure(meta: dict[str, Any], title: str, top: int = 4) -> go.Figure | N
 
 
 def policies(
-    ctx: Context, name: str | None = None, a: int | None = None, b: int | None = None
+    ctx: Context,
+    name: str | None = None,
+    a: int | None = None,
+    b: int | None = None,
+    application: str | None = None,
 ) -> PageView:
-    """The stored policy versions and the diff of two versions of one policy (default: the
-    last two)."""
+    """The stored policy versions, the diff of two versions of one policy (default: the last
+    two), their back-test on the policy's stored decisions, the champion/challenger results,
+    and, for an ``application`` id, its stored decision trace."""
     store = ctx.decisions.store
     view = PageView(BY_NAME["policies"])
     infos = store.versions()
@@ -305,29 +311,123 @@ def policies(
             names[0] if names else None,
         )
     )
-    if chosen is None:
-        return view
-    numbers = sorted(i.version for i in infos if i.name == chosen)
-    old = a if a in numbers else numbers[-2] if len(numbers) > 1 else numbers[0]
-    new = b if b in numbers else numbers[-1]
-    lines = difflib.unified_diff(
-        store.get(chosen, old)[0].text.splitlines(),
-        store.get(chosen, new)[0].text.splitlines(),
-        f"{chosen}@v{old}",
-        f"{chosen}@v{new}",
-        lineterm="",
-    )
-    diff = "\n".join(lines) or "(identical)"
+    if chosen is not None:
+        numbers = sorted(i.version for i in infos if i.name == chosen)
+        old = a if a in numbers else numbers[-2] if len(numbers) > 1 else numbers[0]
+        new = b if b in numbers else numbers[-1]
+        lines = difflib.unified_diff(
+            store.get(chosen, old)[0].text.splitlines(),
+            store.get(chosen, new)[0].text.splitlines(),
+            f"{chosen}@v{old}",
+            f"{chosen}@v{new}",
+            lineterm="",
+        )
+        diff = "\n".join(lines) or "(identical)"
+        view.sections.append(
+            Section(
+                f"Diff {chosen} v{old} → v{new}",
+                "版本差异",
+                [],
+                f"<pre class='diff'>{html.escape(diff)}</pre>",
+            )
+        )
+        labels = None if ctx.as_of is None else book_labels(ctx.as_of, ctx.url)
+        _backtest(ctx, view, chosen, old, new, labels)
+        arms = store_views.variant_results(ctx.url, chosen, labels)
+        for r in arms.iter_rows(named=True):
+            view.figures.append(
+                Figure(f"arm:{r['arm']}:approval_rate", f"{r['arm']} approval", "",
+                       r["approval_rate"], "rate")
+            )  # fmt: skip
+        view.sections.append(
+            Section(
+                f"Champion / challenger: {chosen}",
+                "冠军/挑战者结果",
+                [],
+                html_table(arms),
+                "Stored decisions per arm; bad rate over approvals the loan book has judged.",
+            )
+        )
+    view.extra["policy_names"], view.extra["policy"] = names, chosen
+    if application:
+        _trace(ctx, view, application)
+    return view
+
+
+def _backtest(
+    ctx: Context, view: PageView, policy: str, old: int, new: int, labels: pl.DataFrame | None
+) -> None:
+    """``policy`` v``new`` back-tested against v``old`` (alone when they are one version) on
+    the inputs its stored decisions saw, the outcomes from the loan book."""
+    from zhudai.decision.backtest import backtest
+    from zhudai.origination.lookup import decided_inputs
+
+    history = decided_inputs(policy, ctx.url)
+    if history.empty:
+        view.sections.append(Section("Back-test", "回测", [], "", "No stored decisions to replay."))
+        return
+    if labels is not None:
+        bad = labels.rename({"application_id": "store_application_id"}).to_pandas()
+        history = history.merge(bad, on="store_application_id", how="left")
+    store = ctx.decisions.store
+    against = store.compiled(policy, old) if old != new else None
+    report = backtest(store.compiled(policy, new), history, against=against)
+    stats = [s for s in (report.a, report.b) if s is not None]
+    for s in stats:
+        for col, kind in (("approval_rate", "rate"), ("expected_bad_rate", "rate"),
+                          ("observed_bad_rate", "rate"), ("expected_profit", "money")):  # fmt: skip
+            view.figures.append(
+                Figure(f"backtest:{s.policy}:{col}", f"{s.policy} {col}", "", getattr(s, col), kind)
+            )
+    swaps = [s for s in (report.swap_in, report.swap_out) if s is not None]
     view.sections.append(
         Section(
-            f"Diff {chosen} v{old} → v{new}",
-            "版本差异",
+            f"Back-test {policy} v{new}" + ("" if against is None else f" against v{old}"),
+            "回测对比",
             [],
-            f"<pre class='diff'>{html.escape(diff)}</pre>",
+            html_table(pl.DataFrame([asdict(s) for s in stats]))
+            + (html_table(pl.DataFrame([asdict(s) for s in swaps])) if swaps else ""),
+            f"{len(history)} stored decisions re-decided; observed bad rate from the loan book.",
         )
     )
-    view.extra["policy_names"] = names
-    return view
+
+
+def _trace(ctx: Context, view: PageView, application: str) -> None:
+    """The stored record of one application (as ``GET /v1/applications/{id}`` shows it to an
+    analyst: personal data masked) and its decision's rule trace."""
+    from zhudai.origination.lookup import stored_application
+
+    try:
+        stored = stored_application(application, ctx.url)
+    except NotFoundError:
+        view.sections.append(
+            Section(f"Application {application}", "申请", [], "", "No such application.")
+        )
+        return
+    decision = stored.get("decision") or {}
+    trace = pl.DataFrame(
+        [
+            {k: str(step.get(k, "")) for k in ("step", "rule", "hit", "why")}
+            for step in decision.get("trace") or []
+        ],
+        schema={"step": pl.Utf8, "rule": pl.Utf8, "hit": pl.Utf8, "why": pl.Utf8},
+    )
+    answer = stored.get("answer") or {}
+    hits = sum(step.get("hit") is True for step in decision.get("trace") or [])
+    view.figures += [
+        Figure("trace_steps", "Trace steps", "轨迹步骤", trace.height),
+        Figure("trace_hits", "Rules hit", "命中规则", hits),
+    ]
+    view.sections.append(
+        Section(
+            f"Decision trace of application {application}",
+            "决策轨迹",
+            [],
+            html_table(trace, 1000),
+            f"answer {answer.get('decision')} by {answer.get('policy_version')}; "
+            f"decision {decision.get('decision_id')}",
+        )
+    )
 
 
 def monitoring(ctx: Context) -> PageView:
