@@ -159,13 +159,16 @@ def test_analyst_sees_every_page_with_the_api_figures(
     total = next(r for r in channels["rows"] if r["group"] == "all")
     for key in ("applications", "approval_rate", "principal", "bad_rate", "fpd30_rate"):
         assert shown["overview"][key] == pytest.approx(total[key], rel=1e-9), key
+    assert not any(k.startswith("channel:all:") for k in shown["acquisition"])  # not a channel
     for row in channels["rows"]:
+        group = "total" if row["group"] == "all" else row["group"]
         for col in ("applications", "approval_rate", "principal", "profit"):
-            got = shown["acquisition"][f"channel:{row['group']}:{col}"]
+            got = shown["acquisition"][f"channel:{group}:{col}"]
             assert got == pytest.approx(row[col], rel=1e-9), (row["group"], col)
     funders = api.get("/v1/reports/funders").json()["rows"]
     for row in funders:
-        assert shown["acquisition"][f"funder:{row['group']}:profit"] == pytest.approx(
+        group = "total" if row["group"] == "all" else row["group"]
+        assert shown["acquisition"][f"funder:{group}:profit"] == pytest.approx(
             row["profit"], rel=1e-9
         )
     book = analyse(read_book(home.database_url), date.fromisoformat(channels["as_of"]))

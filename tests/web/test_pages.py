@@ -148,3 +148,19 @@ def test_policies_backtest_arms_and_a_decision_trace_equal_the_services(
     assert missing.status_code == 200 and "No such application" in missing.text
     _login(client, web_keys["collector"])
     assert client.get("/web/policies", params={"application": app_id}).status_code == 403
+
+
+def test_acquisition_shows_the_total_as_a_total_row_not_a_channel(
+    client: TestClient, web_keys: dict[str, str]
+) -> None:
+    api = client.get("/v1/reports/channels", headers={"X-API-Key": web_keys["analyst"]}).json()
+    total = next(r for r in api["rows"] if r["group"] == "all")
+    _login(client, web_keys["analyst"])
+    page = client.get("/web/acquisition").text
+    shown = _figures(page)
+    assert shown["channel:total:applications"] == total["applications"]
+    assert shown["channel:total:profit"] == pytest.approx(total["profit"], rel=1e-9)
+    assert not any(":all:" in key for key in shown)
+    assert page.count("<tr class='total'><td>total</td>") == 3  # channel, product, funder
+    _login(client, web_keys["app_store"])  # a channel sees its own row, and no total
+    assert "class='total'" not in client.get("/web/acquisition").text

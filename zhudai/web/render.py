@@ -28,7 +28,8 @@ nav a.current{font-weight:bold}.who{margin-left:auto;color:#555}
 .kf .label{display:block;color:#555;font-size:12px}.kf .num{font-size:22px}
 .error{color:#b00}.call{border-top:1px solid #ddd;margin:1em 0}
 .transcript{white-space:pre-wrap}mark.flag{background:#fdd;border-bottom:2px solid #c00}
-.verdict label{margin-right:.8em}pre.diff{background:#f7f7f7;padding:1em;overflow:auto;font-size:12px}
+.verdict label{margin-right:.8em}
+tr.total td{font-weight:bold;border-top:2px solid #333}pre.diff{background:#f7f7f7;padding:1em;overflow:auto;font-size:12px}
 """
 )
 _CONFIG = {"displaylogo": False, "responsive": True}

@@ -69,7 +69,7 @@ def overview(ctx: Context) -> PageView:
 def acquisition(ctx: Context) -> PageView:
     """Economics by channel, product and funder; a channel (funder) key sees only its own row,
     as ``/v1/reports/channels`` (``/funders``) answers it."""
-    from zhudai.acquisition.channel_economics import economics_tables
+    from zhudai.acquisition.channel_economics import TOTAL, economics_tables
     from zhudai.acquisition.report import economics_figure
 
     view = PageView(BY_NAME["acquisition"])
@@ -85,13 +85,30 @@ def acquisition(ctx: Context) -> PageView:
         if own is not None:
             table = table.filter(pl.col(by) == ctx.caller.tenant)
         for r in table.iter_rows(named=True):
+            total = r[by] == TOTAL
             for col in ("applications", "approval_rate", "principal", "profit"):
                 kind = "rate" if col in _RATES else "count" if col == "applications" else "money"
-                view.figures.append(
-                    Figure(f"{by}:{r[by]}:{col}", f"{r[by]} {col}", "", r[col], kind)
+                key, en, zh_label = (
+                    (f"{by}:total:{col}", f"Total {col}", f"合计 {col}")
+                    if total
+                    else (f"{by}:{r[by]}:{col}", f"{r[by]} {col}", "")
                 )
+                view.figures.append(Figure(key, en, zh_label, r[col], kind))
+        has_total = own is None and table.height > 0 and table[by][-1] == TOTAL
+        shown_table = (
+            table.with_columns(
+                pl.when(pl.col(by) == TOTAL).then(pl.lit("total")).otherwise(pl.col(by)).alias(by)
+            )
+            if has_total
+            else table
+        )
         view.sections.append(
-            Section(f"By {by}", f"按{zh}", [economics_figure(table, by)], html_table(table))
+            Section(
+                f"By {by}",
+                f"按{zh}",
+                [economics_figure(table, by)],
+                html_table(shown_table, total=has_total),
+            )
         )
     return view
 
