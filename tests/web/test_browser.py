@@ -246,3 +246,31 @@ def test_a_reviewer_clicks_a_verdict_and_the_call_leaves_the_queue(
     assert first["call_id"] not in queued  # the verdict was kept by the API's queue
     assert outside == []
     page.context.close()
+
+
+def test_the_report_file_opens_offline_and_draws_its_charts(
+    browser: Any, home: Settings, tmp_path: Path
+) -> None:
+    from zhudai.web.report import write_report
+
+    path = write_report(tmp_path / "risk.html", home)
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    asked: list[str] = []
+
+    def route(r: Any) -> None:
+        if r.request.url.startswith("file://"):
+            r.continue_()
+        else:
+            asked.append(r.request.url)
+            r.abort()
+
+    context.route("**/*", route)
+    page = context.new_page()
+    page.goto(path.as_uri())
+    page.wait_for_load_state("networkidle")
+    page.wait_for_selector(".js-plotly-plot .main-svg", timeout=15_000)
+    assert page.locator("section.page").count() >= 9
+    assert asked == []
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "report.png"))
+    context.close()
