@@ -6,6 +6,7 @@ import html
 import re
 from collections import Counter
 
+import polars as pl
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -13,10 +14,14 @@ from sqlalchemy import select
 from zhudai.api.keys import ApiKeys
 from zhudai.collections.scorecards import collector_scorecards
 from zhudai.decision.backtest import backtest
+from zhudai.monitoring.sources import from_store
 from zhudai.origination.lookup import decided_inputs
+from zhudai.scorecard import metrics
 from zhudai.settings import Settings
 from zhudai.store.db import get_engine
 from zhudai.store.models import Origination
+from zhudai.web.pages import BY_NAME, PageView
+from zhudai.web.views import score_sections
 
 
 def _login(client: TestClient, key: str) -> None:
@@ -164,3 +169,34 @@ def test_acquisition_shows_the_total_as_a_total_row_not_a_channel(
     assert page.count("<tr class='total'><td>total</td>") == 3  # channel, product, funder
     _login(client, web_keys["app_store"])  # a channel sees its own row, and no total
     assert "class='total'" not in client.get("/web/acquisition").text
+
+
+def test_models_page_scores_the_stored_decisions(
+    client: TestClient, web_keys: dict[str, str], home: Settings
+) -> None:
+    decided = from_store(home.database_url).filter(pl.col("score").is_not_null())
+    _login(client, web_keys["analyst"])
+    page = client.get("/web/models").text
+    shown = _figures(page)
+    for unit, n in Counter(decided["unit"].to_list()).items():
+        assert shown[f"scored:{unit}"] == n
+    assert "Score distribution" in page and "<h2>ROC</h2>" in page
+
+
+def test_roc_is_drawn_from_the_judged_decisions_only() -> None:
+    scored = pl.DataFrame(
+        {
+            "unit": ["p@v1"] * 6 + ["q@v1"] * 2,
+            "score": [0.1, 0.2, 0.3, 0.6, 0.7, None, 0.5, 0.4],
+            "bad": [False, False, True, True, None, True, None, None],
+        }
+    )
+    view = PageView(BY_NAME["models"])
+    sections = score_sections(view, scored)
+    shown = {f.key: f.value for f in view.figures}
+    assert shown["scored:p@v1"] == 5 and shown["scored:q@v1"] == 2
+    y, risk = [0, 0, 1, 1], [0.1, 0.2, 0.3, 0.6]
+    assert shown["roc:p@v1:auc"] == pytest.approx(metrics.auc(y, risk)) == 1.0
+    assert shown["roc:p@v1:ks"] == pytest.approx(metrics.ks(y, risk))
+    assert "roc:q@v1:auc" not in shown  # no judged decision: no ROC
+    assert [s.en for s in sections] == ["Score distribution", "ROC"] and sections[1].charts

@@ -121,6 +121,17 @@ def largest_device_ring(url: str) -> Ring | None:
         return Ring(str(top[0]), [str(m) for m in masks])
 
 
+def scored_decisions(url: str) -> pl.DataFrame:
+    """``unit, score, bad``: each stored decision's score (the first model's PD) with the loan
+    book's outcome where judged (the monitoring source's reading of the store)."""
+    from zhudai.monitoring.sources import from_store
+
+    try:
+        return from_store(url).select("unit", "score", "bad")
+    except InvalidInputError:
+        return pl.DataFrame(schema={"unit": pl.Utf8, "score": pl.Float64, "bad": pl.Boolean})
+
+
 def monitoring_report(url: str) -> MonitoringReport | None:
     """The monitoring report of the store's decisions (``None``: no decision yet)."""
     from zhudai.monitoring.report import build_report

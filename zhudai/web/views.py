@@ -237,6 +237,8 @@ def models(ctx: Context) -> PageView:
     view.sections.insert(
         0, Section("Model versions", "模型版本", [], html_table(pl.DataFrame(rows)))
     )
+    scored = store_views.scored_decisions(ctx.url)
+    view.sections += score_sections(view, scored)
     psi = store_views.score_psi(ctx.url)
     if psi.height:
         fig = go.Figure()
@@ -269,6 +271,48 @@ def models(ctx: Context) -> PageView:
             Section("Score PSI over time", "评分稳定性", [fig], html_table(psi, 100))
         )
     return view
+
+
+def score_sections(view: PageView, scored: pl.DataFrame) -> list[Section]:
+    """The score distribution of each policy version's stored decisions, and its ROC on those
+    the loan book has judged (``scored``: ``unit, score, bad``; the registry keeps no scored
+    sample, so the store's decisions are the sample); adds the AUC and KS figures."""
+    from zhudai.scorecard import metrics
+
+    scored = scored.filter(pl.col("score").is_not_null())
+    if not scored.height:
+        return []
+    dist, roc = go.Figure(), go.Figure()
+    for unit in sorted(set(scored["unit"].to_list())):
+        part = scored.filter(pl.col("unit") == unit)
+        view.figures.append(Figure(f"scored:{unit}", f"{unit} scored", "已评分", part.height))
+        dist.add_trace(go.Histogram(x=part["score"].to_list(), name=unit, opacity=0.6))
+        judged = part.filter(pl.col("bad").is_not_null())
+        y = judged["bad"].cast(pl.Int8).to_numpy()
+        if judged.height and 0 < y.sum() < len(y):
+            risk = judged["score"].to_numpy()
+            fpr, tpr = metrics.roc_curve(y, risk)
+            auc, ks = metrics.auc(y, risk), metrics.ks(y, risk)
+            roc.add_trace(go.Scatter(x=fpr, y=tpr, name=f"{unit} AUC {auc:.3f} (n {len(y)})"))
+            view.figures += [
+                Figure(f"roc:{unit}:auc", f"{unit} AUC (book)", "", auc, "ratio"),
+                Figure(f"roc:{unit}:ks", f"{unit} KS (book)", "", ks, "ratio"),
+            ]
+    dist.update_layout(title="Score (PD) of stored decisions / 决策评分分布", barmode="overlay")
+    sections = [Section("Score distribution", "评分分布", [dist])]
+    if roc.data:
+        roc.add_trace(go.Scatter(x=[0, 1], y=[0, 1], name="random", line={"dash": "dot"}))
+        roc.update_layout(title="ROC on the book's outcomes / ROC曲线",
+                          xaxis_title="false positive rate (goods)",
+                          yaxis_title="true positive rate (bads)")  # fmt: skip
+        sections.append(Section("ROC", "ROC曲线", [roc]))
+    else:
+        sections.append(
+            Section("ROC", "ROC曲线", [], "",
+                    "No scored decision has an outcome in the loan book yet (a loan is judged "
+                    "once its sixth installment is 30 days due).")
+        )  # fmt: skip
+    return sections
 
 
 def _woe_figure(meta: dict[str, Any], title: str, top: int = 4) -> go.Figure | None:
