@@ -29,7 +29,10 @@ from zhudai.loans.analytics import analyse, read_book
 from zhudai.origination.factory import build_service, fraud_engine_from_home
 from zhudai.settings import Settings
 
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM, CHROMIUM_PACKAGE = "/usr/bin/chromium", "chromium"
+#: Without a CJK font the screenshots draw the Chinese labels and transcripts as boxes.
+CJK_FONT = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
+CJK_FONT_PACKAGE = "fonts-wqy-microhei"
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -58,10 +61,13 @@ ARTIFACTS = Path(
 
 @pytest.fixture(scope="session")
 def chromium() -> str:
-    """Debian's Chromium, installed first if missing (root and apt-get); skips otherwise."""
-    if not Path(CHROMIUM).exists() and os.geteuid() == 0 and shutil.which("apt-get"):
+    """Debian's Chromium, and a Chinese font for the screenshots' labels, installed first if
+    missing (root and apt-get); skips without the browser."""
+    wanted = [pkg for pkg, path in ((CHROMIUM_PACKAGE, CHROMIUM), (CJK_FONT_PACKAGE, CJK_FONT))
+              if not Path(path).exists()]  # fmt: skip
+    if wanted and os.geteuid() == 0 and shutil.which("apt-get"):
         env = os.environ | {"DEBIAN_FRONTEND": "noninteractive"}
-        for cmd in (["apt-get", "update"], ["apt-get", "install", "-y", "chromium"]):
+        for cmd in (["apt-get", "update"], ["apt-get", "install", "-y", *wanted]):
             if subprocess.run(cmd, env=env, capture_output=True, timeout=900).returncode != 0:
                 break
     if not Path(CHROMIUM).exists():

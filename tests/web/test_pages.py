@@ -65,9 +65,10 @@ def test_collections_figures_equal_the_api_and_a_collector_sees_its_queue_only(
         assert shown[f"queue:{queue}:cases"] == n, queue
     cards = collector_scorecards(home.database_url)
     assert cards.height
-    for r in cards.iter_rows(named=True):
-        assert shown[f"collector:{r['collector']}:recovered"] == pytest.approx(r["recovered"])
-        assert shown[f"collector:{r['collector']}:blocked"] == r["blocked"]
+    for team in ("agency", "in-house"):
+        mine = cards.filter(pl.col("team") == team)
+        assert shown[f"team:{team}:recovered"] == pytest.approx(mine["recovered"].sum())
+        assert shown[f"team:{team}:blocked"] == mine["blocked"].sum()
 
     queue = api[0]["queue"]
     key = ApiKeys(home.database_url).create("web-agent", "collector", queue)[1]
@@ -78,7 +79,7 @@ def test_collections_figures_equal_the_api_and_a_collector_sees_its_queue_only(
     mine = client.get("/v1/collections/cases", headers={"X-API-Key": key}).json()
     assert own["live_cases"] == len(mine) == sum(c["queue"] == queue for c in api)
     assert [k for k in own if k.startswith("queue:")] == [f"queue:{queue}:cases"]
-    assert not any(k.startswith("collector:") for k in own)  # no one else's scorecard
+    assert not any(k.startswith("team:") for k in own)  # no one else's scorecard
     assert client.get("/web/callqa").status_code == 403
 
     _login(client, web_keys["collector"])  # a collector key without its queue

@@ -556,15 +556,16 @@ def collections(ctx: Context) -> PageView:
         return view
     cards = collector_scorecards(ctx.url)
     if cards.height:
-        for r in cards.iter_rows(named=True):
+        teams = (
+            cards.group_by("team")
+            .agg(pl.col("calls").sum(), pl.col("recovered").sum(), pl.col("blocked").sum())
+            .sort("team")
+        )
+        for r in teams.iter_rows(named=True):
             for col, kind in (("recovered", "money"), ("blocked", "count")):
                 view.figures.append(
-                    Figure(f"collector:{r['collector']}:{col}", f"{r['collector']} {col}", "",
-                           r[col], kind)
-                )  # fmt: skip
-        teams = cards.group_by("team").agg(
-            pl.col("calls").sum(), pl.col("recovered").sum(), pl.col("blocked").sum()
-        )
+                    Figure(f"team:{r['team']}:{col}", f"{r['team']} {col}", "", r[col], kind)
+                )
         recovery = go.Figure()
         for team in sorted(set(cards["team"].to_list())):
             part = cards.filter(pl.col("team") == team)
@@ -572,12 +573,13 @@ def collections(ctx: Context) -> PageView:
                 go.Bar(x=part["collector"].to_list(), y=part["recovered"].to_list(), name=team)
             )
         recovery.update_layout(title="Recovered per collector and agency (CNY) / 回收金额")
+        recovery.update_xaxes(type="category")  # the book's collector ids are names
         view.sections.append(
             Section(
                 "Collector and agency recovery",
                 "催收员与委外机构回收",
                 [recovery],
-                html_table(teams.sort("team")) + html_table(cards),
+                html_table(teams) + html_table(cards),
                 "The book's call history replayed through the compliance guard: blocked_<rule> "
                 "counts the calls each rule would have stopped.",
             )
