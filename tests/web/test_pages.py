@@ -102,6 +102,8 @@ def test_callqa_shows_the_api_queue_with_evidence_and_records_a_verdict(
     evidence = flagged["transcript"][flag["start"] : flag["end"]]
     assert f'data-type="{flag["type"]}"' in page and f">{evidence}</mark>" in page
     assert not re.search(r"\b1\d{10}\b", page)  # transcripts kept masked
+    chinese = client.get("/web/callqa", params={"lang": "zh"}).text
+    assert "录音质检" in chinese and "确认违规" in chinese
 
     _login(client, web_keys["collector"])
     form = {"violations": [flag["type"]], "verdict": "confirm"}
