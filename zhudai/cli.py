@@ -81,7 +81,7 @@ def report(
     lang: str = typer.Option("en", "--lang", help="Labels: en or zh."),
 ) -> None:
     """Write the web dashboard's views (overview, acquisition, portfolio, fraud, models,
-    policies, monitoring) into one self-contained HTML file to mail."""
+    policies, monitoring, collections, call QA) into one self-contained HTML file to mail."""
     from zhudai.web.report import write_report
 
     typer.echo(str(write_report(out, lang=lang)))

@@ -15,20 +15,22 @@ th{background:#f0f3f7}h2{border-bottom:2px solid #4a78b0;padding-bottom:4px}
 """
 
 
-def html_table(frame: pl.DataFrame, limit: int = 200) -> str:
+def html_table(frame: pl.DataFrame, limit: int = 200, *, total: bool = False) -> str:
     """``frame``'s first ``limit`` rows as an HTML table (floats to 4 decimals), with a note
-    when rows were left out."""
+    when rows were left out; with ``total``, the frame's last row is its total row, always
+    shown, last, as ``<tr class="total">``."""
     head = "".join(f"<th>{html.escape(c)}</th>" for c in frame.columns)
-    rows = []
-    for row in frame.head(limit).iter_rows():
-        cells = []
-        for v in row:
-            text = "" if v is None else f"{v:.4f}" if isinstance(v, float) else str(v)
-            cells.append(f"<td>{html.escape(text)}</td>")
-        rows.append(f"<tr>{''.join(cells)}</tr>")
+    body, last = (frame.head(frame.height - 1), frame.tail(1)) if total else (frame, frame.head(0))
+    rows = [_row(row) for row in body.head(limit).iter_rows()]
+    rows += [_row(row, " class='total'") for row in last.iter_rows()]
     more = (
-        f"<p class='note'>first {limit} of {frame.height} rows; all in the CSV</p>"
-        if frame.height > limit
+        f"<p class='note'>first {limit} of {body.height} rows; all in the CSV</p>"
+        if body.height > limit
         else ""
     )
     return f"<table><tr>{head}</tr>{''.join(rows)}</table>{more}"
+
+
+def _row(values: tuple[object, ...], attrs: str = "") -> str:
+    cells = ("" if v is None else f"{v:.4f}" if isinstance(v, float) else str(v) for v in values)
+    return f"<tr{attrs}>{''.join(f'<td>{html.escape(c)}</td>' for c in cells)}</tr>"

@@ -29,7 +29,10 @@ from zhudai.loans.analytics import analyse, read_book
 from zhudai.origination.factory import build_service, fraud_engine_from_home
 from zhudai.settings import Settings
 
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM, CHROMIUM_PACKAGE = "/usr/bin/chromium", "chromium"
+#: Without a CJK font the screenshots draw the Chinese labels and transcripts as boxes.
+CJK_FONT = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
+CJK_FONT_PACKAGE = "fonts-wqy-microhei"
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -40,7 +43,17 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-PAGES = ("overview", "acquisition", "portfolio", "fraud", "models", "policies", "monitoring")
+PAGES = (
+    "overview",
+    "acquisition",
+    "portfolio",
+    "fraud",
+    "models",
+    "policies",
+    "monitoring",
+    "collections",
+    "callqa",
+)
 ARTIFACTS = Path(
     os.environ.get("ZHUDAI_TEST_ARTIFACTS", Path(__file__).parents[2] / "test-artifacts" / "web")
 )
@@ -48,10 +61,13 @@ ARTIFACTS = Path(
 
 @pytest.fixture(scope="session")
 def chromium() -> str:
-    """Debian's Chromium, installed first if missing (root and apt-get); skips otherwise."""
-    if not Path(CHROMIUM).exists() and os.geteuid() == 0 and shutil.which("apt-get"):
+    """Debian's Chromium, and a Chinese font for the screenshots' labels, installed first if
+    missing (root and apt-get); skips without the browser."""
+    wanted = [pkg for pkg, path in ((CHROMIUM_PACKAGE, CHROMIUM), (CJK_FONT_PACKAGE, CJK_FONT))
+              if not Path(path).exists()]  # fmt: skip
+    if wanted and os.geteuid() == 0 and shutil.which("apt-get"):
         env = os.environ | {"DEBIAN_FRONTEND": "noninteractive"}
-        for cmd in (["apt-get", "update"], ["apt-get", "install", "-y", "chromium"]):
+        for cmd in (["apt-get", "update"], ["apt-get", "install", "-y", *wanted]):
             if subprocess.run(cmd, env=env, capture_output=True, timeout=900).returncode != 0:
                 break
     if not Path(CHROMIUM).exists():
@@ -149,13 +165,16 @@ def test_analyst_sees_every_page_with_the_api_figures(
     total = next(r for r in channels["rows"] if r["group"] == "all")
     for key in ("applications", "approval_rate", "principal", "bad_rate", "fpd30_rate"):
         assert shown["overview"][key] == pytest.approx(total[key], rel=1e-9), key
+    assert not any(k.startswith("channel:all:") for k in shown["acquisition"])  # not a channel
     for row in channels["rows"]:
+        group = "total" if row["group"] == "all" else row["group"]
         for col in ("applications", "approval_rate", "principal", "profit"):
-            got = shown["acquisition"][f"channel:{row['group']}:{col}"]
+            got = shown["acquisition"][f"channel:{group}:{col}"]
             assert got == pytest.approx(row[col], rel=1e-9), (row["group"], col)
     funders = api.get("/v1/reports/funders").json()["rows"]
     for row in funders:
-        assert shown["acquisition"][f"funder:{row['group']}:profit"] == pytest.approx(
+        group = "total" if row["group"] == "all" else row["group"]
+        assert shown["acquisition"][f"funder:{group}:profit"] == pytest.approx(
             row["profit"], rel=1e-9
         )
     book = analyse(read_book(home.database_url), date.fromisoformat(channels["as_of"]))
@@ -167,12 +186,23 @@ def test_analyst_sees_every_page_with_the_api_figures(
     for m in api.get("/v1/models").json():  # every registered version is listed
         assert f"{m['name']}@v{m['version']}" in listed
     assert shown["fraud"]["ring_members"] and shown["fraud"]["ring_members"] >= 2
+    assert shown["collections"]["live_cases"] == len(api.get("/v1/collections/cases").json())
+    assert shown["callqa"]["queued"] == len(api.get("/v1/calls/queue?limit=50").json())
 
     page.goto(f"{server}/web/fraud")
     ring = page.locator("h2:has-text('Ring') ~ table").last.inner_text()
     phones = re.findall(r"\d{3}\*{4}\d{4}", ring)
     assert len(phones) == shown["fraud"]["ring_members"]  # masked, as the store keeps them
     assert not re.search(r"\b1\d{10}\b", page.content())  # no full phone anywhere
+
+    app_id = api.get("/v1/applications/W10").json()["application_id"]
+    page.goto(f"{server}/web/policies")
+    page.fill("#application", app_id)
+    page.click("form.lookup button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    trace = api.get(f"/v1/applications/{app_id}").json()["decision"]["trace"]
+    assert _figures(page)["trace_steps"] == len(trace)
+    page.screenshot(path=str(ARTIFACTS / "policies-trace.png"), full_page=True)
 
     response = page.goto(f"{server}/web/applications?page=2&size=100")
     assert response is not None and response.status == 200
@@ -199,3 +229,54 @@ def test_channel_key_gets_403_from_the_server_and_its_own_channel_only(
     assert "Fraud" not in page.locator("nav").inner_text()  # and no link to it either
     page.screenshot(path=str(ARTIFACTS / "channel-403.png"), full_page=True)
     page.context.close()
+
+
+def test_a_reviewer_clicks_a_verdict_and_the_call_leaves_the_queue(
+    browser: Any, server: str, home: Settings
+) -> None:
+    analyst = ApiKeys(home.database_url).create("web-reviewer", "analyst")[1]
+    api = httpx.Client(base_url=server, headers={"X-API-Key": analyst}, timeout=60)
+    first = api.get("/v1/calls/queue", params={"limit": 1}).json()[0]
+    page, outside = _login(browser, server, analyst)
+    page.goto(f"{server}/web/callqa")
+    call = page.locator(f"article[data-call='{first['call_id']}']")
+    if first["flags"]:  # the flagged evidence is marked in the transcript
+        assert call.locator("mark.flag").count() >= 1
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    call.screenshot(path=str(ARTIFACTS / "callqa-call.png"))
+    call.locator("button[value=confirm]").click()
+    page.wait_for_load_state("load")
+    assert page.url.endswith("/web/callqa")
+    assert page.locator(f"article[data-call='{first['call_id']}']").count() == 0
+    queued = [c["call_id"] for c in api.get("/v1/calls/queue", params={"limit": 500}).json()]
+    assert first["call_id"] not in queued  # the verdict was kept by the API's queue
+    assert outside == []
+    page.context.close()
+
+
+def test_the_report_file_opens_offline_and_draws_its_charts(
+    browser: Any, home: Settings, tmp_path: Path
+) -> None:
+    from zhudai.web.report import write_report
+
+    path = write_report(tmp_path / "risk.html", home)
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    asked: list[str] = []
+
+    def route(r: Any) -> None:
+        if r.request.url.startswith("file://"):
+            r.continue_()
+        else:
+            asked.append(r.request.url)
+            r.abort()
+
+    context.route("**/*", route)
+    page = context.new_page()
+    page.goto(path.as_uri())
+    page.wait_for_load_state("networkidle")
+    page.wait_for_selector(".js-plotly-plot .main-svg", timeout=15_000)
+    assert page.locator("section.page").count() >= 9
+    assert asked == []
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "report.png"))
+    context.close()

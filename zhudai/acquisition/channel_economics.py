@@ -42,6 +42,8 @@ GROUPS = ("channel", "product", "funder")
 #: Share of a below-median channel's spend the recommendation moves.
 DEFAULT_SHIFT = 0.2
 UNFUNDED = "none"
+#: The group name of a table's last row, the total over every group.
+TOTAL = "all"
 SHIPPED_COSTS = Path(__file__).with_name("channels.yaml")
 
 
@@ -199,7 +201,7 @@ def summarise(rows: pl.DataFrame, by: str) -> pl.DataFrame:
     one row per group then ``all``, groups by profit."""
     rows = with_expected_bad(rows)
     groups = _grouped(rows, by).sort("profit", descending=True, nulls_last=True)
-    total = _grouped(rows.with_columns(pl.lit("all").alias(by)), by)
+    total = _grouped(rows.with_columns(pl.lit(TOTAL).alias(by)), by)
     return pl.concat([groups, total])
 
 
@@ -337,7 +339,7 @@ def budget_recommendation(table: pl.DataFrame, shift: float = DEFAULT_SHIFT) -> 
     month."""
     if not 0 < shift <= 1:
         raise InvalidInputError("shift", f"must be in (0, 1]; got {shift}")
-    rows = table.filter((pl.col("channel") != "all") & pl.col("roi").is_not_null())
+    rows = table.filter((pl.col("channel") != TOTAL) & pl.col("roi").is_not_null())
     if rows.height < 2:
         return []
     median = float(rows["roi"].median())  # type: ignore[arg-type]

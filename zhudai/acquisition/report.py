@@ -10,12 +10,12 @@ from pathlib import Path
 import plotly.graph_objects as go
 import polars as pl
 
-from zhudai.acquisition.channel_economics import GROUPS, BudgetMove
+from zhudai.acquisition.channel_economics import GROUPS, TOTAL, BudgetMove
 from zhudai.html_report import PAGE_CSS, html_table
 
 
 def economics_figure(frame: pl.DataFrame, by: str) -> go.Figure:
-    part = frame.filter(pl.col(by) != "all")
+    part = frame.filter(pl.col(by) != TOTAL)
     fig = go.Figure()
     for col in ("revenue", "expected_loss", "acquisition_cost", "profit"):
         fig.add_trace(go.Bar(x=part[by].to_list(), y=part[col].to_list(), name=col))

@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from sqlalchemy import select
 
 from zhudai.decision.backtest import backtest
@@ -37,6 +36,7 @@ from zhudai.origination.factory import (
     fraud_engine_from_home,
     write_providers_file,
 )
+from zhudai.origination.lookup import decided_inputs
 from zhudai.origination.prescreen_report import prescreen_report
 from zhudai.store.db import session_scope
 from zhudai.store.models import DecisionRecord
@@ -130,7 +130,7 @@ def run_stage(ctx: Any) -> list[str]:
     )
     labels = art.get("credit_labels")
     if labels is not None:
-        history = _decided_inputs(settings.database_url).merge(labels, on="application_id")
+        history = decided_inputs(POLICY, settings.database_url).merge(labels, on="application_id")
         lines += [
             "backtest: " + line
             for line in backtest(service.decisions.policy(POLICY), history).lines()
@@ -144,21 +144,3 @@ def _pds(url: str) -> dict[str, float]:
     with session_scope(url) as s:
         rows = s.execute(select(DecisionRecord.decision_id, DecisionRecord.record))
         return {d: r.get("pd") for d, r in rows if r.get("pd") is not None}
-
-
-def _decided_inputs(url: str) -> pd.DataFrame:
-    """The inputs and features each live decision of the main policy saw, by application id."""
-    with session_scope(url) as s:
-        rows = s.scalars(select(DecisionRecord.record).where(DecisionRecord.policy_name == POLICY))
-        frame = pd.DataFrame(
-            [
-                {
-                    **r["features"],
-                    **r["inputs"],
-                    "application_id": r["origination"]["application_id"],
-                }
-                for r in rows
-                if "origination" in r
-            ]
-        )
-    return frame

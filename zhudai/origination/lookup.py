@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
 from sqlalchemy import select
 
 from zhudai.exceptions import NotFoundError
@@ -86,3 +87,25 @@ def stored_application(
             ],
             "decision": record,
         }
+
+
+def decided_inputs(policy: str, url: str | None = None) -> pd.DataFrame:
+    """The inputs and features each live decision of ``policy`` saw, with the partner's
+    ``application_id`` and the store's ``store_application_id``: a back-test's history."""
+    query = select(DecisionRecord.application_id, DecisionRecord.record).where(
+        DecisionRecord.policy_name == policy
+    )
+    with session_scope(url) as s:
+        rows = s.execute(query).all()
+    return pd.DataFrame(
+        [
+            {
+                **r["features"],
+                **r["inputs"],
+                "application_id": r["origination"]["application_id"],
+                "store_application_id": store_id,
+            }
+            for store_id, r in rows
+            if "origination" in r
+        ]
+    )

@@ -34,6 +34,8 @@ PAGES: tuple[Page, ...] = (
     Page("models", "Models", "模型", _RISK),
     Page("policies", "Policies", "策略", _RISK),
     Page("monitoring", "Monitoring", "监控预警", _RISK),
+    Page("collections", "Collections", "催收", (ApiRole.ANALYST, ApiRole.COLLECTOR)),
+    Page("callqa", "Call QA", "录音质检", _RISK),
     Page("applications", "Applications", "进件列表", _RISK),
 )
 BY_NAME = {p.name: p for p in PAGES}

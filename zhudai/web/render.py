@@ -26,7 +26,10 @@ nav a.current{font-weight:bold}.who{margin-left:auto;color:#555}
 .figures{display:flex;gap:1em;flex-wrap:wrap;margin:1em 0}
 .kf{border:1px solid #ccd;border-radius:6px;padding:8px 12px;min-width:10em}
 .kf .label{display:block;color:#555;font-size:12px}.kf .num{font-size:22px}
-.error{color:#b00}pre.diff{background:#f7f7f7;padding:1em;overflow:auto;font-size:12px}
+.error{color:#b00}.call{border-top:1px solid #ddd;margin:1em 0}
+.transcript{white-space:pre-wrap}mark.flag{background:#fdd;border-bottom:2px solid #c00}
+.verdict label{margin-right:.8em}
+tr.total td{font-weight:bold;border-top:2px solid #333}pre.diff{background:#f7f7f7;padding:1em;overflow:auto;font-size:12px}
 """
 )
 _CONFIG = {"displaylogo": False, "responsive": True}

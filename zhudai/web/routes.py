@@ -8,14 +8,15 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from zhudai.acquisition.channel_economics import book_as_of
 from zhudai.api.deps import Services
 from zhudai.api.keys import Principal
-from zhudai.exceptions import InvalidInputError
+from zhudai.callqa.flags import FlagType
+from zhudai.exceptions import InvalidInputError, NotFoundError
 from zhudai.settings import Settings
 from zhudai.web import session, store_views, views
 from zhudai.web.pages import BY_NAME, PAGES, Page, PageView
@@ -88,6 +89,8 @@ class WebPages:
             view=view,
             caller=caller,
             current=view.page.name,
+            interactive=True,
+            violation_types=[t.value for t in FlagType],
         )
 
     def route(
@@ -99,7 +102,11 @@ class WebPages:
             caller = self.gate(request, page)
             if isinstance(caller, Response):
                 return caller
-            return self.page(request, caller, builder(self.context(request, caller)))
+            try:
+                view = builder(self.context(request, caller))
+            except PermissionError as exc:  # the role may open the page, this key may not
+                return self.error(request, caller, 403, str(exc))
+            return self.page(request, caller, view)
 
         show.__name__ = f"web_{page.name}"
         return show
@@ -186,12 +193,39 @@ def build_router(settings: Settings) -> APIRouter:
 
     @router.get("/policies")
     def policies(
-        request: Request, name: str | None = None, a: int | None = None, b: int | None = None
+        request: Request,
+        name: str | None = None,
+        a: str | None = Query(None, max_length=9),
+        b: str | None = Query(None, max_length=9),
+        application: str | None = Query(None, max_length=64),
     ) -> Response:
+        """The policies page; the form's blank versions mean the default pair."""
         caller = web.gate(request, BY_NAME["policies"])
         if isinstance(caller, Response):
             return caller
-        return web.page(request, caller, views.policies(web.context(request, caller), name, a, b))
+        old, new = (int(v) if v and v.isdigit() else None for v in (a, b))
+        ctx = web.context(request, caller)
+        return web.page(request, caller, views.policies(ctx, name, old, new, application))
+
+    @router.post("/callqa/{call_id}/verdict")
+    async def verdict(request: Request, call_id: str) -> Response:
+        """A reviewer's verdict from the page's form, kept by the API's review queue (the
+        session cookie is SameSite=Strict, so no other site can post it)."""
+        caller = web.gate(request, BY_NAME["callqa"])
+        if isinstance(caller, Response):
+            return caller
+        form = parse_qs((await request.body()).decode("utf-8", "replace"))
+        clean = (form.get("verdict") or [""])[0] == "clean"
+        heard = [] if clean else form.get("violations", [])
+        try:
+            await run_in_threadpool(
+                web.services(request).reviews.record_verdict, call_id, heard, caller.name
+            )
+        except NotFoundError as exc:
+            return web.error(request, caller, 404, str(exc))
+        except InvalidInputError as exc:
+            return web.error(request, caller, 422, str(exc))
+        return RedirectResponse("/web/callqa", status_code=303)
 
     for name, builder in views.BUILDERS.items():
         if name != "policies":

@@ -121,6 +121,17 @@ def largest_device_ring(url: str) -> Ring | None:
         return Ring(str(top[0]), [str(m) for m in masks])
 
 
+def scored_decisions(url: str) -> pl.DataFrame:
+    """``unit, score, bad``: each stored decision's score (the first model's PD) with the loan
+    book's outcome where judged (the monitoring source's reading of the store)."""
+    from zhudai.monitoring.sources import from_store
+
+    try:
+        return from_store(url).select("unit", "score", "bad")
+    except InvalidInputError:
+        return pl.DataFrame(schema={"unit": pl.Utf8, "score": pl.Float64, "bad": pl.Boolean})
+
+
 def monitoring_report(url: str) -> MonitoringReport | None:
     """The monitoring report of the store's decisions (``None``: no decision yet)."""
     from zhudai.monitoring.report import build_report
@@ -200,3 +211,60 @@ def applications_page(url: str, page: int = 1, size: int = 50) -> TablePage:
             for i, at, ch, prod, amount, st, phone in conn.execute(q)
         ]
     return TablePage(rows, page, size, total)
+
+
+def guard_blocks(url: str) -> pl.DataFrame:
+    """``rule, kind, n``: the proposals the compliance guard blocked, from its records."""
+    from zhudai.store.models import CollectionActionRecord as Rec
+
+    q = (
+        select(Rec.rule, Rec.kind, func.count(Rec.id))
+        .where(Rec.allowed.is_(False))
+        .group_by(Rec.rule, Rec.kind)
+        .order_by(func.count(Rec.id).desc(), Rec.rule, Rec.kind)
+    )
+    with get_engine(url).connect() as conn:
+        rows = [(str(rule), str(kind), int(n)) for rule, kind, n in conn.execute(q)]
+    schema = {"rule": pl.Utf8, "kind": pl.Utf8, "n": pl.Int64}
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def variant_results(url: str, policy: str, labels: pl.DataFrame | None) -> pl.DataFrame:
+    """``arm, decisions, approved, approval_rate, labelled, bad_rate`` of the stored decisions
+    of ``policy`` per arm: each ``variant`` (champion, or challenger for its split) at its
+    version, and a shadow's would-be outcomes; ``bad_rate`` over the approved applications
+    the book has judged (``labels``: the store's ``application_id`` and ``bad``)."""
+    q = select(
+        DecisionRecord.application_id,
+        DecisionRecord.variant,
+        DecisionRecord.policy_version,
+        DecisionRecord.outcome,
+        DecisionRecord.record,
+    ).where(DecisionRecord.policy_name == policy)
+    rows = []
+    with get_engine(url).connect() as conn:
+        for app_id, variant, version, outcome, record in conn.execute(q):
+            rows.append((f"{variant} v{version}", app_id, str(getattr(outcome, "value", outcome))))
+            shadow = (record or {}).get("shadow")
+            if isinstance(shadow, dict):
+                v = (shadow.get("policy") or {}).get("version")
+                rows.append((f"shadow v{v}", app_id, str(shadow.get("outcome"))))
+    frame = pl.DataFrame(
+        rows, schema={"arm": pl.Utf8, "application_id": pl.Int64, "outcome": pl.Utf8}, orient="row"
+    )
+    bad = labels if labels is not None else pl.DataFrame(
+        schema={"application_id": pl.Int64, "bad": pl.Int8}
+    )  # fmt: skip
+    approved = pl.col("outcome") == "approve"
+    return (
+        frame.join(bad.select("application_id", "bad"), on="application_id", how="left")
+        .group_by("arm")
+        .agg(
+            decisions=pl.len(),
+            approved=approved.sum(),
+            approval_rate=approved.mean(),
+            labelled=(approved & pl.col("bad").is_not_null()).sum(),
+            bad_rate=pl.col("bad").filter(approved).cast(pl.Float64).mean(),
+        )
+        .sort("arm")
+    )

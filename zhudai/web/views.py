@@ -8,16 +8,19 @@ import difflib
 import html
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
 import plotly.graph_objects as go
 import polars as pl
+from markupsafe import Markup, escape
 
 from zhudai.api.keys import Principal
 from zhudai.decision.service import DecisionService
+from zhudai.exceptions import InvalidInputError, NotFoundError
 from zhudai.html_report import html_table
+from zhudai.loans.labels import book_labels
 from zhudai.store.models import ApiRole
 from zhudai.web import store_views
 from zhudai.web.pages import BY_NAME, Figure, PageView, Section
@@ -66,7 +69,7 @@ def overview(ctx: Context) -> PageView:
 def acquisition(ctx: Context) -> PageView:
     """Economics by channel, product and funder; a channel (funder) key sees only its own row,
     as ``/v1/reports/channels`` (``/funders``) answers it."""
-    from zhudai.acquisition.channel_economics import economics_tables
+    from zhudai.acquisition.channel_economics import TOTAL, economics_tables
     from zhudai.acquisition.report import economics_figure
 
     view = PageView(BY_NAME["acquisition"])
@@ -82,13 +85,30 @@ def acquisition(ctx: Context) -> PageView:
         if own is not None:
             table = table.filter(pl.col(by) == ctx.caller.tenant)
         for r in table.iter_rows(named=True):
+            total = r[by] == TOTAL
             for col in ("applications", "approval_rate", "principal", "profit"):
                 kind = "rate" if col in _RATES else "count" if col == "applications" else "money"
-                view.figures.append(
-                    Figure(f"{by}:{r[by]}:{col}", f"{r[by]} {col}", "", r[col], kind)
+                key, en, zh_label = (
+                    (f"{by}:total:{col}", f"Total {col}", f"合计 {col}")
+                    if total
+                    else (f"{by}:{r[by]}:{col}", f"{r[by]} {col}", "")
                 )
+                view.figures.append(Figure(key, en, zh_label, r[col], kind))
+        has_total = own is None and table.height > 0 and table[by][-1] == TOTAL
+        shown_table = (
+            table.with_columns(
+                pl.when(pl.col(by) == TOTAL).then(pl.lit("total")).otherwise(pl.col(by)).alias(by)
+            )
+            if has_total
+            else table
+        )
         view.sections.append(
-            Section(f"By {by}", f"按{zh}", [economics_figure(table, by)], html_table(table))
+            Section(
+                f"By {by}",
+                f"按{zh}",
+                [economics_figure(table, by)],
+                html_table(shown_table, total=has_total),
+            )
         )
     return view
 
@@ -217,6 +237,8 @@ def models(ctx: Context) -> PageView:
     view.sections.insert(
         0, Section("Model versions", "模型版本", [], html_table(pl.DataFrame(rows)))
     )
+    scored = store_views.scored_decisions(ctx.url)
+    view.sections += score_sections(view, scored)
     psi = store_views.score_psi(ctx.url)
     if psi.height:
         fig = go.Figure()
@@ -251,6 +273,48 @@ def models(ctx: Context) -> PageView:
     return view
 
 
+def score_sections(view: PageView, scored: pl.DataFrame) -> list[Section]:
+    """The score distribution of each policy version's stored decisions, and its ROC on those
+    the loan book has judged (``scored``: ``unit, score, bad``; the registry keeps no scored
+    sample, so the store's decisions are the sample); adds the AUC and KS figures."""
+    from zhudai.scorecard import metrics
+
+    scored = scored.filter(pl.col("score").is_not_null())
+    if not scored.height:
+        return []
+    dist, roc = go.Figure(), go.Figure()
+    for unit in sorted(set(scored["unit"].to_list())):
+        part = scored.filter(pl.col("unit") == unit)
+        view.figures.append(Figure(f"scored:{unit}", f"{unit} scored", "已评分", part.height))
+        dist.add_trace(go.Histogram(x=part["score"].to_list(), name=unit, opacity=0.6))
+        judged = part.filter(pl.col("bad").is_not_null())
+        y = judged["bad"].cast(pl.Int8).to_numpy()
+        if judged.height and 0 < y.sum() < len(y):
+            risk = judged["score"].to_numpy()
+            fpr, tpr = metrics.roc_curve(y, risk)
+            auc, ks = metrics.auc(y, risk), metrics.ks(y, risk)
+            roc.add_trace(go.Scatter(x=fpr, y=tpr, name=f"{unit} AUC {auc:.3f} (n {len(y)})"))
+            view.figures += [
+                Figure(f"roc:{unit}:auc", f"{unit} AUC (book)", "", auc, "ratio"),
+                Figure(f"roc:{unit}:ks", f"{unit} KS (book)", "", ks, "ratio"),
+            ]
+    dist.update_layout(title="Score (PD) of stored decisions / 决策评分分布", barmode="overlay")
+    sections = [Section("Score distribution", "评分分布", [dist])]
+    if roc.data:
+        roc.add_trace(go.Scatter(x=[0, 1], y=[0, 1], name="random", line={"dash": "dot"}))
+        roc.update_layout(title="ROC on the book's outcomes / ROC曲线",
+                          xaxis_title="false positive rate (goods)",
+                          yaxis_title="true positive rate (bads)")  # fmt: skip
+        sections.append(Section("ROC", "ROC曲线", [roc]))
+    else:
+        sections.append(
+            Section("ROC", "ROC曲线", [], "",
+                    "No scored decision has an outcome in the loan book yet (a loan is judged "
+                    "once its sixth installment is 30 days due).")
+        )  # fmt: skip
+    return sections
+
+
 def _woe_figure(meta: dict[str, Any], title: str, top: int = 4) -> go.Figure | None:
     """WOE by bin of the card's ``top`` features by IV (from its ``model.json`` bins)."""
     bins = meta.get("bins")
@@ -274,10 +338,15 @@ def _woe_figure(meta: dict[str, Any], title: str, top: int = 4) -> go.Figure | N
 
 
 def policies(
-    ctx: Context, name: str | None = None, a: int | None = None, b: int | None = None
+    ctx: Context,
+    name: str | None = None,
+    a: int | None = None,
+    b: int | None = None,
+    application: str | None = None,
 ) -> PageView:
-    """The stored policy versions and the diff of two versions of one policy (default: the
-    last two)."""
+    """The stored policy versions, the diff of two versions of one policy (default: the last
+    two), their back-test on the policy's stored decisions, the champion/challenger results,
+    and, for an ``application`` id, its stored decision trace."""
     store = ctx.decisions.store
     view = PageView(BY_NAME["policies"])
     infos = store.versions()
@@ -303,29 +372,123 @@ def policies(
             names[0] if names else None,
         )
     )
-    if chosen is None:
-        return view
-    numbers = sorted(i.version for i in infos if i.name == chosen)
-    old = a if a in numbers else numbers[-2] if len(numbers) > 1 else numbers[0]
-    new = b if b in numbers else numbers[-1]
-    lines = difflib.unified_diff(
-        store.get(chosen, old)[0].text.splitlines(),
-        store.get(chosen, new)[0].text.splitlines(),
-        f"{chosen}@v{old}",
-        f"{chosen}@v{new}",
-        lineterm="",
-    )
-    diff = "\n".join(lines) or "(identical)"
+    if chosen is not None:
+        numbers = sorted(i.version for i in infos if i.name == chosen)
+        old = a if a in numbers else numbers[-2] if len(numbers) > 1 else numbers[0]
+        new = b if b in numbers else numbers[-1]
+        lines = difflib.unified_diff(
+            store.get(chosen, old)[0].text.splitlines(),
+            store.get(chosen, new)[0].text.splitlines(),
+            f"{chosen}@v{old}",
+            f"{chosen}@v{new}",
+            lineterm="",
+        )
+        diff = "\n".join(lines) or "(identical)"
+        view.sections.append(
+            Section(
+                f"Diff {chosen} v{old} → v{new}",
+                "版本差异",
+                [],
+                f"<pre class='diff'>{html.escape(diff)}</pre>",
+            )
+        )
+        labels = None if ctx.as_of is None else book_labels(ctx.as_of, ctx.url)
+        _backtest(ctx, view, chosen, old, new, labels)
+        arms = store_views.variant_results(ctx.url, chosen, labels)
+        for r in arms.iter_rows(named=True):
+            view.figures.append(
+                Figure(f"arm:{r['arm']}:approval_rate", f"{r['arm']} approval", "",
+                       r["approval_rate"], "rate")
+            )  # fmt: skip
+        view.sections.append(
+            Section(
+                f"Champion / challenger: {chosen}",
+                "冠军/挑战者结果",
+                [],
+                html_table(arms),
+                "Stored decisions per arm; bad rate over approvals the loan book has judged.",
+            )
+        )
+    view.extra["policy_names"], view.extra["policy"] = names, chosen
+    if application:
+        _trace(ctx, view, application)
+    return view
+
+
+def _backtest(
+    ctx: Context, view: PageView, policy: str, old: int, new: int, labels: pl.DataFrame | None
+) -> None:
+    """``policy`` v``new`` back-tested against v``old`` (alone when they are one version) on
+    the inputs its stored decisions saw, the outcomes from the loan book."""
+    from zhudai.decision.backtest import backtest
+    from zhudai.origination.lookup import decided_inputs
+
+    history = decided_inputs(policy, ctx.url)
+    if history.empty:
+        view.sections.append(Section("Back-test", "回测", [], "", "No stored decisions to replay."))
+        return
+    if labels is not None:
+        bad = labels.rename({"application_id": "store_application_id"}).to_pandas()
+        history = history.merge(bad, on="store_application_id", how="left")
+    store = ctx.decisions.store
+    against = store.compiled(policy, old) if old != new else None
+    report = backtest(store.compiled(policy, new), history, against=against)
+    stats = [s for s in (report.a, report.b) if s is not None]
+    for s in stats:
+        for col, kind in (("approval_rate", "rate"), ("expected_bad_rate", "rate"),
+                          ("observed_bad_rate", "rate"), ("expected_profit", "money")):  # fmt: skip
+            view.figures.append(
+                Figure(f"backtest:{s.policy}:{col}", f"{s.policy} {col}", "", getattr(s, col), kind)
+            )
+    swaps = [s for s in (report.swap_in, report.swap_out) if s is not None]
     view.sections.append(
         Section(
-            f"Diff {chosen} v{old} → v{new}",
-            "版本差异",
+            f"Back-test {policy} v{new}" + ("" if against is None else f" against v{old}"),
+            "回测对比",
             [],
-            f"<pre class='diff'>{html.escape(diff)}</pre>",
+            html_table(pl.DataFrame([asdict(s) for s in stats]))
+            + (html_table(pl.DataFrame([asdict(s) for s in swaps])) if swaps else ""),
+            f"{len(history)} stored decisions re-decided; observed bad rate from the loan book.",
         )
     )
-    view.extra["policy_names"] = names
-    return view
+
+
+def _trace(ctx: Context, view: PageView, application: str) -> None:
+    """The stored record of one application (as ``GET /v1/applications/{id}`` shows it to an
+    analyst: personal data masked) and its decision's rule trace."""
+    from zhudai.origination.lookup import stored_application
+
+    try:
+        stored = stored_application(application, ctx.url)
+    except NotFoundError:
+        view.sections.append(
+            Section(f"Application {application}", "申请", [], "", "No such application.")
+        )
+        return
+    decision = stored.get("decision") or {}
+    trace = pl.DataFrame(
+        [
+            {k: str(step.get(k, "")) for k in ("step", "rule", "hit", "why")}
+            for step in decision.get("trace") or []
+        ],
+        schema={"step": pl.Utf8, "rule": pl.Utf8, "hit": pl.Utf8, "why": pl.Utf8},
+    )
+    answer = stored.get("answer") or {}
+    hits = sum(step.get("hit") is True for step in decision.get("trace") or [])
+    view.figures += [
+        Figure("trace_steps", "Trace steps", "轨迹步骤", trace.height),
+        Figure("trace_hits", "Rules hit", "命中规则", hits),
+    ]
+    view.sections.append(
+        Section(
+            f"Decision trace of application {application}",
+            "决策轨迹",
+            [],
+            html_table(trace, 1000),
+            f"answer {answer.get('decision')} by {answer.get('policy_version')}; "
+            f"decision {decision.get('decision_id')}",
+        )
+    )
 
 
 def monitoring(ctx: Context) -> PageView:
@@ -345,6 +508,163 @@ def monitoring(ctx: Context) -> PageView:
     return view
 
 
+def collections(ctx: Context) -> PageView:
+    """Live cases by queue and the treatment the allocation gave them, the collectors' and
+    agencies' recovery and compliance blocks (their scorecards on the book's call history),
+    and the guard's blocks of proposed actions. A collector key sees its own queue only, as
+    ``/v1/collections/cases`` answers it; the scorecards name collectors by the book's ids,
+    not by queue, so a collector gets no scorecard rather than everyone's."""
+    from zhudai.collections.allocation import load_allocation
+    from zhudai.collections.case_book import CaseBook
+    from zhudai.collections.scorecards import collector_scorecards
+
+    own = None
+    if ctx.caller.role is ApiRole.COLLECTOR:
+        if not ctx.caller.tenant:
+            raise PermissionError("a collector key needs its queue as tenant")
+        own = ctx.caller.tenant
+    view = PageView(BY_NAME["collections"])
+    cases = CaseBook(ctx.url).live_cases(own)
+    config = load_allocation()
+    frame = pl.DataFrame(
+        [
+            {
+                "queue": c.assigned_to or "unassigned",
+                "treatment": _treatment(config, c.assigned_to),
+                "bucket": c.bucket,
+                "state": c.state.value,
+            }
+            for c in cases
+        ],
+        schema={"queue": pl.Utf8, "treatment": pl.Utf8, "bucket": pl.Utf8, "state": pl.Utf8},
+    )
+    view.figures.append(Figure("live_cases", "Live cases", "在催案件", len(cases)))
+    by_queue = frame.group_by("queue", "treatment").len("cases").sort("queue")
+    for r in by_queue.iter_rows(named=True):
+        view.figures.append(
+            Figure(f"queue:{r['queue']}:cases", f"{r['queue']} cases", "", r["cases"])
+        )
+    by_state = frame.group_by("bucket", "state").len("cases").sort("bucket", "state")
+    fig = go.Figure(go.Bar(x=by_queue["queue"].to_list(), y=by_queue["cases"].to_list()))
+    fig.update_layout(title="Live cases per queue / 各队列在催案件")
+    view.sections += [
+        Section("Allocation: live cases per queue", "分案策略：各队列案件", [fig],
+                html_table(by_queue)),
+        Section("Live cases by bucket and state", "按逾期桶和状态", [], html_table(by_state)),
+    ]  # fmt: skip
+    if own is not None:
+        return view
+    cards = collector_scorecards(ctx.url)
+    if cards.height:
+        teams = (
+            cards.group_by("team")
+            .agg(pl.col("calls").sum(), pl.col("recovered").sum(), pl.col("blocked").sum())
+            .sort("team")
+        )
+        for r in teams.iter_rows(named=True):
+            for col, kind in (("recovered", "money"), ("blocked", "count")):
+                view.figures.append(
+                    Figure(f"team:{r['team']}:{col}", f"{r['team']} {col}", "", r[col], kind)
+                )
+        recovery = go.Figure()
+        for team in sorted(set(cards["team"].to_list())):
+            part = cards.filter(pl.col("team") == team)
+            recovery.add_trace(
+                go.Bar(x=part["collector"].to_list(), y=part["recovered"].to_list(), name=team)
+            )
+        recovery.update_layout(title="Recovered per collector and agency (CNY) / 回收金额")
+        recovery.update_xaxes(type="category")  # the book's collector ids are names
+        view.sections.append(
+            Section(
+                "Collector and agency recovery",
+                "催收员与委外机构回收",
+                [recovery],
+                html_table(teams) + html_table(cards),
+                "The book's call history replayed through the compliance guard: blocked_<rule> "
+                "counts the calls each rule would have stopped.",
+            )
+        )
+    blocks = store_views.guard_blocks(ctx.url)
+    view.figures.append(
+        Figure("guard_blocked", "Proposals blocked", "合规拦截", int(blocks["n"].sum()))
+    )
+    view.sections.append(
+        Section("Compliance blocks of proposed actions", "合规拦截记录", [], html_table(blocks))
+    )
+    return view
+
+
+def _treatment(config: Any, queue: str | None) -> str:
+    """The treatment whose queues hold ``queue`` (``"-"``: unassigned or unknown queue)."""
+    try:
+        return "-" if queue is None else str(config.treatment_of_queue(queue))
+    except InvalidInputError:
+        return "-"
+
+
+#: Calls of the review queue a page shows (the API serves at most 500).
+REVIEW_PAGE = 50
+
+
+def callqa(ctx: Context) -> PageView:
+    """The next calls of the review queue (``/v1/calls/queue`` order: severity, score, age),
+    each transcript (masked when it was submitted) with its flagged evidence marked; the
+    server page adds the verdict buttons, which record through the same queue."""
+    from zhudai.callqa.review import FLAGGED, ReviewQueue
+
+    items = ReviewQueue(url=ctx.url).next(REVIEW_PAGE)
+    view = PageView(BY_NAME["callqa"])
+    view.figures += [
+        Figure("queued", "Calls to review (shown)", "待复核（本页）", len(items)),
+        Figure("flagged", "Flagged", "命中", sum(i.queue == FLAGGED for i in items)),
+        Figure("audit", "Audit sample", "抽检", sum(i.queue != FLAGGED for i in items)),
+    ]
+    table = pl.DataFrame(
+        [
+            {
+                "call_id": i.call_id,
+                "queue": i.queue,
+                "severity": i.severity,
+                "score": i.score,
+                "started_at": i.started_at.isoformat(timespec="minutes"),
+                "flags": ", ".join(sorted({str(f["type"]) for f in i.flags})),
+            }
+            for i in items
+        ],
+        schema={"call_id": pl.Utf8, "queue": pl.Utf8, "severity": pl.Int64,
+                "score": pl.Float64, "started_at": pl.Utf8, "flags": pl.Utf8},
+    )  # fmt: skip
+    view.sections.append(Section("Review queue", "复核队列", [], html_table(table)))
+    view.extra["calls"] = [
+        {
+            "call_id": i.call_id,
+            "queue": i.queue,
+            "severity": i.severity,
+            "types": sorted({str(f["type"]) for f in i.flags}),
+            "flags": i.flags,
+            "transcript": highlight(i.transcript, i.flags),
+        }
+        for i in items
+    ]
+    return view
+
+
+def highlight(text: str, flags: list[dict[str, Any]]) -> Markup:
+    """``text`` escaped, each flag's ``[start, end)`` evidence in a ``<mark>`` naming its type
+    (an overlapping flag marks only what the earlier one left)."""
+    out, cursor = [], 0
+    for f in sorted(flags, key=lambda f: (int(f["start"]), int(f["end"]))):
+        start, end = max(int(f["start"]), cursor), min(int(f["end"]), len(text))
+        if start >= end:
+            continue
+        out += [escape(text[cursor:start]),
+                Markup('<mark class="flag" data-type="{}" title="{}">{}</mark>').format(
+                    f["type"], f.get("explanation") or f["type"], text[start:end])]  # fmt: skip
+        cursor = end
+    out.append(escape(text[cursor:]))
+    return Markup("").join(out)
+
+
 #: The page builders that take only the context (applications pages on the server).
 BUILDERS: dict[str, Callable[[Context], PageView]] = {
     "overview": overview,
@@ -354,4 +674,6 @@ BUILDERS: dict[str, Callable[[Context], PageView]] = {
     "models": models,
     "policies": policies,
     "monitoring": monitoring,
+    "collections": collections,
+    "callqa": callqa,
 }
