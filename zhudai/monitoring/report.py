@@ -2,17 +2,19 @@
 
 Per unit (policy or model) and day: applications in all and by channel (``volume`` alerts, up
 and down, against the weekday baseline), hits of every rule (``rule``, up), the approval rate
-(``approval``, against the previous ``RATE_WINDOW_DAYS`` days), the share of each channel
-(``mix``, likewise); per week and per day: PSI of the score and CSI of every input
-(``stability``) and the bad rate of the week's applications once the
-loan book judges them (``bad_rate``); and, from the fraud layer's results, new suspicious
-clusters (``cluster``). Alerts are incidents: days in a row out of band are one alert.
+(``approval``) and the share of each channel (``mix``) as daily shifts
+(:mod:`zhudai.monitoring.shift`: a day, or two when a day is small); per week: PSI of the score
+and CSI of every input, and per day the rank shift of each numeric one and the CSI of each
+text one (``stability``); the bad rate of the week's applications once the loan book judges
+them (``bad_rate``); and, from the fraud layer's results, new suspicious clusters
+(``cluster``). Alerts are incidents: days in a row out of band are one alert.
 """
 
 from __future__ import annotations
 
 import html
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +24,9 @@ from zhudai.fraud.trends import TrendSettings, alert_table, cluster_alerts, clus
 from zhudai.monitoring.contract import check_decisions, input_columns
 from zhudai.monitoring.rates import BAD_RATE_FLOOR, rate_alerts
 from zhudai.monitoring.seasonal import ALERT_SCHEMA, SeasonalRule, day_span, seasonal_alerts
+from zhudai.monitoring.shift import shift_alerts
 from zhudai.monitoring.stability import PSI_SHIFTED, PSI_WATCH, period_stability, stability_alerts
 
-RATE_WINDOW_DAYS = 28  # days pooled for the baseline of a daily rate (approval, channel share)
 BAD_RATE_WINDOW_WEEKS = 8  # weeks pooled for the bad-rate baseline
 VOLUME = SeasonalRule("volume", directions=("up", "down"))
 RULE = SeasonalRule("rule")
@@ -99,15 +101,22 @@ def _unit_report(
     alerts = [
         seasonal_alerts(counts.filter(~is_hit), VOLUME, span),
         seasonal_alerts(counts.filter(is_hit), RULE, span),
-        rate_alerts(approval, "approval", "approval_rate", RATE_WINDOW_DAYS),
-        *_mix_alerts(part, approval.select("day", "rows")),
+        _shift(part, pl.col("approved"), "approval", "approval_rate", span),
+        *(
+            _shift(part, pl.col("channel") == channel, "mix", f"share:{channel}", span)
+            for channel in sorted(part["channel"].unique())
+        ),
     ]
     has_score = "score" in part.columns and part["score"].drop_nulls().len() > 0
     columns = ["score"] * has_score + input_columns(part)
     weekly = period_stability(part, columns, "1w") if columns else None
     if weekly is not None:
-        daily = period_stability(part, columns, "1d")
-        alerts += [stability_alerts(weekly), stability_alerts(daily, prefix="psi_day")]
+        alerts.append(stability_alerts(weekly))
+        numeric = [c for c in columns if part.schema[c].is_numeric()]
+        alerts += [_shift(part, pl.col(c), "stability", f"shift:{c}", span) for c in numeric]
+        text = [c for c in columns if c not in numeric]
+        if text:  # no order to rank by: the daily index of their categories
+            alerts.append(stability_alerts(period_stability(part, text, "1d"), "psi_day"))
     bad = None
     if "bad" in part.columns and part["bad"].drop_nulls().len():
         bad = (
@@ -124,16 +133,12 @@ def _unit_report(
     return metrics, alerts
 
 
-def _mix_alerts(part: pl.DataFrame, totals: pl.DataFrame) -> list[pl.DataFrame]:
-    """Drift of each channel's share of the day's applications (a shift of the channel mix
-    shows in the share before the counts: the other channels' losses offset the total)."""
-    per_channel = part.group_by("day", "channel").agg(pl.len().alias("events"))
-    out = []
-    for channel in sorted(per_channel["channel"].unique()):
-        mine = per_channel.filter(pl.col("channel") == channel).select("day", "events")
-        days = totals.join(mine, on="day", how="left").fill_null(0)
-        out.append(rate_alerts(days, "mix", f"share:{channel}", RATE_WINDOW_DAYS))
-    return out
+def _shift(
+    part: pl.DataFrame, value: pl.Expr, kind: str, metric: str, span: tuple[date, date]
+) -> pl.DataFrame:
+    """Daily shift alerts of one per-row value (see :mod:`zhudai.monitoring.shift`); a
+    channel's share drifts before its counts do, the other channels' losses offsetting them."""
+    return shift_alerts(part.select("day", value.alias("value")), kind, metric, span)
 
 
 def _daily_counts(part: pl.DataFrame) -> pl.DataFrame:
