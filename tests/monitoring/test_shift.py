@@ -78,3 +78,24 @@ def test_yes_no_values_and_missing_columns():
     assert REFERENCE_DAYS < SHOCK
     with pytest.raises(ValueError, match="value"):
         shift_alerts(pl.DataFrame({"day": days}), "a", "b", (FIRST, FIRST))
+
+
+def test_alerts_of_one_cause_on_days_in_a_row_are_one_incident():
+    from zhudai.monitoring.grouping import MERGE_GAP_DAYS, group_alerts
+
+    day = FIRST + timedelta(days=SHOCK)
+    shifted = _alerts(_rows(40, 0.8)).with_columns(pl.lit("p").alias("unit"))
+    weekly = shifted.with_columns(
+        pl.lit("psi:x").alias("metric"), pl.lit(day + timedelta(days=3)).alias("day")
+    ).with_columns(pl.col("day").alias("end"))
+    later = weekly.with_columns(
+        (pl.col("day") + timedelta(days=30)).alias("day"), pl.col("end") + timedelta(days=30)
+    )
+    other = weekly.with_columns(pl.lit("psi:y").alias("metric"))
+    incidents = group_alerts(pl.concat([shifted, weekly, later, other]))
+    assert incidents.height == 3, incidents
+    first = incidents.row(0, named=True)
+    assert (first["day"], first["metric"], first["signals"]) == (day, "shift:x", 2)
+    end = max(shifted["end"][0], day + timedelta(days=3))
+    assert first["end"] == end and first["days"] == (end - day).days + 1
+    assert MERGE_GAP_DAYS < 30

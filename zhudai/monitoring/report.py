@@ -7,7 +7,8 @@ and down, against the weekday baseline), hits of every rule (``rule``, up), the 
 and CSI of every input, and per day the rank shift of each numeric one and the CSI of each
 text one (``stability``); the bad rate of the week's applications once the loan book judges
 them (``bad_rate``); and, from the fraud layer's results, new suspicious clusters
-(``cluster``). Alerts are incidents: days in a row out of band are one alert.
+(``cluster``). Alerts are incidents: alerts of one cause on days in a row are one, with a
+start and an end (:mod:`zhudai.monitoring.grouping`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import polars as pl
 
 from zhudai.fraud.trends import TrendSettings, alert_table, cluster_alerts, cluster_growth
 from zhudai.monitoring.contract import check_decisions, input_columns
+from zhudai.monitoring.grouping import group_alerts
 from zhudai.monitoring.rates import BAD_RATE_FLOOR, rate_alerts
 from zhudai.monitoring.seasonal import ALERT_SCHEMA, SeasonalRule, day_span, seasonal_alerts
 from zhudai.monitoring.shift import shift_alerts
@@ -40,17 +42,19 @@ class MonitoringReport:
     approval: pl.DataFrame  # unit, day, events, rows
     stability: pl.DataFrame  # unit, start, end, column, rows, psi, noise (weekly)
     bad_rates: pl.DataFrame  # unit, day (week's Sunday), events, rows
-    alerts: pl.DataFrame
+    alerts: pl.DataFrame  # incidents (see :mod:`zhudai.monitoring.grouping`)
 
     def summary(self) -> dict[str, Any]:
-        """``alerts``, ``weeks`` covered, ``alerts_per_week``, the most alerts raised in one
-        calendar week (Monday-Sunday) and ``by_kind`` (for the CLI line)."""
+        """``alerts`` (incidents), the ``signals`` grouped into them, ``weeks`` covered,
+        ``alerts_per_week``, the most alerts opened in one calendar week (Monday-Sunday) and
+        ``by_kind`` (for the CLI line)."""
         first, last = day_span(self.daily)
         weeks = ((last - first).days + 1) / 7 if self.daily.height else 0.0
         by_kind = dict(sorted(self.alerts.group_by("kind").len().iter_rows()))
         per_week = self.alerts.group_by(pl.col("day").dt.truncate("1w")).len()
         return {
             "alerts": self.alerts.height,
+            "signals": int(self.alerts["signals"].sum()),
             "weeks": round(weeks, 1),
             "alerts_per_week": round(self.alerts.height / weeks, 3) if weeks else 0.0,
             "max_alerts_in_a_week": int(per_week["len"].max() or 0),  # type: ignore[arg-type]
@@ -81,7 +85,7 @@ def build_report(
         approval=pl.concat(parts["approval"]),
         stability=pl.concat(parts["stab"]) if parts["stab"] else pl.DataFrame(),
         bad_rates=pl.concat(parts["bad"]) if parts["bad"] else pl.DataFrame(),
-        alerts=pl.concat(alerts).sort("day", "kind", "metric"),
+        alerts=group_alerts(pl.concat(alerts)),
     )
 
 
