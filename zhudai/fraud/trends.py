@@ -130,6 +130,7 @@ def cluster_alerts(clusters: pl.DataFrame) -> pl.DataFrame:
         (pl.col("size") - pl.col("growth")).cast(pl.Float64).alias("expected"),
         pl.lit(None, pl.Float64).alias("spread"),
         pl.when(pl.col("new")).then(pl.lit("new")).otherwise(pl.lit("growing")).alias("direction"),
+        pl.col("day").alias("end"),
         pl.lit(1, pl.Int64).alias("days"),
     ).cast(ALERT_SCHEMA)  # type: ignore[arg-type]
 

@@ -2,17 +2,20 @@
 
 Per unit (policy or model) and day: applications in all and by channel (``volume`` alerts, up
 and down, against the weekday baseline), hits of every rule (``rule``, up), the approval rate
-(``approval``, against the previous ``RATE_WINDOW_DAYS`` days), the share of each channel
-(``mix``, likewise); per week and per day: PSI of the score and CSI of every input
-(``stability``) and the bad rate of the week's applications once the
-loan book judges them (``bad_rate``); and, from the fraud layer's results, new suspicious
-clusters (``cluster``). Alerts are incidents: days in a row out of band are one alert.
+(``approval``) and the share of each channel (``mix``) as daily shifts
+(:mod:`zhudai.monitoring.shift`: a day, or two when a day is small); per week: PSI of the score
+and CSI of every input, and per day the rank shift of each numeric one and the CSI of each
+text one (``stability``); the bad rate of the week's applications once the loan book judges
+them (``bad_rate``); and, from the fraud layer's results, new suspicious clusters
+(``cluster``). Alerts are incidents: alerts of one cause on days in a row are one, with a
+start and an end (:mod:`zhudai.monitoring.grouping`).
 """
 
 from __future__ import annotations
 
 import html
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +23,12 @@ import polars as pl
 
 from zhudai.fraud.trends import TrendSettings, alert_table, cluster_alerts, cluster_growth
 from zhudai.monitoring.contract import check_decisions, input_columns
+from zhudai.monitoring.grouping import group_alerts
 from zhudai.monitoring.rates import BAD_RATE_FLOOR, rate_alerts
 from zhudai.monitoring.seasonal import ALERT_SCHEMA, SeasonalRule, day_span, seasonal_alerts
+from zhudai.monitoring.shift import shift_alerts
 from zhudai.monitoring.stability import PSI_SHIFTED, PSI_WATCH, period_stability, stability_alerts
 
-RATE_WINDOW_DAYS = 28  # days pooled for the baseline of a daily rate (approval, channel share)
 BAD_RATE_WINDOW_WEEKS = 8  # weeks pooled for the bad-rate baseline
 VOLUME = SeasonalRule("volume", directions=("up", "down"))
 RULE = SeasonalRule("rule")
@@ -38,17 +42,19 @@ class MonitoringReport:
     approval: pl.DataFrame  # unit, day, events, rows
     stability: pl.DataFrame  # unit, start, end, column, rows, psi, noise (weekly)
     bad_rates: pl.DataFrame  # unit, day (week's Sunday), events, rows
-    alerts: pl.DataFrame
+    alerts: pl.DataFrame  # incidents (see :mod:`zhudai.monitoring.grouping`)
 
     def summary(self) -> dict[str, Any]:
-        """``alerts``, ``weeks`` covered, ``alerts_per_week``, the most alerts raised in one
-        calendar week (Monday-Sunday) and ``by_kind`` (for the CLI line)."""
+        """``alerts`` (incidents), the ``signals`` grouped into them, ``weeks`` covered,
+        ``alerts_per_week``, the most alerts opened in one calendar week (Monday-Sunday) and
+        ``by_kind`` (for the CLI line)."""
         first, last = day_span(self.daily)
         weeks = ((last - first).days + 1) / 7 if self.daily.height else 0.0
         by_kind = dict(sorted(self.alerts.group_by("kind").len().iter_rows()))
         per_week = self.alerts.group_by(pl.col("day").dt.truncate("1w")).len()
         return {
             "alerts": self.alerts.height,
+            "signals": int(self.alerts["signals"].sum()),
             "weeks": round(weeks, 1),
             "alerts_per_week": round(self.alerts.height / weeks, 3) if weeks else 0.0,
             "max_alerts_in_a_week": int(per_week["len"].max() or 0),  # type: ignore[arg-type]
@@ -79,7 +85,7 @@ def build_report(
         approval=pl.concat(parts["approval"]),
         stability=pl.concat(parts["stab"]) if parts["stab"] else pl.DataFrame(),
         bad_rates=pl.concat(parts["bad"]) if parts["bad"] else pl.DataFrame(),
-        alerts=pl.concat(alerts).sort("day", "kind", "metric"),
+        alerts=group_alerts(pl.concat(alerts)),
     )
 
 
@@ -99,15 +105,22 @@ def _unit_report(
     alerts = [
         seasonal_alerts(counts.filter(~is_hit), VOLUME, span),
         seasonal_alerts(counts.filter(is_hit), RULE, span),
-        rate_alerts(approval, "approval", "approval_rate", RATE_WINDOW_DAYS),
-        *_mix_alerts(part, approval.select("day", "rows")),
+        _shift(part, pl.col("approved"), "approval", "approval_rate", span),
+        *(
+            _shift(part, pl.col("channel") == channel, "mix", f"share:{channel}", span)
+            for channel in sorted(part["channel"].unique())
+        ),
     ]
     has_score = "score" in part.columns and part["score"].drop_nulls().len() > 0
     columns = ["score"] * has_score + input_columns(part)
     weekly = period_stability(part, columns, "1w") if columns else None
     if weekly is not None:
-        daily = period_stability(part, columns, "1d")
-        alerts += [stability_alerts(weekly), stability_alerts(daily, prefix="psi_day")]
+        alerts.append(stability_alerts(weekly))
+        numeric = [c for c in columns if part.schema[c].is_numeric()]
+        alerts += [_shift(part, pl.col(c), "stability", f"shift:{c}", span) for c in numeric]
+        text = [c for c in columns if c not in numeric]
+        if text:  # no order to rank by: the daily index of their categories
+            alerts.append(stability_alerts(period_stability(part, text, "1d"), "psi_day"))
     bad = None
     if "bad" in part.columns and part["bad"].drop_nulls().len():
         bad = (
@@ -124,16 +137,12 @@ def _unit_report(
     return metrics, alerts
 
 
-def _mix_alerts(part: pl.DataFrame, totals: pl.DataFrame) -> list[pl.DataFrame]:
-    """Drift of each channel's share of the day's applications (a shift of the channel mix
-    shows in the share before the counts: the other channels' losses offset the total)."""
-    per_channel = part.group_by("day", "channel").agg(pl.len().alias("events"))
-    out = []
-    for channel in sorted(per_channel["channel"].unique()):
-        mine = per_channel.filter(pl.col("channel") == channel).select("day", "events")
-        days = totals.join(mine, on="day", how="left").fill_null(0)
-        out.append(rate_alerts(days, "mix", f"share:{channel}", RATE_WINDOW_DAYS))
-    return out
+def _shift(
+    part: pl.DataFrame, value: pl.Expr, kind: str, metric: str, span: tuple[date, date]
+) -> pl.DataFrame:
+    """Daily shift alerts of one per-row value (see :mod:`zhudai.monitoring.shift`); a
+    channel's share drifts before its counts do, the other channels' losses offsetting them."""
+    return shift_alerts(part.select("day", value.alias("value")), kind, metric, span)
 
 
 def _daily_counts(part: pl.DataFrame) -> pl.DataFrame:

@@ -37,6 +37,7 @@ ALERT_SCHEMA = {
     "expected": pl.Float64,
     "spread": pl.Float64,
     "direction": pl.Utf8,
+    "end": pl.Date,
     "days": pl.Int64,
 }
 
@@ -156,21 +157,24 @@ def incidents(
     metric: str,
     direction: str,
 ) -> list[dict[str, object]]:
-    """One alert per run of consecutive out-of-band days, dated on the run's first day."""
+    """One alert per run of consecutive out-of-band days (or periods, dated by ``days``), dated
+    on the run's first day, ending on its last; ``days`` counts the calendar days between."""
     found = []
     starts = np.flatnonzero(out & ~np.r_[False, out[:-1]])
     for s in starts:
         length = int(np.argmin(np.r_[out[s:], False]))
+        first, last = days[int(s)], days[int(s) + length - 1]
         found.append(
             {
-                "day": days[int(s)],
+                "day": first,
                 "kind": kind,
                 "metric": metric,
                 "value": float(values[s]),
                 "expected": float(expected[s]),
                 "spread": float(spread[s]),
                 "direction": direction,
-                "days": length,
+                "end": last,
+                "days": (last - first).days + 1,
             }
         )
     return found
