@@ -127,3 +127,24 @@ def test_risk_grades():
     assert list(g.grades([0, 50, 99])) == ["C", "B", "A"]
     with pytest.raises(InvalidInputError):
         RiskGrades(cutoffs=(2.0, 1.0), labels=("a", "b", "c"))
+
+
+def test_roc_points_are_vertices_of_the_curve_with_both_ends():
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(5)
+    y = rng.integers(0, 2, 5000)
+    risk = rng.random(5000) + 0.8 * y
+    points = m.roc_points(y, risk, max_points=101)
+    fpr, tpr = m.roc_curve(y, risk)
+    assert len(points["fpr"]) == 101
+    assert (points["fpr"][0], points["tpr"][0]) == (0.0, 0.0)
+    assert (points["fpr"][-1], points["tpr"][-1]) == (1.0, 1.0)
+    vertices = set(zip(np.round(fpr, 6), np.round(tpr, 6), strict=True))
+    assert set(zip(points["fpr"], points["tpr"], strict=True)) <= vertices
+    area = np.trapezoid(points["tpr"], points["fpr"])  # the kept points lose little area
+    assert area == pytest.approx(roc_auc_score(y, risk), abs=0.003)
+    short = m.roc_points([0, 1, 1], [0.1, 0.9, 0.8])  # fewer vertices than points: all kept
+    assert short == {"fpr": [0.0, 0.0, 0.0, 1.0], "tpr": [0.0, 0.5, 1.0, 1.0]}
+    with pytest.raises(InvalidInputError, match="max_points"):
+        m.roc_points(y, risk, max_points=1)

@@ -32,6 +32,7 @@ def test_test_size_zero_fits_every_development_row(development):
     assert list(result.samples) == ["train"] and result.metrics["test"] is None
     assert result.metrics["train"]["n"] == 800 and result.metrics["psi"] == {}
     assert result.meta["split"] == {"test_size": 0.0, "seed": 0, "stratified": False}
+    assert list(result.meta["roc"]) == ["train"]  # the curve of each sample kept
     reference = _all_rows_card(dev)
     assert result.meta["features"] == reference.features_
     assert result.meta["coefficients"] == pytest.approx(reference.coef_, rel=1e-9)

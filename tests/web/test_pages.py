@@ -13,7 +13,10 @@ from sqlalchemy import select
 
 from zhudai.api.keys import ApiKeys
 from zhudai.collections.scorecards import collector_scorecards
+from zhudai.collections.strategy_record import load_comparison
 from zhudai.decision.backtest import backtest
+from zhudai.decision.model_versions import ModelStore
+from zhudai.demo import DemoContext
 from zhudai.monitoring.sources import from_store
 from zhudai.origination.lookup import decided_inputs
 from zhudai.scorecard import metrics
@@ -55,7 +58,7 @@ def _figures(html: str) -> dict[str, float | None]:
 
 
 def test_collections_figures_equal_the_api_and_a_collector_sees_its_queue_only(
-    client: TestClient, web_keys: dict[str, str], home: Settings
+    client: TestClient, web_keys: dict[str, str], home: Settings, demo_run: DemoContext
 ) -> None:
     _login(client, web_keys["analyst"])
     shown = _figures(client.get("/web/collections").text)
@@ -69,6 +72,15 @@ def test_collections_figures_equal_the_api_and_a_collector_sees_its_queue_only(
         mine = cards.filter(pl.col("team") == team)
         assert shown[f"team:{team}:recovered"] == pytest.approx(mine["recovered"].sum())
         assert shown[f"team:{team}:blocked"] == mine["blocked"].sum()
+    saved = load_comparison(home.home)  # the demo's strategy comparison, as the stage ran it
+    assert saved is not None
+    headline = demo_run.artifacts["collections_comparison"]
+    assert (
+        saved["side_by_side"]["ccard"]["recovery_per_cost"] == headline["ccard_recovery_per_cost"]
+    )
+    for strategy, values in saved["side_by_side"].items():
+        for col in ("recovered", "cost", "recovery_per_cost"):
+            assert shown[f"strategy:{strategy}:{col}"] == pytest.approx(values[col])
 
     queue = api[0]["queue"]
     key = ApiKeys(home.database_url).create("web-agent", "collector", queue)[1]
@@ -79,7 +91,7 @@ def test_collections_figures_equal_the_api_and_a_collector_sees_its_queue_only(
     mine = client.get("/v1/collections/cases", headers={"X-API-Key": key}).json()
     assert own["live_cases"] == len(mine) == sum(c["queue"] == queue for c in api)
     assert [k for k in own if k.startswith("queue:")] == [f"queue:{queue}:cases"]
-    assert not any(k.startswith("team:") for k in own)  # no one else's scorecard
+    assert not any(k.startswith(("team:", "strategy:")) for k in own)  # no one else's
     assert client.get("/web/callqa").status_code == 403
 
     _login(client, web_keys["collector"])  # a collector key without its queue
@@ -184,6 +196,9 @@ def test_models_page_scores_the_stored_decisions(
     for unit, n in Counter(decided["unit"].to_list()).items():
         assert shown[f"scored:{unit}"] == n
     assert "Score distribution" in page and "<h2>ROC</h2>" in page
+    models = ModelStore(home.database_url, home.home / "models")
+    for info in models.versions():  # each card's ROC on its development samples
+        assert f"ROC of {info.name} v{info.version}" in page
 
 
 def test_roc_is_drawn_from_the_judged_decisions_only() -> None:

@@ -19,6 +19,7 @@ from zhudai.collections.ccard_cli import training_summary
 from zhudai.collections.reminders import process_reminders
 from zhudai.collections.scorecards import collector_scorecards, scorecard_lines
 from zhudai.collections.strategy_evaluation import compare_strategies, report_lines
+from zhudai.collections.strategy_record import save_comparison
 from zhudai.exceptions import InvalidInputError
 from zhudai.scorecard.training import write_artifacts
 
@@ -47,6 +48,7 @@ def run_stage(ctx: Any) -> list[str]:
         day + timedelta(days=1), url, model_dir=ctx.artifacts.get("bcard_model_dir")
     )
     ctx.artifacts["collections_comparison"] = comparison.headline()
+    save_comparison(comparison.record(), ctx.settings.home)
     return [
         f"cases on {day}: opened {cases.opened}, live {cases.live}",
         training_summary(training),

@@ -250,6 +250,23 @@ class Comparison:
     by_queue: dict[str, dict[str, dict[str, Any]]]
     curves: dict[str, list[float]]
     runs: int
+    as_of: date
+
+    def record(self) -> dict[str, Any]:
+        """The comparison's results, JSON-ready (what ``strategy_record.save_comparison``
+        keeps for the web page: no case rows)."""
+        m = self.training.result.metrics["oot"]
+        return {
+            "as_of": self.as_of.isoformat(),
+            "runs": self.runs,
+            "cases": self.cases.height,
+            "ccard": {"oot_from": str(self.training.oot_from), "auc": m["auc"], "ks": m["ks"]},
+            "side_by_side": self.side_by_side,
+            "champion_challenger": self.champion_challenger,
+            "challenger_share": CHALLENGER_SHARE,
+            "by_queue": self.by_queue,
+            "curves": self.curves,
+        }
 
     def headline(self) -> dict[str, Any]:
         c, b = self.side_by_side[CHALLENGER], self.side_by_side[CHAMPION]
@@ -312,6 +329,7 @@ def compare_strategies(
         by_queue,
         curves,
         replications,
+        as_of,
     )
 
 

@@ -79,6 +79,20 @@ def roc_curve(y, risk) -> tuple[np.ndarray, np.ndarray]:
     return fpr, tpr
 
 
+def roc_points(y, risk, max_points: int = 101) -> dict[str, list[float]]:
+    """The ROC as at most ``max_points`` of its own vertices, evenly spaced along the curve and
+    always with both ends: small enough to keep in ``model.json`` and draw without the sample.
+    """
+    if max_points < 2:
+        raise InvalidInputError("max_points", f"must be at least 2; got {max_points}")
+    fpr, tpr = roc_curve(y, risk)
+    keep = np.unique(np.round(np.linspace(0, len(fpr) - 1, max_points)).astype(int))
+    return {
+        "fpr": [round(float(v), 6) for v in fpr[keep]],
+        "tpr": [round(float(v), 6) for v in tpr[keep]],
+    }
+
+
 def summary(y, risk) -> dict[str, float]:
     """AUC, KS, Gini, row count and bad rate of one sample, as JSON-ready floats."""
     y = check_target(y, "y")

@@ -229,6 +229,7 @@ def train(
         samples[part] = Sample(Xp, yp, runtime.predict_pd(Xp), score)
     result_metrics = _metrics(model, kind, runtime, samples)
     meta["metrics"] = result_metrics
+    meta["roc"] = {part: metrics.roc_points(s.y, s.pd) for part, s in samples.items()}
     meta["target"] = target
     meta["data_hash"] = data_hash(frame)
     meta["training_window"] = _window(frame, time_col, oot_from)

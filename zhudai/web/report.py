@@ -29,7 +29,7 @@ def write_report(out: str | Path, settings: Settings | None = None, lang: str = 
         raise InvalidInputError("out", f"must name an .html file; got {str(out)!r}")
     s = settings or get_settings()
     url = s.database_url
-    ctx = views.Context(url, installed_decisions(s), REPORT_CALLER, book_as_of(url))
+    ctx = views.Context(url, installed_decisions(s), REPORT_CALLER, book_as_of(url), s.home)
     pages = [build(ctx) for build in views.BUILDERS.values()]
     text = render(
         "report.html",

@@ -78,7 +78,11 @@ class WebPages:
     def context(self, request: Request, caller: Principal) -> views.Context:
         origination = self.services(request).origination
         return views.Context(
-            origination.url, origination.decisions, caller, book_as_of(origination.url)
+            origination.url,
+            origination.decisions,
+            caller,
+            book_as_of(origination.url),
+            self.settings.home,
         )
 
     def page(self, request: Request, caller: Principal, view: PageView) -> Response:

@@ -10,6 +10,7 @@ import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import plotly.graph_objects as go
@@ -17,6 +18,7 @@ import polars as pl
 from markupsafe import Markup, escape
 
 from zhudai.api.keys import Principal
+from zhudai.collections.strategy_record import load_comparison
 from zhudai.decision.service import DecisionService
 from zhudai.exceptions import InvalidInputError, NotFoundError
 from zhudai.html_report import html_table
@@ -31,12 +33,14 @@ _RATES = ("approval_rate", "funded_rate", "fpd7_rate", "fpd30_rate", "bad_rate",
 
 @dataclass(frozen=True)
 class Context:
-    """What every view reads: the store, the decision service, the caller, the book's day."""
+    """What every view reads: the store, the decision service, the caller, the book's day,
+    and the home whose saved reports some pages show."""
 
     url: str
     decisions: DecisionService
     caller: Principal
     as_of: date | None
+    home: Path
 
 
 def overview(ctx: Context) -> PageView:
@@ -231,6 +235,11 @@ def models(ctx: Context) -> PageView:
                             )
                         )
         rows.append(row)
+        roc = _development_roc(meta, f"{info.name} v{info.version}")
+        if roc is not None:
+            view.sections.append(
+                Section(f"ROC of {info.name} v{info.version}", "开发样本ROC曲线", [roc])
+            )
         woe = _woe_figure(meta, f"{info.name} v{info.version}")
         if woe is not None:
             view.sections.append(Section(f"WOE of {info.name} v{info.version}", "分箱WOE", [woe]))
@@ -313,6 +322,24 @@ def score_sections(view: PageView, scored: pl.DataFrame) -> list[Section]:
                     "once its sixth installment is 30 days due).")
         )  # fmt: skip
     return sections
+
+
+def _development_roc(meta: dict[str, Any], title: str) -> go.Figure | None:
+    """The ROC of each sample the model was developed on (train, test, out of time), from the
+    curve points its ``model.json`` keeps; ``None`` for a model saved before they were kept."""
+    curves = meta.get("roc") or {}
+    if not curves:
+        return None
+    fig = go.Figure()
+    for part, points in curves.items():
+        auc = ((meta.get("metrics") or {}).get(part) or {}).get("auc")
+        name = f"{part} AUC {auc:.3f}" if isinstance(auc, int | float) else part
+        fig.add_trace(go.Scatter(x=points["fpr"], y=points["tpr"], name=name))
+    fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], name="random", line={"dash": "dot"}))
+    fig.update_layout(title=f"{title}: ROC of its development samples / 开发样本ROC",
+                      xaxis_title="false positive rate (goods)",
+                      yaxis_title="true positive rate (bads)")  # fmt: skip
+    return fig
 
 
 def _woe_figure(meta: dict[str, Any], title: str, top: int = 4) -> go.Figure | None:
@@ -591,7 +618,55 @@ def collections(ctx: Context) -> PageView:
     view.sections.append(
         Section("Compliance blocks of proposed actions", "合规拦截记录", [], html_table(blocks))
     )
+    view.sections += strategy_sections(view, load_comparison(ctx.home))
     return view
+
+
+def strategy_sections(view: PageView, record: dict[str, Any] | None) -> list[Section]:
+    """The last strategy comparison (``strategy_record``): both strategies on the same cases,
+    the champion/challenger split, each queue, and the recovery curves; adds each strategy's
+    recovered, cost and recovery per unit cost as figures. Nothing when none was saved."""
+    if record is None:
+        return []
+    tables = {}
+    for group in ("side_by_side", "champion_challenger"):
+        tables[group] = pl.DataFrame(
+            [{"strategy": name, **values} for name, values in record[group].items()]
+        )
+    for name, values in record["side_by_side"].items():
+        for col, kind in (
+            ("recovered", "money"),
+            ("cost", "money"),
+            ("recovery_per_cost", "ratio"),
+        ):
+            view.figures.append(
+                Figure(f"strategy:{name}:{col}", f"{name} {col}", "", values[col], kind)
+            )
+    queues = pl.DataFrame(
+        [
+            {"strategy": s, "queue": q, **values}
+            for s, by_queue in record["by_queue"].items()
+            for q, values in by_queue.items()
+        ]
+    )
+    curves = go.Figure()
+    for name, curve in record["curves"].items():
+        curves.add_trace(go.Scatter(x=list(range(len(curve))), y=curve, name=name))
+    curves.update_layout(title="Recovered share by day since review / 回收率曲线",
+                         xaxis_title="days since review", yaxis_title="recovered share")  # fmt: skip
+    c = record["ccard"]
+    note = (
+        f"Simulated with the world's response model on {record['cases']:,} out-of-time cases "
+        f"of the book as of {record['as_of']}, {record['runs']} runs each (money per run); "
+        f"C-card out of time from {c['oot_from']}: AUC {c['auc']:.3f}, KS {c['ks']:.3f}. "
+        f"Champion/challenger: a hash of the case sends {record['challenger_share']:.0%} to "
+        "the challenger."
+    )
+    return [
+        Section("Strategies: C-card against bucket-only", "催收策略对比", [curves],
+                html_table(tables["side_by_side"]) + html_table(tables["champion_challenger"])
+                + html_table(queues), note),
+    ]  # fmt: skip
 
 
 def _treatment(config: Any, queue: str | None) -> str:
