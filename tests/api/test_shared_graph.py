@@ -49,3 +49,21 @@ def test_a_worker_learns_the_other_workers_applications(home: Settings, new_requ
     alone = build_service(home, fraud=fraud_engine_from_home(home.home)).fraud.check(_fourth(ring))
     assert alone.signals["ring_size"] == 1  # a fresh worker never saw the ring
     assert fourth.signals["ring_size"] == 3  # the three identities the other worker saw
+
+
+def test_the_api_loads_the_store_history_before_its_first_request(
+    home: Settings, new_request: Any
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from zhudai.api.app import create_app
+
+    one = build_service(home, fraud=fraud_engine_from_home(home.home))
+    for r in _ring(new_request, 3):
+        one.decide(r)  # decided by another worker, before this one starts
+    served = build_service(home, fraud=fraud_engine_from_home(home.home))
+    scorer = served.fraud.ring_scorer
+    assert scorer is not None and not scorer.holds("RING0")
+    with TestClient(create_app(home, served)):  # start-up only: no request sent
+        assert all(scorer.holds(f"RING{k}") for k in range(3))
+        assert served.graph_feed.catch_up() == 0  # the first sync finds nothing left

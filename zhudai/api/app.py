@@ -111,7 +111,10 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         service.refresh()  # catalogue, policies, reason texts: loaded before the first request
-        services.lists.sync(service.fraud.lists)  # the black and grey lists of the store
+        # the store's lists and its history of applications (into the live graph) too: done
+        # in the first sync, that load took seconds of CPU from the requests it raced, and
+        # their ring scores were computed without the history
+        _sync_once(services, service)
         syncing = asyncio.create_task(_sync_shared(services, service))
         gc.collect()
         gc.freeze()  # the start-up objects are never garbage: keep them out of every sweep
