@@ -54,7 +54,7 @@ from zhudai.origination.routing import (
 )
 from zhudai.parsing import parse_input
 from zhudai.providers import ProviderAnswer, ProviderHub, ProviderQuery, ProviderStatus
-from zhudai.store.db import AnswerHook, get_engine
+from zhudai.store.db import AnswerHook, get_engine, write_transaction
 from zhudai.store.models import Origination
 
 #: Reason when an approved application fits no funder's appetite or quota (fail closed).
@@ -299,7 +299,7 @@ class OriginationService:
         limit = decision.credit_limit
         reasons = list(decision.reason_codes)
         try:
-            with self.engine.begin() as conn:
+            with write_transaction(self.engine) as conn:
                 funder = None
                 amount = None
                 if outcome == "approve" and limit is not None and decision.apr is not None:
