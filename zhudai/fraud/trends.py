@@ -26,6 +26,7 @@ from zhudai.monitoring.seasonal import (
     seasonal_alerts,
 )
 
+CLUSTER_PREFIX = "cluster "  # a cluster alert's metric: the prefix, then the cluster's id
 VELOCITY_COLUMNS = ("dev_ids_24h", "ip_ids_24h", "ip24_apps_1h", "geo_ids_24h", "contact_ids_30d")
 
 
@@ -70,6 +71,13 @@ def daily_velocity_peaks(results: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def cluster_key(results: pl.DataFrame) -> str:
+    """The column clusters are named by: the graph's communities when the results carry them,
+    else devices."""
+    has_rings = "ring_community" in results.columns and results["ring_community"].drop_nulls().len()
+    return "ring_community" if has_rings else "device_id"
+
+
 def cluster_growth(results: pl.DataFrame, settings: TrendSettings) -> pl.DataFrame:
     """Per cluster and day: size so far, members joined in ``growth_days``, new, suspicious.
 
@@ -79,8 +87,7 @@ def cluster_growth(results: pl.DataFrame, settings: TrendSettings) -> pl.DataFra
     from the day ``min_flagged`` of its applications have been flagged (fraud verdict or graph
     ring score >= 0.5). Only clusters of ``min_cluster_size`` or more are kept.
     """
-    has_rings = "ring_community" in results.columns and results["ring_community"].drop_nulls().len()
-    key = "ring_community" if has_rings else "device_id"
+    key = cluster_key(results)
     rows = results.filter(pl.col(key).is_not_null()).with_columns(
         pl.col("applied_at").dt.date().alias("day"),
         (pl.col("is_fraud_pred") | (pl.col("ring_score") >= 0.5)).alias("flag"),
@@ -125,7 +132,7 @@ def cluster_alerts(clusters: pl.DataFrame) -> pl.DataFrame:
     return first.select(
         "day",
         pl.lit("cluster").alias("kind"),
-        pl.concat_str(pl.lit("cluster "), pl.col("cluster").cast(pl.Utf8)).alias("metric"),
+        pl.concat_str(pl.lit(CLUSTER_PREFIX), pl.col("cluster").cast(pl.Utf8)).alias("metric"),
         pl.col("size").cast(pl.Float64).alias("value"),
         (pl.col("size") - pl.col("growth")).cast(pl.Float64).alias("expected"),
         pl.lit(None, pl.Float64).alias("spread"),

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 import typer
 
 if TYPE_CHECKING:
+    import polars as pl
+
     from zhudai.monitoring.report import MonitoringReport
 
 from zhudai.exceptions import InvalidInputError
@@ -56,7 +58,7 @@ def report(
         raise InvalidInputError("--fraud-results", "goes with --world only")
     end = _day(until) if until else None
     if world is not None:
-        built = _world_report(world, fraud_results, end)
+        built, _ = _world_report(world, fraud_results, end)
     else:
         from zhudai.monitoring import sources
         from zhudai.monitoring.report import build_report
@@ -82,15 +84,18 @@ def evaluate(
     ),
 ) -> None:
     """Evaluation on a generated world: how many planted attacks and shocks an alert found
-    within a day of their start; prints the report summary plus ``found`` and ``planted`` by
-    kind as the last line (JSON)."""
+    within a day of their start; prints the report summary plus ``planted``, ``found`` (rings
+    and probing by alerts involving their applications) and ``coincident`` (an alert of a kind
+    that sees the attack opened in time, whatever its cause) by kind as the last line (JSON)."""
     import polars as pl
 
     from zhudai.monitoring.evaluation import WITHIN_DAYS, evaluate_detection, planted_attacks
 
-    built = _world_report(world, fraud_results, None)
-    found = evaluate_detection(built.alerts, planted_attacks(world))
-    by_kind = found.group_by("kind").agg(pl.len().alias("planted"), pl.col("found").sum())
+    built, results = _world_report(world, fraud_results, None)
+    found = evaluate_detection(built.alerts, planted_attacks(world), results)
+    by_kind = found.group_by("kind").agg(
+        pl.len().alias("planted"), pl.col("found").sum(), pl.col("coincident").sum()
+    )
     typer.echo(
         json.dumps(
             {
@@ -98,14 +103,18 @@ def evaluate(
                 "within_days": WITHIN_DAYS,
                 "planted": dict(by_kind.select("kind", "planted").iter_rows()),
                 "found": dict(by_kind.select("kind", "found").iter_rows()),
+                "coincident": dict(by_kind.select("kind", "coincident").iter_rows()),
             },
             ensure_ascii=False,
         )
     )
 
 
-def _world_report(world: Path, fraud_results: Path | None, end: date | None) -> MonitoringReport:
-    """The report of a bank's files, with a fraud replay's rule hits (read or replayed)."""
+def _world_report(
+    world: Path, fraud_results: Path | None, end: date | None
+) -> tuple[MonitoringReport, pl.DataFrame]:
+    """The report of a bank's files, with a fraud replay's rule hits (read or replayed), and
+    that replay's results."""
     import polars as pl
 
     from zhudai.monitoring import sources
@@ -122,7 +131,7 @@ def _world_report(world: Path, fraud_results: Path | None, end: date | None) -> 
 
         results = replay_world(world)
     decisions = sources.from_files(world, results, end or sources.application_window_end(world))
-    return build_report(decisions, results)
+    return build_report(decisions, results), results
 
 
 def _day(value: str) -> date:

@@ -30,6 +30,7 @@ from zhudai.monitoring.shift import shift_alerts
 from zhudai.monitoring.stability import PSI_SHIFTED, PSI_WATCH, period_stability, stability_alerts
 
 BAD_RATE_WINDOW_WEEKS = 8  # weeks pooled for the bad-rate baseline
+HITS_PREFIX = "hits:"  # metric of a rule's daily hits: the prefix, then the rule
 VOLUME = SeasonalRule("volume", directions=("up", "down"))
 RULE = SeasonalRule("rule")
 
@@ -95,7 +96,7 @@ def _unit_report(
     """One unit's metrics (daily counts, daily approvals, weekly stability and bad rates) and
     its alerts of every kind."""
     counts = _daily_counts(part)
-    is_hit = pl.col("metric").str.starts_with("hits:")
+    is_hit = pl.col("metric").str.starts_with(HITS_PREFIX)
     approval = (
         part.group_by("day")
         .agg(pl.col("approved").sum().alias("events"), pl.len().alias("rows"))
@@ -163,7 +164,7 @@ def _daily_counts(part: pl.DataFrame) -> pl.DataFrame:
         .drop_nulls("hits")
         .group_by("day", "hits")
         .agg(pl.len().alias("value"))
-        .select("day", (pl.lit("hits:") + pl.col("hits")).alias("metric"), "value")
+        .select("day", (pl.lit(HITS_PREFIX) + pl.col("hits")).alias("metric"), "value")
     )
     return pl.concat(
         [
@@ -229,7 +230,7 @@ def write_html(
             title="Bad rate by application week (judged loans)", yaxis_tickformat=".0%"
         )
         figures.append(fig)
-    hits = report.daily.filter(pl.col("metric").str.starts_with("hits:"))
+    hits = report.daily.filter(pl.col("metric").str.starts_with(HITS_PREFIX))
     fig = go.Figure()
     for (metric,), part in hits.group_by("metric", maintain_order=True):
         fig.add_trace(
