@@ -117,17 +117,14 @@ class ComplaintDesk:
                 "category": complaint.category.value,
                 "recorded_by": actor,
             }
-            complaint_id = conn.execute(
-                insert(Complaint).returning(Complaint.id), values
-            ).scalar_one()
+            row = conn.execute(insert(Complaint).returning(*_COLUMNS), values).one()
             AuditLog.append(
                 conn,
                 actor=actor,
                 action="complaint.record",
-                subject=f"complaint:{complaint_id}",
+                subject=f"complaint:{row.id}",
                 payload={k: str(v) if isinstance(v, datetime) else v for k, v in values.items()},
             )
-            row = conn.execute(select(*_COLUMNS).where(Complaint.id == complaint_id)).one()
         return _stored(row)
 
     def complaints(
