@@ -10,12 +10,14 @@ selection log and the score (or PD) distribution per sample, for risk teams that
 from __future__ import annotations
 
 import html
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from numpy.typing import ArrayLike
 from plotly.subplots import make_subplots
 
 from zhudai.scorecard import metrics
@@ -57,21 +59,30 @@ def _value(result: TrainResult, part: str) -> np.ndarray:
     return s.score if s.score is not None else s.pd
 
 
-def _figures(result: TrainResult) -> list[tuple[str, go.Figure]]:
-    figs = []
-    roc = go.Figure()
-    for part, s in result.samples.items():
-        fpr, tpr = metrics.roc_curve(s.y, s.pd)
-        roc.add_trace(go.Scatter(x=fpr, y=tpr, name=f"{part} AUC {metrics.auc(s.y, s.pd):.3f}"))
-    roc.add_trace(
+def roc_figure(curves: Iterable[tuple[str, ArrayLike, ArrayLike]], title: str) -> go.Figure:
+    """ROC curves (``name, fpr, tpr`` each) on one chart with the random diagonal: the card
+    report's, and the dashboard's of a model's development samples and of the book."""
+    fig = go.Figure()
+    for name, fpr, tpr in curves:
+        fig.add_trace(go.Scatter(x=fpr, y=tpr, name=name))
+    fig.add_trace(
         go.Scatter(x=[0, 1], y=[0, 1], name="random", line={"dash": "dot", "color": "grey"})
     )
-    roc.update_layout(
-        title="ROC",
+    fig.update_layout(
+        title=title,
         xaxis_title="false positive rate (goods)",
         yaxis_title="true positive rate (bads)",
     )
-    figs.append(("roc", roc))
+    return fig
+
+
+def _figures(result: TrainResult) -> list[tuple[str, go.Figure]]:
+    figs = []
+    curves = []
+    for part, s in result.samples.items():
+        fpr, tpr = metrics.roc_curve(s.y, s.pd)
+        curves.append((f"{part} AUC {metrics.auc(s.y, s.pd):.3f}", fpr, tpr))
+    figs.append(("roc", roc_figure(curves, "ROC")))
 
     ks_fig = go.Figure()
     part = evaluation_sample(result)

@@ -23,6 +23,7 @@ from zhudai.decision.service import DecisionService
 from zhudai.exceptions import InvalidInputError, NotFoundError
 from zhudai.html_report import html_table
 from zhudai.loans.labels import book_labels
+from zhudai.scorecard.report import roc_figure
 from zhudai.store.models import ApiRole
 from zhudai.web import store_views
 from zhudai.web.pages import BY_NAME, Figure, PageView, Section
@@ -291,7 +292,7 @@ def score_sections(view: PageView, scored: pl.DataFrame) -> list[Section]:
     scored = scored.filter(pl.col("score").is_not_null())
     if not scored.height:
         return []
-    dist, roc = go.Figure(), go.Figure()
+    dist, curves = go.Figure(), []
     for unit in sorted(set(scored["unit"].to_list())):
         part = scored.filter(pl.col("unit") == unit)
         view.figures.append(Figure(f"scored:{unit}", f"{unit} scored", "已评分", part.height))
@@ -302,18 +303,15 @@ def score_sections(view: PageView, scored: pl.DataFrame) -> list[Section]:
             risk = judged["score"].to_numpy()
             fpr, tpr = metrics.roc_curve(y, risk)
             auc, ks = metrics.auc(y, risk), metrics.ks(y, risk)
-            roc.add_trace(go.Scatter(x=fpr, y=tpr, name=f"{unit} AUC {auc:.3f} (n {len(y)})"))
+            curves.append((f"{unit} AUC {auc:.3f} (n {len(y)})", fpr, tpr))
             view.figures += [
                 Figure(f"roc:{unit}:auc", f"{unit} AUC (book)", "", auc, "ratio"),
                 Figure(f"roc:{unit}:ks", f"{unit} KS (book)", "", ks, "ratio"),
             ]
     dist.update_layout(title="Score (PD) of stored decisions / 决策评分分布", barmode="overlay")
     sections = [Section("Score distribution", "评分分布", [dist])]
-    if roc.data:
-        roc.add_trace(go.Scatter(x=[0, 1], y=[0, 1], name="random", line={"dash": "dot"}))
-        roc.update_layout(title="ROC on the book's outcomes / ROC曲线",
-                          xaxis_title="false positive rate (goods)",
-                          yaxis_title="true positive rate (bads)")  # fmt: skip
+    if curves:
+        roc = roc_figure(curves, "ROC on the book's outcomes / ROC曲线")
         sections.append(Section("ROC", "ROC曲线", [roc]))
     else:
         sections.append(
@@ -330,16 +328,12 @@ def _development_roc(meta: dict[str, Any], title: str) -> go.Figure | None:
     curves = meta.get("roc") or {}
     if not curves:
         return None
-    fig = go.Figure()
+    named = []
     for part, points in curves.items():
         auc = ((meta.get("metrics") or {}).get(part) or {}).get("auc")
         name = f"{part} AUC {auc:.3f}" if isinstance(auc, int | float) else part
-        fig.add_trace(go.Scatter(x=points["fpr"], y=points["tpr"], name=name))
-    fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], name="random", line={"dash": "dot"}))
-    fig.update_layout(title=f"{title}: ROC of its development samples / 开发样本ROC",
-                      xaxis_title="false positive rate (goods)",
-                      yaxis_title="true positive rate (bads)")  # fmt: skip
-    return fig
+        named.append((name, points["fpr"], points["tpr"]))
+    return roc_figure(named, f"{title}: ROC of its development samples / 开发样本ROC")
 
 
 def _woe_figure(meta: dict[str, Any], title: str, top: int = 4) -> go.Figure | None:
